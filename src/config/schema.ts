@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+// The configuration contract of design.md ("Configuration file"). Every key is
+// optional; the defaults here are the appliance's (root, port 80, /var/lib/kindling).
+// `checkoutDefaults` in defaults.ts overlays what suits a developer's checkout.
+
+const ipv4Pattern = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+export const ipv4 = z.string().regex(ipv4Pattern, 'expected an IPv4 address such as 10.77.0.1');
+const port = z.number().int().min(0).max(65535);
+
+const server = z.strictObject({
+  /** Address nodes use to reach Kindling; `auto` uses the address a request arrived on. */
+  advertise: z.union([z.literal('auto'), ipv4, z.string().regex(/^[a-z0-9.-]+$/i, 'expected auto, an IPv4 address or a host name')]).default('auto'),
+  interface: z.string().min(1).default('eth0'),
+});
+
+const http = z.strictObject({
+  listen: z.string().min(1).default('0.0.0.0'),
+  port: port.default(80),
+});
+
+const tftp = z.strictObject({
+  enabled: z.boolean().default(true),
+  listen: z.string().min(1).default('0.0.0.0'),
+  port: port.default(69),
+  roots: z.array(z.string().min(1)).default(['/usr/lib/ipxe']),
+  extraRoot: z.string().min(1).nullable().default(null),
+  // 1468 fills one Ethernet frame (1500 - 20 IP - 8 UDP - 4 TFTP); EDK2 asks for exactly this.
+  maxBlksize: z.number().int().min(512).max(65464).default(1468),
+  maxTransfers: z.number().int().min(1).max(10_000).default(256),
+  maxPerClient: z.number().int().min(1).max(64).default(4),
+});
+
+const dhcp = z.strictObject({
+  mode: z.enum(['off', 'proxy', 'full', 'auto']).default('auto'),
+  interface: z.string().min(1).default('eth0'),
+  range: z.strictObject({ start: ipv4.default('10.77.0.100'), end: ipv4.default('10.77.0.250') }).prefault({}),
+  subnetMask: ipv4.default('255.255.255.0'),
+  router: ipv4.nullable().default('10.77.0.1'),
+  dns: z.array(ipv4).default(['10.77.0.1']),
+  domain: z.string().nullable().default('rack.local'),
+  leaseSeconds: z.number().int().min(60).max(31_536_000).default(86_400),
+  bootFiles: z
+    .strictObject({
+      bios: z.string().min(1).default('undionly.kpxe'),
+      uefi: z.string().min(1).default('ipxe.efi'),
+      arm64: z.string().min(1).nullable().default(null),
+    })
+    .prefault({}),
+});
+
+const flatcarSource = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name such as flatcar-stable'),
+  os: z.literal('flatcar'),
+  channel: z.enum(['stable', 'beta', 'alpha', 'lts']).default('stable'),
+  arch: z.enum(['amd64', 'arm64']).default('amd64'),
+  baseUrl: z.string().url().nullable().default(null),
+  keys: z.string().nullable().default(null),
+});
+
+const fcosSource = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name such as fcos-stable'),
+  os: z.literal('fcos'),
+  stream: z.enum(['stable', 'testing', 'next']).default('stable'),
+  arch: z.enum(['x86_64', 'aarch64']).default('x86_64'),
+  baseUrl: z.string().url().nullable().default(null),
+  keys: z.string().nullable().default(null),
+});
+
+export const mirrorSourceSchema = z.discriminatedUnion('os', [flatcarSource, fcosSource]);
+
+const mirror = z.strictObject({
+  schedule: z.string().nullable().default('17 3 * * *'),
+  keep: z.number().int().min(1).max(50).default(2),
+  sources: z.array(mirrorSourceSchema).default([
+    { name: 'flatcar-stable', os: 'flatcar', channel: 'stable', arch: 'amd64', baseUrl: null, keys: null },
+  ]),
+});
+
+const unknownMachines = z.union([
+  z.literal('wait'),
+  z.strictObject({
+    profile: z.string().min(1),
+    name: z.string().regex(/\{\{n\}\}/, 'expected a name pattern containing {{n}}, such as node-{{n}}').default('node-{{n}}'),
+  }),
+]);
+
+export const configSchema = z.strictObject({
+  dataDir: z.string().min(1).default('/var/lib/kindling'),
+  server: server.prefault({}),
+  http: http.prefault({}),
+  tftp: tftp.prefault({}),
+  dhcp: dhcp.prefault({}),
+  mirror: mirror.prefault({}),
+  machines: z.strictObject({ unknown: unknownMachines.default('wait') }).prefault({}),
+  boot: z
+    .strictObject({
+      /** Seconds an unassigned machine waits before asking again. */
+      retrySeconds: z.number().int().min(1).max(3600).default(30),
+    })
+    .prefault({}),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
+});
+
+export type KindlingConfig = z.infer<typeof configSchema>;
+export type MirrorSource = z.infer<typeof mirrorSourceSchema>;
+export type UnknownMachineRule = KindlingConfig['machines']['unknown'];

@@ -1,0 +1,47 @@
+// Every error code Kindling can show a person, with its HTTP status. Codes are
+// stable: tests and docs refer to them, and a retired code is never reused.
+export const errorCodes = {
+  CONFIG_YAML: { status: 500, summary: 'a YAML file does not parse' },
+  CONFIG_INVALID: { status: 500, summary: 'a configuration value is missing, unknown or of the wrong type' },
+  CONFIG_READ: { status: 500, summary: 'a configuration file cannot be read' },
+  PROFILE_INVALID: { status: 422, summary: 'a profile file is not a valid profile' },
+  PROFILE_UNKNOWN: { status: 404, summary: 'no profile has that name' },
+  MACHINES_INVALID: { status: 422, summary: 'machines.yaml is not a valid machine list' },
+  MAC_INVALID: { status: 400, summary: 'a MAC address does not parse' },
+  MACHINE_UNKNOWN: { status: 404, summary: 'no machine has that MAC address' },
+  MACHINE_UNASSIGNED: { status: 404, summary: 'the machine has no profile, so it has no config to fetch' },
+  TRANSITION_INVALID: { status: 409, summary: 'the machine cannot move to that state from the one it is in' },
+  TEMPLATE_VARIABLE: { status: 422, summary: 'a template uses a variable that is not defined' },
+  TEMPLATE_OUTPUT: { status: 422, summary: 'a template rendered to something that is not valid for its format' },
+  RENDER_INVALID: { status: 500, summary: 'a rendered config failed validation and was not served' },
+  TOKEN_INVALID: { status: 403, summary: 'a callback carried a missing or wrong machine token' },
+  REQUEST_INVALID: { status: 400, summary: 'a request is missing a parameter or has one of the wrong form' },
+  PATH_INVALID: { status: 400, summary: 'a path leaves its root or has forbidden characters' },
+  AUTH_REQUIRED: { status: 401, summary: 'the admin API needs the admin token' },
+  STORE_CORRUPT: { status: 500, summary: 'a state document does not parse' },
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+/** An error a person can act on: a stable code, and a message naming the file, key or value and what was expected. */
+export class KindlingError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'KindlingError';
+    this.code = code;
+    this.status = errorCodes[code].status;
+    this.details = details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isKindlingError(err: unknown, code?: ErrorCode): err is KindlingError {
+  return err instanceof KindlingError && (code === undefined || err.code === code);
+}
