@@ -19,6 +19,9 @@ export const errorCodes = {
   PATH_INVALID: { status: 400, summary: 'a path leaves its root or has forbidden characters' },
   AUTH_REQUIRED: { status: 401, summary: 'the admin API needs the admin token' },
   STORE_CORRUPT: { status: 500, summary: 'a state document does not parse' },
+  DHCP_RANGE_INVALID: { status: 500, summary: 'the full-mode DHCP range is empty, outside the subnet or contains the server' },
+  DHCP_SOCKET: { status: 500, summary: 'a DHCP port (67, 68 or 4011) cannot be bound' },
+  TFTP_LISTEN: { status: 500, summary: 'the TFTP port cannot be bound' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,13 +1,14 @@
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { KindlingError, type ErrorCode } from '../errors.js';
 
 /** Parses YAML text, naming the file, line and column of the first syntax error. */
 export function parseYaml(text: string, file: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   const first = doc.errors[0];
   if (first) {
-    const pos = first.linePos?.[0];
+    const pos = lineCounter.linePos(first.pos[0]);
     const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
     throw new KindlingError('CONFIG_YAML', `${where}: YAML does not parse: ${first.message.split('\n')[0]}`, { file });
   }

@@ -1,0 +1,30 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { HttpDeps } from './context.js';
+import { installErrorHandler } from './errors.js';
+import { apiRoutes } from './routes/api.js';
+import { bootRoutes } from './routes/boot.js';
+import { callbackRoutes } from './routes/callback.js';
+import { configRoutes } from './routes/config.js';
+import { healthRoutes } from './routes/health.js';
+
+// Request bodies are small JSON documents; anything bigger is a mistake or an attack.
+const bodyLimit = 64 * 1024;
+
+/** Builds the HTTP service without listening, so tests can `inject` or listen on port 0. */
+export function buildHttpApp(deps: HttpDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ service: 'http' }) as FastifyBaseLogger,
+    bodyLimit,
+    disableRequestLogging: true,
+    // Kindling sits behind no proxy; the peer address is the node's address.
+    trustProxy: false,
+    routerOptions: { maxParamLength: 200 },
+  });
+  installErrorHandler(app);
+  healthRoutes(app, deps);
+  bootRoutes(app, deps);
+  configRoutes(app, deps);
+  callbackRoutes(app, deps);
+  apiRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,48 @@
+import type { FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { KindlingConfig } from '../config/schema.js';
+import type { Declarations } from '../inventory/declarations.js';
+import type { Inventory } from '../inventory/inventory.js';
+
+/** What a service reports about itself on /healthz and the dashboard. */
+export interface ServiceStatus {
+  name: string;
+  state: 'running' | 'off' | 'failed' | 'degraded';
+  detail: string;
+  listen?: string;
+}
+
+/** Everything the HTTP routes need, passed in so that tests can build an app without a server. */
+export interface HttpDeps {
+  config: KindlingConfig;
+  inventory: Inventory;
+  declarations: Declarations;
+  logger: Logger;
+  /** Bearer token for the admin API (dataDir/state/admin-token). */
+  adminToken: string;
+  /** Other services' status for /healthz, asked at request time. */
+  services: () => ServiceStatus[];
+  version: string;
+}
+
+const hostPattern = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+/**
+ * The base URL a node should use to reach Kindling. With `advertise: auto` it is the
+ * address the node itself used (its Host header), which is right by construction on
+ * a multi-homed box; a malformed Host falls back to the socket's local address.
+ */
+export function serverUrlFor(request: FastifyRequest, config: KindlingConfig): string {
+  const port = config.http.port;
+  if (config.server.advertise !== 'auto') return `http://${config.server.advertise}${port === 80 ? '' : `:${port}`}`;
+  const host = request.headers.host;
+  if (host && hostPattern.test(host)) return `http://${host}`;
+  const local = request.socket.localAddress ?? '127.0.0.1';
+  const address = local.includes(':') && !local.startsWith('::ffff:') ? `[${local}]` : local.replace(/^::ffff:/, '');
+  return `http://${address}${port === 80 ? '' : `:${port}`}`;
+}
+
+/** The client's IPv4 address without the IPv6-mapped prefix. */
+export function clientIp(request: FastifyRequest): string {
+  return request.ip.replace(/^::ffff:/, '');
+}

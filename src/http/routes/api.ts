@@ -1,0 +1,117 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { KindlingError } from '../../errors.js';
+import { bootDecision } from '../../inventory/boot-decision.js';
+import type { Machine } from '../../inventory/inventory.js';
+import { profileNamePattern } from '../../inventory/profile.js';
+import { serverUrlFor, type HttpDeps } from '../context.js';
+import { macParam } from './boot.js';
+import { renderForMachine } from './config.js';
+
+// The admin JSON API (docs/api.md). Every call is checked here, on the server:
+// a bearer token now, the setup page's session once it lands.
+
+export const maskedToken = '********';
+
+function publicMachine(m: Machine): Omit<Machine, 'token'> & { token: string } {
+  return { ...m, token: maskedToken };
+}
+
+function mask(text: string, token: string): string {
+  return token ? text.split(token).join(maskedToken) : text;
+}
+
+const assignBody = {
+  type: 'object',
+  required: ['profile'],
+  additionalProperties: false,
+  properties: {
+    profile: { type: 'string', pattern: profileNamePattern.source },
+    name: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' },
+  },
+} as const;
+
+export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const { inventory, declarations, config } = deps;
+  const expected = Buffer.from(`Bearer ${deps.adminToken}`);
+
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    if (!request.url.startsWith('/api/')) return;
+    const given = Buffer.from(request.headers.authorization ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new KindlingError('AUTH_REQUIRED', 'the admin API needs "Authorization: Bearer TOKEN"; the token is in DATADIR/state/admin-token');
+    }
+  });
+
+  app.get('/api/machines', async () => ({ machines: inventory.list().map(publicMachine) }));
+
+  app.get<{ Params: { mac: string } }>('/api/machines/:mac', async (request) => {
+    const machine = inventory.require(macParam(request.params.mac));
+    return { machine: publicMachine(machine), events: inventory.recentEvents(machine.mac) };
+  });
+
+  app.post<{ Params: { mac: string }; Body: { profile: string; name?: string } }>('/api/machines/:mac/assign', { schema: { body: assignBody } }, async (request) => {
+    const mac = macParam(request.params.mac);
+    const machine = await inventory.assign(mac, request.body.profile, request.body.name);
+    return { machine: publicMachine(machine) };
+  });
+
+  app.post<{ Params: { mac: string } }>('/api/machines/:mac/reinstall', async (request) => {
+    return { machine: publicMachine(await inventory.requestReinstall(macParam(request.params.mac))) };
+  });
+
+  app.delete<{ Params: { mac: string } }>('/api/machines/:mac', async (request) => {
+    const mac = macParam(request.params.mac);
+    await inventory.forget(mac);
+    return { forgotten: mac };
+  });
+
+  // What a machine would get now, secrets masked: the page's preview and `kindling render`.
+  app.get<{ Params: { mac: string }; Querystring: { as?: string; phase?: 'install' | 'target' } }>('/api/machines/:mac/render', async (request, reply) => {
+    const machine = inventory.require(macParam(request.params.mac));
+    const as = request.query.as ?? 'ipxe';
+    const serverUrl = serverUrlFor(request, config);
+    reply.type('text/plain; charset=utf-8');
+    if (as === 'ipxe') {
+      const { profile, problem } = inventory.profileOf(machine);
+      const facts = { arch: machine.facts.arch, platform: machine.facts.platform };
+      return bootDecision({ machine, profile, profileProblem: problem, request: facts, serverUrl, retrySeconds: config.boot.retrySeconds }).script;
+    }
+    if (as !== 'ignition' && as !== 'cloud-config') throw new KindlingError('REQUEST_INVALID', `as must be ipxe, ignition or cloud-config, found "${as.slice(0, 20)}"`);
+    const { config: rendered } = renderForMachine({ inventory, machine, phase: request.query.phase, serverUrl, requestIp: null });
+    reply.type(rendered.contentType);
+    return mask(rendered.body, machine.token);
+  });
+
+  app.get('/api/profiles', async () => ({
+    profiles: [...declarations.profiles.values()].map((p) => ({ name: p.name, os: p.os, channel: p.channel ?? p.stream, version: p.version, arch: p.arch, mode: p.mode, config: p.config })),
+    problems: declarations.problems,
+  }));
+
+  app.get<{ Params: { name: string } }>('/api/profiles/:name', async (request) => {
+    const profile = declarations.profiles.get(request.params.name);
+    if (!profile) throw new KindlingError('PROFILE_UNKNOWN', `there is no profile "${request.params.name.slice(0, 64)}"`);
+    return { profile };
+  });
+
+  app.get<{ Querystring: { mac?: string; limit?: string } }>('/api/events', async (request, reply) => {
+    const mac = request.query.mac ? macParam(request.query.mac) : undefined;
+    if (!(request.headers.accept ?? '').includes('text/event-stream')) {
+      return { events: inventory.recentEvents(mac, Math.min(Number(request.query.limit) || 200, 2000)) };
+    }
+    // Server-sent events: the page's live table, without polling.
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.write(': kindling events\n\n');
+    const send = (event: { mac: string }) => {
+      if (!mac || event.mac === mac) res.write(`data: ${JSON.stringify(event)}\n\n`);
+    };
+    const keepAlive = setInterval(() => res.write(': ping\n\n'), 25_000);
+    inventory.events.on('event', send);
+    request.raw.on('close', () => {
+      clearInterval(keepAlive);
+      inventory.events.off('event', send);
+    });
+  });
+}

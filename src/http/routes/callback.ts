@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import { KindlingError } from '../../errors.js';
+import type { MachineState } from '../../inventory/lifecycle.js';
+import { clientIp, type HttpDeps } from '../context.js';
+import { macParam } from './boot.js';
+
+// Node callbacks: `POST /callback/{installed|running|failed}?mac=&token=`. The token
+// is the machine's own, found only in its rendered config; the admin session is never
+// needed. Repeats are harmless: a node retries until it hears back.
+
+const targets: Record<string, MachineState> = { installed: 'installed', running: 'running', failed: 'failed' };
+
+export function callbackRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const { inventory } = deps;
+  app.post<{ Params: { event: string }; Querystring: { mac?: string; token?: string; reason?: string } }>('/callback/:event', async (request) => {
+    const to = targets[request.params.event];
+    if (!to) throw new KindlingError('REQUEST_INVALID', `unknown callback "${request.params.event.slice(0, 30)}"; expected installed, running or failed`);
+    const mac = macParam(request.query.mac);
+    const token = request.query.token ?? '';
+    if (!inventory.checkToken(mac, token)) {
+      request.log.warn({ mac, ip: clientIp(request), callback: to }, 'callback refused: wrong or missing token');
+      if (inventory.get(mac)) inventory.note(mac, 'callback-refused', `${to} callback from ${clientIp(request)} refused: wrong or missing token`);
+      throw new KindlingError('TOKEN_INVALID', `callback for ${mac} refused: the token is missing or not this machine's`, { mac });
+    }
+    const machine = inventory.require(mac);
+    if (machine.state === to) return { mac, state: machine.state, changed: false };
+    const reason = (request.query.reason ?? '').slice(0, 300);
+    const message = to === 'failed' ? `install failed: ${reason || 'no reason given'}` : `node called back: ${to}`;
+    const updated = await inventory.transition(mac, to, message, { ip: clientIp(request) });
+    request.log.info({ mac, name: updated.name, state: to }, message);
+    return { mac, state: updated.state, changed: true };
+  });
+}

@@ -1,0 +1,17 @@
+import type { FastifyInstance } from 'fastify';
+import { machineStates } from '../../inventory/lifecycle.js';
+import type { HttpDeps } from '../context.js';
+
+// Open to anyone on the network: what runs and what is wrong, never a secret.
+export function healthRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  app.get('/healthz', async (_request, reply) => {
+    const services = [{ name: 'http', state: 'running' as const, detail: 'boot, config and admin routes', listen: `${deps.config.http.listen}:${deps.config.http.port}` }, ...deps.services()];
+    const problems = deps.declarations.problems;
+    const machines = Object.fromEntries(machineStates.map((s) => [s, 0]));
+    for (const m of deps.inventory.list()) machines[m.state] = (machines[m.state] ?? 0) + 1;
+    const failing = services.some((s) => s.state === 'failed');
+    const status = failing ? 'failed' : problems.length > 0 || services.some((s) => s.state === 'degraded') ? 'degraded' : 'ok';
+    reply.status(failing ? 503 : 200);
+    return { status, version: deps.version, services, configProblems: problems, machines };
+  });
+}

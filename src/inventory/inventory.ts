@@ -1,0 +1,329 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import type { UnknownMachineRule } from '../config/schema.js';
+import { KindlingError } from '../errors.js';
+import { EventLog } from '../store/event-log.js';
+import { JsonDocument } from '../store/json-document.js';
+import type { Declarations } from './declarations.js';
+import { assertTransition, type MachineState } from './lifecycle.js';
+import type { Profile } from './profile.js';
+
+// Machines keyed by MAC, their lifecycle and their history. Every state change goes
+// through here and is recorded as an event; the API, the page (SSE) and the log read
+// the same events. Names, profiles and reservations come from machines.yaml (see
+// declarations.ts); this file keeps what Kindling learns and decides.
+
+export interface MachineFacts {
+  /** iPXE ${buildarch} or the DHCP client architecture seen. */
+  arch: string | null;
+  /** pcbios or efi. */
+  platform: string | null;
+  uuid: string | null;
+  /** The address the machine last spoke from. */
+  lastIp: string | null;
+}
+
+export interface MachineRecord {
+  mac: string;
+  state: MachineState;
+  stateSince: string;
+  firstSeen: string | null;
+  lastSeen: string | null;
+  /** Per-machine secret for callbacks; only this machine's rendered configs carry it. */
+  token: string;
+  /** Set by the unknown-machine rule; machines.yaml overrides both. */
+  autoName: string | null;
+  autoProfile: string | null;
+  facts: MachineFacts;
+  installs: number;
+  lastError: string | null;
+}
+
+/** A machine as the rest of Kindling sees it: the record merged with its declaration. */
+export interface Machine extends MachineRecord {
+  name: string | null;
+  profile: string | null;
+  reservedIp: string | null;
+  vars: Record<string, string>;
+  declared: boolean;
+}
+
+export interface InventoryEvent {
+  at: string;
+  mac: string;
+  type: string;
+  message: string;
+  from?: MachineState;
+  to?: MachineState;
+  data?: Record<string, unknown>;
+}
+
+interface StateDocument {
+  version: 1;
+  nextNumber: number;
+  machines: Record<string, MachineRecord>;
+}
+
+export interface InventoryOptions {
+  stateDir: string;
+  declarations: Declarations;
+  unknownRule: UnknownMachineRule;
+  clock?: () => Date;
+  /** How many recent events the API keeps in memory. */
+  recentEvents?: number;
+}
+
+export class Inventory {
+  readonly events = new EventEmitter();
+  private readonly doc: JsonDocument<StateDocument>;
+  private readonly log: EventLog<InventoryEvent>;
+  private readonly declarations: Declarations;
+  private readonly clock: () => Date;
+  private readonly recentLimit: number;
+  private unknownRule: UnknownMachineRule;
+  private recent: InventoryEvent[] = [];
+
+  private constructor(options: InventoryOptions, doc: JsonDocument<StateDocument>, log: EventLog<InventoryEvent>) {
+    this.doc = doc;
+    this.log = log;
+    this.declarations = options.declarations;
+    this.unknownRule = options.unknownRule;
+    this.clock = options.clock ?? (() => new Date());
+    this.recentLimit = options.recentEvents ?? 2000;
+    this.events.setMaxListeners(0);
+  }
+
+  static async open(options: InventoryOptions): Promise<Inventory> {
+    const doc = await JsonDocument.open<StateDocument>({ file: path.join(options.stateDir, 'machines.json'), mode: 0o600 }, { version: 1, nextNumber: 1, machines: {} });
+    const log = new EventLog<InventoryEvent>({ file: path.join(options.stateDir, 'events.jsonl') });
+    const inventory = new Inventory(options, doc, log);
+    inventory.recent = (await log.readAll()).slice(-inventory.recentLimit);
+    options.declarations.onChange(() => void inventory.reconcile());
+    await inventory.reconcile();
+    return inventory;
+  }
+
+  setUnknownRule(rule: UnknownMachineRule): void {
+    this.unknownRule = rule;
+  }
+
+  list(): Machine[] {
+    return Object.values(this.doc.data.machines)
+      .map((r) => this.view(r))
+      .sort((a, b) => (a.name ?? a.mac).localeCompare(b.name ?? b.mac));
+  }
+
+  get(mac: string): Machine | null {
+    const record = this.doc.data.machines[mac];
+    return record ? this.view(record) : null;
+  }
+
+  require(mac: string): Machine {
+    const machine = this.get(mac);
+    if (!machine) throw new KindlingError('MACHINE_UNKNOWN', `no machine with MAC ${mac} has been seen or declared in machines.yaml`, { mac });
+    return machine;
+  }
+
+  profileOf(machine: Machine): { profile: Profile | null; problem: string | null } {
+    if (!machine.profile) return { profile: null, problem: null };
+    const profile = this.declarations.profiles.get(machine.profile) ?? null;
+    return profile ? { profile, problem: null } : { profile: null, problem: `profile "${machine.profile}" does not exist or does not load; see /healthz` };
+  }
+
+  recentEvents(mac?: string, limit = 200): InventoryEvent[] {
+    const events = mac ? this.recent.filter((e) => e.mac === mac) : this.recent;
+    return events.slice(-limit);
+  }
+
+  /**
+   * A machine asked for its boot script (or sent DHCP). A new MAC becomes
+   * `discovered`; the unknown-machine rule may assign it a profile and a name.
+   * Facts are kept in memory and persisted with the next real change, so a request
+   * costs no SD-card write unless something changed.
+   */
+  async seen(mac: string, facts: Partial<MachineFacts>, source: string): Promise<Machine> {
+    const now = this.clock().toISOString();
+    let record = this.doc.data.machines[mac];
+    let changed = false;
+    if (!record) {
+      record = this.newRecord(mac, now);
+      this.doc.data.machines[mac] = record;
+      this.emit({ at: now, mac, type: 'discovered', to: 'discovered', message: `first seen via ${source}`, data: { ...facts } });
+      changed = true;
+    }
+    if (record.firstSeen === null) {
+      record.firstSeen = now;
+      changed = true;
+    }
+    record.lastSeen = now;
+    for (const key of ['arch', 'platform', 'uuid', 'lastIp'] as const) {
+      const value = facts[key];
+      if (value && value !== record.facts[key]) {
+        record.facts[key] = value;
+        changed = true;
+      }
+    }
+    if (this.applyUnknownRule(record, now)) changed = true;
+    if (this.reconcileRecord(record, now)) changed = true;
+    if (changed) await this.doc.touch();
+    return this.view(record);
+  }
+
+  /** Moves a machine to a new state, records the event, and resolves once it is durable. */
+  async transition(mac: string, to: MachineState, message: string, data?: Record<string, unknown>): Promise<Machine> {
+    const record = this.requireRecord(mac);
+    const from = record.state;
+    assertTransition(mac, from, to);
+    const now = this.clock().toISOString();
+    record.state = to;
+    record.stateSince = now;
+    if (to === 'installing' && from !== 'installing') record.installs += 1;
+    if (to === 'failed') record.lastError = message;
+    if (to === 'installed' || to === 'running') record.lastError = null;
+    this.emit({ at: now, mac, type: 'state', from, to, message, ...(data ? { data } : {}) });
+    await this.doc.touch();
+    return this.view(record);
+  }
+
+  /** Records something that happened to a machine without changing its state. */
+  note(mac: string, type: string, message: string, data?: Record<string, unknown>): void {
+    this.emit({ at: this.clock().toISOString(), mac, type, message, ...(data ? { data } : {}) });
+  }
+
+  /** Assigns a profile (and optionally a name) by writing machines.yaml, the one source of truth. */
+  async assign(mac: string, profile: string, name?: string): Promise<Machine> {
+    if (!this.declarations.profiles.has(profile)) {
+      throw new KindlingError('PROFILE_UNKNOWN', `there is no profile "${profile}"; known profiles: ${[...this.declarations.profiles.keys()].join(', ') || '(none)'}`, { profile });
+    }
+    if (!this.doc.data.machines[mac]) this.doc.data.machines[mac] = this.newRecord(mac, null);
+    await this.declarations.upsertMachine({ mac, profile, name });
+    await this.reconcile();
+    return this.require(mac);
+  }
+
+  /** The next network boot installs again; the old token stops working. */
+  async requestReinstall(mac: string): Promise<Machine> {
+    const record = this.requireRecord(mac);
+    if (!this.view(record).profile) throw new KindlingError('MACHINE_UNASSIGNED', `machine ${mac} has no profile; assign one before asking for a reinstall`, { mac });
+    record.token = newToken();
+    return this.transition(mac, 'reinstall-requested', 'reinstall requested');
+  }
+
+  /** Drops everything Kindling knows about a machine, including its machines.yaml entry. */
+  async forget(mac: string): Promise<void> {
+    this.requireRecord(mac);
+    if (this.declarations.machine(mac)) await this.declarations.removeMachine(mac);
+    delete this.doc.data.machines[mac];
+    this.emit({ at: this.clock().toISOString(), mac, type: 'forgotten', message: 'machine forgotten' });
+    await this.doc.touch();
+  }
+
+  /** Constant-time check of a callback token. */
+  checkToken(mac: string, token: string): boolean {
+    const record = this.doc.data.machines[mac];
+    if (!record) return false;
+    const a = Buffer.from(record.token);
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  /** Brings records in line with machines.yaml: declared machines exist, states follow profiles. */
+  async reconcile(): Promise<void> {
+    const now = this.clock().toISOString();
+    let changed = false;
+    for (const decl of this.declarations.machines) {
+      if (!this.doc.data.machines[decl.mac]) {
+        this.doc.data.machines[decl.mac] = this.newRecord(decl.mac, null);
+        this.emit({ at: now, mac: decl.mac, type: 'declared', to: 'discovered', message: 'declared in machines.yaml' });
+        changed = true;
+      }
+    }
+    for (const record of Object.values(this.doc.data.machines)) {
+      if (this.reconcileRecord(record, now)) changed = true;
+    }
+    if (changed) await this.doc.touch();
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([this.doc.flush(), this.log.flush()]);
+  }
+
+  private reconcileRecord(record: MachineRecord, now: string): boolean {
+    const machine = this.view(record);
+    const move = (to: MachineState, message: string) => {
+      this.emit({ at: now, mac: record.mac, type: 'state', from: record.state, to, message });
+      record.state = to;
+      record.stateSince = now;
+    };
+    if (record.state === 'discovered' && machine.profile) {
+      move('assigned', `profile ${machine.profile} assigned`);
+      return true;
+    }
+    if (record.state !== 'discovered' && !machine.profile) {
+      move('discovered', 'profile removed; waiting for one');
+      return true;
+    }
+    return false;
+  }
+
+  private applyUnknownRule(record: MachineRecord, now: string): boolean {
+    const rule = this.unknownRule;
+    if (rule === 'wait' || record.autoProfile || this.view(record).profile) return false;
+    const names = new Set(this.list().map((m) => m.name));
+    let name: string;
+    do {
+      name = rule.name.replace(/\{\{n\}\}/g, String(this.doc.data.nextNumber++));
+    } while (names.has(name));
+    record.autoName = name;
+    record.autoProfile = rule.profile;
+    this.emit({ at: now, mac: record.mac, type: 'auto-assigned', message: `unknown machine rule: named ${name}, profile ${rule.profile}` });
+    return true;
+  }
+
+  private view(record: MachineRecord): Machine {
+    const decl = this.declarations.machine(record.mac);
+    return {
+      ...record,
+      name: decl?.name ?? record.autoName,
+      profile: decl?.profile ?? record.autoProfile,
+      reservedIp: decl?.ip ?? null,
+      vars: decl?.vars ?? {},
+      declared: decl !== undefined,
+    };
+  }
+
+  private requireRecord(mac: string): MachineRecord {
+    const record = this.doc.data.machines[mac];
+    if (!record) throw new KindlingError('MACHINE_UNKNOWN', `no machine with MAC ${mac} has been seen or declared in machines.yaml`, { mac });
+    return record;
+  }
+
+  private newRecord(mac: string, seenAt: string | null): MachineRecord {
+    const now = this.clock().toISOString();
+    return {
+      mac,
+      state: 'discovered',
+      stateSince: now,
+      firstSeen: seenAt,
+      lastSeen: seenAt,
+      token: newToken(),
+      autoName: null,
+      autoProfile: null,
+      facts: { arch: null, platform: null, uuid: null, lastIp: null },
+      installs: 0,
+      lastError: null,
+    };
+  }
+
+  private emit(event: InventoryEvent): void {
+    this.recent.push(event);
+    if (this.recent.length > this.recentLimit) this.recent.splice(0, this.recent.length - this.recentLimit);
+    this.log.append(event);
+    this.events.emit('event', event);
+  }
+}
+
+function newToken(): string {
+  return randomBytes(24).toString('base64url');
+}

@@ -1,0 +1,79 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { KindlingConfig } from './config/schema.js';
+import { buildHttpApp, type ServiceStatus } from './http/index.js';
+import { Declarations, Inventory, seedSampleConfig } from './inventory/index.js';
+import { removeStaleTemps } from './store/index.js';
+import { createNotifier, readOrCreateSecret, startWatchdog, type Notifier } from './system/index.js';
+import { version } from './version.js';
+
+// Wiring only: configuration -> state -> services -> sd_notify. Each service gets
+// what it needs and reads no file of its own.
+
+export interface RunningKindling {
+  httpUrl: string;
+  inventory: Inventory;
+  declarations: Declarations;
+  adminToken: string;
+  /** Stops accepting, finishes in-flight work, flushes state. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: KindlingConfig;
+  configFile: string | null;
+  logger: Logger;
+  notifier?: Notifier;
+}
+
+export async function startKindling(options: StartOptions): Promise<RunningKindling> {
+  const { config, logger } = options;
+  const notifier = options.notifier ?? createNotifier(process.env, (err) => logger.warn({ err }, 'sd_notify failed'));
+  const stateDir = path.join(config.dataDir, 'state');
+  const configDir = path.join(config.dataDir, 'config');
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  await removeStaleTemps(stateDir);
+  for (const file of await seedSampleConfig(configDir)) logger.info({ file }, 'wrote a sample to start from');
+
+  const declarations = new Declarations(configDir);
+  for (const problem of declarations.reload()) logger.error(problem, 'configuration problem; the last good version stays in force');
+  declarations.watch();
+  declarations.onChange(() => {
+    for (const problem of declarations.problems) logger.error(problem, 'configuration problem; the last good version stays in force');
+  });
+  const inventory = await Inventory.open({ stateDir, declarations, unknownRule: config.machines.unknown });
+  const [adminToken, created] = await readOrCreateSecret(path.join(stateDir, 'admin-token'));
+  if (created) logger.info({ file: path.join(stateDir, 'admin-token') }, 'created the admin API token');
+
+  const services: Array<() => ServiceStatus> = [];
+  const app = buildHttpApp({ config, inventory, declarations, logger, adminToken, services: () => services.map((s) => s()), version });
+  await app.listen({ host: config.http.listen, port: config.http.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  const httpUrl = `http://${config.http.listen === '0.0.0.0' ? '127.0.0.1' : config.http.listen}:${port}`;
+
+  const status = `HTTP on ${config.http.listen}:${port}; ${inventory.list().length} machines; ${declarations.profiles.size} profiles`;
+  await notifier.notify({ READY: 1, STATUS: status, MAINPID: process.pid });
+  const stopWatchdog = startWatchdog(notifier);
+  logger.info({ http: httpUrl, dataDir: config.dataDir, config: options.configFile ?? '(embedded defaults)', version }, `Kindling ${version} ready: ${status}`);
+
+  let closing: Promise<void> | null = null;
+  return {
+    httpUrl,
+    inventory,
+    declarations,
+    adminToken,
+    close: () => {
+      closing ??= (async () => {
+        await notifier.notify({ STOPPING: 1, STATUS: 'stopping' });
+        stopWatchdog?.();
+        declarations.close();
+        await app.close();
+        await inventory.flush();
+        notifier.close();
+      })();
+      return closing;
+    },
+  };
+}

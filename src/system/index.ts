@@ -1,0 +1,3 @@
+export { createNotifier, startWatchdog, type Notifier } from './notify.js';
+export { createLogger } from './logger.js';
+export { readOrCreateSecret } from './secret.js';
