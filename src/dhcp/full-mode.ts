@@ -1,0 +1,148 @@
+// Full DHCP (RFC 2131 §4.3): addresses from the pool or reservations, plus the boot
+// file for network-boot clients. An ACK leaves only after its lease is durable.
+import type pino from 'pino';
+import type { DhcpInventory } from './inventory.js';
+import type { JournalRecord } from './lease-journal.js';
+import type { LeaseTable } from './lease-table.js';
+import { encode, MessageType, messageType, Opt, optionIp, optionString } from './options.js';
+import { BOOTREQUEST, intToIp, macOf, parsePacket, type DhcpPacket } from './packet.js';
+import { choosePxeBoot, isBootClient, type PxePolicyConfig } from './pxe-policy.js';
+import { bootFields, buildReply, destination, nakFlags, pxeFacts, type DhcpHandler, type Incoming, type Outgoing } from './reply.js';
+import { inSubnet, type Pool } from './subnet.js';
+
+export interface FullModeOptions {
+  serverIp: string;
+  pool: Pool;
+  network: { subnetMask: string; router: string | null; dns: readonly string[]; domain: string | null; leaseSeconds: number };
+  policy: PxePolicyConfig;
+  table: LeaseTable;
+  journal: { append(record: JournalRecord): Promise<void> };
+  inventory: DhcpInventory;
+  logger: pino.Logger;
+  now: () => number;
+}
+
+export function createFullModeHandler(o: FullModeOptions): DhcpHandler {
+  const leaseMs = o.network.leaseSeconds * 1000;
+  // Precomputed once: the options every ACK and OFFER carry, in importance order.
+  const serverId = encode.ip(o.serverIp);
+  const networkOptions: Array<[number, Uint8Array]> = [[Opt.SubnetMask, encode.ip(o.network.subnetMask)]];
+  if (o.network.router) networkOptions.push([Opt.Router, encode.ip(o.network.router)]);
+  if (o.network.dns.length) networkOptions.push([Opt.Dns, encode.ips(o.network.dns)]);
+  if (o.network.domain) networkOptions.push([Opt.DomainName, encode.str(o.network.domain)]);
+  networkOptions.push([Opt.Broadcast, encode.ip(intToIp(o.pool.broadcast))]);
+  const leaseOptions: Array<[number, Uint8Array]> = [
+    [Opt.LeaseTime, encode.u32(o.network.leaseSeconds)],
+    // RFC 2131 §4.4.5: T1 = 0.5 and T2 = 0.875 of the lease.
+    [Opt.Renewal, encode.u32(Math.floor(o.network.leaseSeconds / 2))],
+    [Opt.Rebinding, encode.u32(Math.floor(o.network.leaseSeconds * 0.875))],
+  ];
+
+  const boot = (req: DhcpPacket, mac: string, ip: string | null, record: boolean) => {
+    const facts = pxeFacts(req);
+    if (!isBootClient(facts)) return { siaddr: '0.0.0.0', file: '', options: [] as Array<[number, Uint8Array]> };
+    const decision = choosePxeBoot(facts, o.policy);
+    if (record) {
+      if (decision.kind === 'none') o.logger.warn({ mac, arch: facts.arch, reason: decision.reason }, 'dhcp: network-boot client gets an address but no boot file');
+      else {
+        o.logger.info({ mac, arch: facts.arch, bootFile: decision.bootFile, ip, mode: 'full' }, 'dhcp: boot offer');
+        o.inventory.recordBootOffer({ mac, arch: facts.arch, vendorClass: facts.vendorClass, userClass: facts.userClasses[0] ?? null, ip, bootFile: decision.bootFile, mode: 'full' });
+      }
+    }
+    return bootFields(req, decision, o.serverIp, false);
+  };
+
+  const reply = (req: DhcpPacket, type: number, yiaddr: string, mac: string, withLease: boolean, record: boolean): Outgoing => {
+    const b = boot(req, mac, yiaddr === '0.0.0.0' ? null : yiaddr, record);
+    const data = buildReply(req, {
+      type,
+      yiaddr,
+      ciaddr: type === MessageType.Ack ? req.ciaddr : '0.0.0.0',
+      siaddr: b.siaddr,
+      file: b.file,
+      options: [[Opt.ServerId, serverId], ...(withLease ? leaseOptions : []), ...networkOptions, ...b.options],
+    });
+    return { data, to: destination(req, false) };
+  };
+
+  const nak = (req: DhcpPacket, mac: string, reason: string): Outgoing[] => {
+    o.logger.debug({ mac, reason }, 'dhcp: NAK');
+    const data = buildReply({ ...req, flags: nakFlags(req) }, { type: MessageType.Nak, options: [[Opt.ServerId, serverId], [Opt.Message, encode.str(reason.slice(0, 200))]] });
+    return [{ data, to: destination({ ...req, flags: nakFlags(req) }, true) }];
+  };
+
+  const persist = async (record: JournalRecord | null, mac: string): Promise<boolean> => {
+    if (!record) return true;
+    try {
+      await o.journal.append(record);
+      return true;
+    } catch (err) {
+      o.logger.error({ err, mac }, 'dhcp: lease not written to disk; no ACK sent');
+      return false;
+    }
+  };
+
+  async function handle(message: Incoming): Promise<Outgoing[]> {
+    if (message.localPort !== 67) return [];
+    const parsed = parsePacket(message.data);
+    if (!parsed.ok) {
+      o.logger.debug({ from: message.from.address, error: parsed.error }, 'dhcp: malformed packet ignored');
+      return [];
+    }
+    const req = parsed.packet;
+    const mac = macOf(req);
+    const type = messageType(req);
+    if (req.op !== BOOTREQUEST || mac === null || type === null) return [];
+    // A relayed request is for the network the relay sits on; this server has one pool.
+    if (req.giaddr !== '0.0.0.0' && !inSubnet(req.giaddr, o.pool)) return [];
+    const now = o.now();
+    const ours = optionIp(req, Opt.ServerId);
+    switch (type) {
+      case MessageType.Discover: {
+        const ip = o.table.offer(mac, optionIp(req, Opt.RequestedIp), now);
+        if (ip === null) {
+          o.logger.warn({ mac }, 'dhcp: no free address in dhcp.range; DISCOVER not answered');
+          return [];
+        }
+        return [reply(req, MessageType.Offer, intToIp(ip), mac, true, true)];
+      }
+      case MessageType.Request: {
+        if (ours !== null && ours !== o.serverIp) {
+          // RFC 2131 §4.3.2: the client chose another server's offer.
+          o.table.dropOffer(mac);
+          return [];
+        }
+        const wanted = optionIp(req, Opt.RequestedIp) ?? (req.ciaddr !== '0.0.0.0' ? req.ciaddr : null);
+        if (wanted === null) return [];
+        const check = o.table.check(mac, wanted, now);
+        if (!check.ok) return nak(req, mac, check.reason);
+        const record = o.table.bind(mac, check.ip, now, leaseMs, optionString(req, Opt.HostName));
+        if (!(await persist(record, mac))) return [];
+        return [reply(req, MessageType.Ack, wanted, mac, true, false)];
+      }
+      case MessageType.Decline: {
+        if (ours !== o.serverIp) return [];
+        const ip = optionIp(req, Opt.RequestedIp);
+        if (ip === null) return [];
+        const record = o.table.decline(mac, ip, now);
+        if (record) o.logger.warn({ mac, ip }, 'dhcp: client declined an address (another host uses it); kept out of the pool');
+        await persist(record, mac);
+        return [];
+      }
+      case MessageType.Release: {
+        if (ours !== null && ours !== o.serverIp) return [];
+        await persist(o.table.release(mac, req.ciaddr, now), mac);
+        return [];
+      }
+      case MessageType.Inform: {
+        // RFC 2131 §4.3.5: configuration only: no yiaddr, no lease time, unicast to ciaddr.
+        if (req.ciaddr === '0.0.0.0' && req.giaddr === '0.0.0.0') return [];
+        return [reply(req, MessageType.Ack, '0.0.0.0', mac, false, false)];
+      }
+      default:
+        return [];
+    }
+  }
+
+  return { handle };
+}

@@ -1,0 +1,182 @@
+// The DHCP service as main.ts starts it: decide the mode (probing the link first when
+// full mode could fight another server), open the journal, bind the ports, serve.
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type pino from 'pino';
+import type { KindlingConfig } from '../config/schema.js';
+import { createFullModeHandler } from './full-mode.js';
+import type { DhcpInventory } from './inventory.js';
+import { LeaseJournal, type JournalStats } from './lease-journal.js';
+import { LeaseTable } from './lease-table.js';
+import { DEFAULT_PROBE_MS, probeForDhcpServer } from './probe.js';
+import { createProxyModeHandler } from './proxy-mode.js';
+import { PXE_PORT, SERVER_PORT, type DhcpHandler } from './reply.js';
+import { guarded } from './safe-handler.js';
+import { openPort, type PortSockets } from './sockets.js';
+import { makePool, type Pool } from './subnet.js';
+
+export type { DhcpInventory, BootOfferEvent } from './inventory.js';
+
+/** Offers held at most; far above a rack's worth of machines booting at once. */
+const MAX_PENDING_OFFERS = 4096;
+/** RFC 2131 §4.3.1 leaves the offer hold time to the server; clients answer within seconds. */
+const OFFER_HOLD_MS = 60_000;
+const DECLINE_HOLD_MS = 600_000;
+/** Packets being handled at once (mostly waiting for a lease sync); past this, new ones are dropped. */
+const MAX_IN_FLIGHT = 2048;
+
+export interface DhcpStatus {
+  configuredMode: KindlingConfig['dhcp']['mode'];
+  /** The mode in force. */
+  mode: 'off' | 'proxy' | 'full';
+  /** Why this mode, in words for the page and /healthz. */
+  reason: string;
+  /** Another DHCP server seen by the start-up probe, if any. */
+  otherServer: string | null;
+  leases: number;
+  pendingOffers: number;
+  handlerFailures: number;
+  dropped: number;
+  journal: JournalStats | null;
+}
+
+export interface DhcpServer {
+  status(): DhcpStatus;
+  close(): Promise<void>;
+}
+
+export interface StartDhcpOptions {
+  config: KindlingConfig['dhcp'];
+  serverIp: string;
+  httpBaseUrl: string;
+  dataDir: string;
+  logger: pino.Logger;
+  inventory: DhcpInventory;
+  /** For tests: how long the start-up probe listens. */
+  probeTimeoutMs?: number;
+  now?: () => number;
+}
+
+export const leaseJournalPath = (dataDir: string): string => path.join(dataDir, 'state', 'dhcp-leases.jsonl');
+
+function interfaceMac(name: string, serverIp: string): Uint8Array {
+  const all = os.networkInterfaces();
+  const candidates = [...(all[name] ?? []), ...Object.values(all).flatMap((l) => l ?? []).filter((a) => a.address === serverIp)];
+  const found = candidates.find((a) => a.family === 'IPv4' && a.mac && a.mac !== '00:00:00:00:00:00');
+  if (found) return Uint8Array.from(found.mac.split(':').map((h) => Number.parseInt(h, 16)));
+  // A locally administered address (RFC 7042 §2.1): never a real card's.
+  const mac = randomBytes(6);
+  mac[0] = (mac[0]! & 0xfe) | 0x02;
+  return mac;
+}
+
+export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpServer> {
+  const { config, logger } = options;
+  const now = options.now ?? Date.now;
+  const log = logger.child({ service: 'dhcp' });
+  let mode: DhcpStatus['mode'] = 'off';
+  let reason = 'dhcp.mode is off';
+  let otherServer: string | null = null;
+  let pool: Pool | null = null;
+
+  if (config.mode === 'full') pool = makePool({ range: config.range, subnetMask: config.subnetMask, serverIp: options.serverIp });
+  if (config.mode === 'full' || config.mode === 'auto') {
+    const answer = await probeForDhcpServer({ serverIp: options.serverIp, mac: interfaceMac(config.interface, options.serverIp), timeoutMs: options.probeTimeoutMs ?? DEFAULT_PROBE_MS });
+    if (answer) {
+      otherServer = answer.server;
+      mode = 'proxy';
+      reason = `another DHCP server answered at ${answer.server} (offered ${answer.offered}): fell back to proxy, no addresses handed out`;
+      log.error({ otherServer: answer.server, configuredMode: config.mode }, `dhcp: ${reason}`);
+    } else {
+      pool ??= makePool({ range: config.range, subnetMask: config.subnetMask, serverIp: options.serverIp });
+      mode = 'full';
+      reason = config.mode === 'full' ? 'dhcp.mode is full and no other DHCP server answered the probe' : 'no other DHCP server answered the probe: serving full DHCP';
+    }
+  } else if (config.mode === 'proxy') {
+    mode = 'proxy';
+    reason = 'dhcp.mode is proxy';
+  }
+
+  if (mode === 'off') {
+    return { status: () => ({ configuredMode: config.mode, mode, reason, otherServer, leases: 0, pendingOffers: 0, handlerFailures: 0, dropped: 0, journal: null }), close: async () => undefined };
+  }
+
+  const policy = { bootFiles: config.bootFiles, httpBaseUrl: options.httpBaseUrl };
+  let table: LeaseTable | null = null;
+  let journal: LeaseJournal | null = null;
+  let handler: DhcpHandler;
+  if (mode === 'full' && pool) {
+    const t = new LeaseTable({
+      pool,
+      serverIp: options.serverIp,
+      offerMs: OFFER_HOLD_MS,
+      maxOffers: MAX_PENDING_OFFERS,
+      declineMs: DECLINE_HOLD_MS,
+      reservationFor: (mac) => options.inventory.reservationFor(mac),
+      reservationOwner: (ip) => options.inventory.reservationOwner?.(ip) ?? null,
+    });
+    const opened = await LeaseJournal.open(leaseJournalPath(options.dataDir), () => t.snapshot());
+    t.replay(opened.records);
+    table = t;
+    journal = opened.journal;
+    handler = createFullModeHandler({
+      serverIp: options.serverIp,
+      pool,
+      network: { subnetMask: config.subnetMask, router: config.router, dns: config.dns, domain: config.domain, leaseSeconds: config.leaseSeconds },
+      policy,
+      table: t,
+      journal: opened.journal,
+      inventory: options.inventory,
+      logger: log,
+      now,
+    });
+  } else {
+    handler = createProxyModeHandler({ serverIp: options.serverIp, policy, inventory: options.inventory, logger: log });
+  }
+  const safe = guarded(handler, log, now);
+
+  let inFlight = 0;
+  let dropped = 0;
+  const ports: PortSockets[] = [];
+  const serve = (localPort: number) => (data: Buffer, from: { address: string; port: number }) => {
+    if (inFlight >= MAX_IN_FLIGHT) {
+      dropped++;
+      return;
+    }
+    inFlight++;
+    void safe.handle({ data, from, localPort }).then((replies) => {
+      inFlight--;
+      const sockets = ports[localPort === SERVER_PORT ? 0 : 1];
+      for (const r of replies) sockets?.send(r.data, r.to.address, r.to.port);
+    });
+  };
+  const onError = (err: Error) => log.debug({ err }, 'dhcp: socket error');
+  try {
+    ports.push(await openPort({ port: SERVER_PORT, serverIp: options.serverIp, onMessage: serve(SERVER_PORT), onError }));
+    if (mode === 'proxy') ports.push(await openPort({ port: PXE_PORT, serverIp: options.serverIp, onMessage: serve(PXE_PORT), onError }));
+  } catch (err) {
+    await Promise.all(ports.map((p) => p.close()));
+    await journal?.close();
+    throw err;
+  }
+  log.info({ mode, reason, serverIp: options.serverIp }, 'dhcp: serving');
+
+  return {
+    status: () => ({
+      configuredMode: config.mode,
+      mode,
+      reason,
+      otherServer,
+      leases: table?.activeCount(now()) ?? 0,
+      pendingOffers: table?.pendingOffers ?? 0,
+      handlerFailures: safe.failures,
+      dropped,
+      journal: journal ? { ...journal.stats } : null,
+    }),
+    close: async () => {
+      await Promise.all(ports.map((p) => p.close()));
+      await journal?.close();
+    },
+  };
+}

@@ -1,0 +1,26 @@
+// What the DHCP service needs from the inventory, as an interface so the service can be
+// tested with a fake and the inventory can be wired in later (src/main.ts).
+
+export interface BootOfferEvent {
+  mac: string;
+  /** RFC 4578 §2.1 architecture type the client reported, if any. */
+  arch: number | null;
+  vendorClass: string | null;
+  userClass: string | null;
+  /** The address given in full mode; null in proxy mode (the site's server gives it). */
+  ip: string | null;
+  bootFile: string;
+  mode: 'full' | 'proxy';
+}
+
+export interface DhcpInventory {
+  /** The address machines.yaml reserves for this MAC (lower-case, colon form), or null. */
+  reservationFor(mac: string): string | null;
+  /**
+   * The MAC an address is reserved for, so the pool never gives it to another machine.
+   * Optional: without it, reserved addresses should lie outside dhcp.range.
+   */
+  reservationOwner?(ip: string): string | null;
+  /** Records a `dhcp-offer` event. Must not throw; called on the packet path. */
+  recordBootOffer(event: BootOfferEvent): void;
+}

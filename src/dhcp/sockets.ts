@@ -1,0 +1,60 @@
+// UDP sockets for one DHCP port. Node's dgram cannot bind to a device or pick the
+// outgoing interface per packet, so each port gets two sockets: one on 0.0.0.0 that
+// receives broadcasts, and one on the server's own address that sends. Linux routes a
+// limited broadcast (255.255.255.255) out of the interface that owns a socket's bound
+// source address, so replies leave on the right link even without a default route.
+import dgram from 'node:dgram';
+import { KindlingError } from '../errors.js';
+
+export interface PortSockets {
+  send(data: Uint8Array, address: string, port: number): void;
+  close(): Promise<void>;
+}
+
+function bind(socket: dgram.Socket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    socket.once('error', onError);
+    socket.bind({ port, address, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+export async function openPort(options: {
+  port: number;
+  serverIp: string;
+  onMessage: (data: Buffer, from: { address: string; port: number }) => void;
+  onError: (err: Error) => void;
+}): Promise<PortSockets> {
+  const wildcard = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  const bound = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  const sockets = [wildcard, bound];
+  try {
+    await bind(wildcard, options.port, '0.0.0.0');
+    await bind(bound, options.port, options.serverIp);
+  } catch (err) {
+    sockets.forEach((s) => {
+      try {
+        s.close();
+      } catch {
+        /* never bound */
+      }
+    });
+    throw new KindlingError('DHCP_SOCKET', `cannot bind UDP port ${options.port} on ${options.serverIp}: ${(err as Error).message}; expected the port free (another DHCP server on this host?) and the address on dhcp.interface`, { port: options.port });
+  }
+  bound.setBroadcast(true);
+  for (const s of sockets) {
+    s.on('message', (data, rinfo) => options.onMessage(data, { address: rinfo.address, port: rinfo.port }));
+    s.on('error', options.onError);
+  }
+  return {
+    send(data, address, port) {
+      bound.send(data, port, address, (err) => {
+        if (err) options.onError(err);
+      });
+    },
+    close: () => Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined),
+  };
+}
