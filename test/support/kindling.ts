@@ -1,0 +1,67 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { parseConfig } from '../../src/config/index.js';
+import { startKindling, type RunningKindling } from '../../src/main.js';
+
+export interface TestKindling extends RunningKindling {
+  dataDir: string;
+  /** fetch against the running service. */
+  get(url: string, init?: RequestInit): Promise<Response>;
+  /** fetch the admin API with the admin token. */
+  api(method: string, url: string, body?: unknown): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/** Starts a real Kindling on 127.0.0.1 with an ephemeral port and a fresh data directory. */
+export async function startTestKindling(options: { files?: Record<string, string>; config?: Record<string, unknown> } = {}): Promise<TestKindling> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'kindling-test-'));
+  for (const [name, text] of Object.entries(options.files ?? {})) {
+    const file = path.join(dataDir, 'config', name);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
+  const config = parseConfig({ dataDir, http: { listen: '127.0.0.1', port: 0 }, tftp: { enabled: false }, dhcp: { mode: 'off' }, mirror: { schedule: null, sources: [] }, ...options.config }, 'test', dataDir);
+  const kindling = await startKindling({ config, configFile: null, logger: pino({ level: process.env['KINDLING_TEST_LOG'] ?? 'silent' }) });
+  return {
+    ...kindling,
+    dataDir,
+    get: (url, init) => fetch(`${kindling.httpUrl}${url}`, init),
+    api: (method, url, body) =>
+      fetch(`${kindling.httpUrl}${url}`, {
+        method,
+        headers: { authorization: `Bearer ${kindling.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    stop: async () => {
+      await kindling.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const sharedKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq3kPmkz0l0bKcD8zUe1kq8n3u3Zp9oN0w1v2yVb6cY ops@rack';
+
+/** The seed guides' profile: Flatcar installed to /dev/sda, data disk /dev/sdb at /var/lib/docker. */
+export const flatcarInstallProfile = `os: flatcar
+channel: stable
+version: current
+arch: amd64
+mode: install
+installDisk: /dev/sda
+hostname: "{{name}}.rack.local"
+users:
+  - name: core
+    groups: [sudo, docker]
+    sshAuthorizedKeys: ["${sharedKey}"]
+units:
+  - { name: docker.service, enabled: true }
+storage:
+  disks:
+    - device: /dev/sdb
+      wipe: true
+      partitions: [{ label: docker, sizeMiB: 0 }]
+  filesystems:
+    - { device: /dev/disk/by-partlabel/docker, format: ext4, path: /var/lib/docker, wipe: true }
+`;
