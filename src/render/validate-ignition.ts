@@ -131,7 +131,18 @@ class Walker {
         }
         if (typeof part.number === 'number' && part.number > 0) this.unique(numbers, String(part.number), `${pp}.number`, 'partition number');
       });
+      this.overlaps(d.partitions, `${p}.partitions`);
     });
+  }
+
+  /** Partitions placed explicitly (a start and a size, both non-zero) must not overlap, as ignition-validate checks. */
+  private overlaps(value: unknown, path: string): void {
+    if (!Array.isArray(value)) return;
+    const placed = value
+      .map((p, i) => ({ i, start: isObject(p) ? p.startMiB : undefined, size: isObject(p) ? p.sizeMiB : undefined }))
+      .filter((p): p is { i: number; start: number; size: number } => typeof p.start === 'number' && p.start > 0 && typeof p.size === 'number' && p.size > 0);
+    for (const [n, a] of placed.entries())
+      for (const b of placed.slice(n + 1)) if (a.start < b.start + b.size && b.start < a.start + a.size) this.add(`${path}[${b.i}]`, `overlaps ${path}[${a.i}] (MiB ${a.start}..${a.start + a.size} and ${b.start}..${b.start + b.size})`);
   }
 
   filesystems(value: unknown): void {
