@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { HttpDeps } from './context.js';
 import { installErrorHandler } from './errors.js';
 import { apiRoutes } from './routes/api.js';
@@ -13,9 +13,10 @@ const bodyLimit = 64 * 1024;
 /** Builds the HTTP service without listening, so tests can `inject` or listen on port 0. */
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   const app = Fastify({
-    loggerInstance: deps.logger.child({ service: 'http' }) as FastifyBaseLogger,
+    loggerInstance: deps.logger.child({ area: 'http' }) as FastifyBaseLogger,
     bodyLimit,
-    disableRequestLogging: true,
+    // Routes log what matters (MAC, decision); a line per request would bury it.
+    logController: new LogController({ disableRequestLogging: true }),
     // Kindling sits behind no proxy; the peer address is the node's address.
     trustProxy: false,
     routerOptions: { maxParamLength: 200 },
