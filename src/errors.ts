@@ -22,6 +22,17 @@ export const errorCodes = {
   DHCP_RANGE_INVALID: { status: 500, summary: 'the full-mode DHCP range is empty, outside the subnet or contains the server' },
   DHCP_SOCKET: { status: 500, summary: 'a DHCP port (67, 68 or 4011) cannot be bound' },
   TFTP_LISTEN: { status: 500, summary: 'the TFTP port cannot be bound' },
+  MIRROR_UPSTREAM: { status: 502, summary: 'a mirror source upstream is unreachable or answered with an error status' },
+  MIRROR_TRUNCATED: { status: 502, summary: 'an upstream download ended before its announced length' },
+  MIRROR_METADATA: { status: 502, summary: 'upstream release metadata (version.txt or stream JSON) does not parse' },
+  MIRROR_CHECKSUM: { status: 502, summary: 'a downloaded file does not match the sha256 in its metadata' },
+  MIRROR_SIGNATURE: { status: 502, summary: 'a downloaded file has a bad signature or one by an untrusted key' },
+  MIRROR_KEYS: { status: 500, summary: 'the OpenPGP keys of a mirror source cannot be read' },
+  MIRROR_DISK_FULL: { status: 507, summary: 'the mirror ran out of disk space while downloading' },
+  MIRROR_WRITE: { status: 500, summary: 'the mirror cannot write to its data directory' },
+  MIRROR_SYNC_RUNNING: { status: 409, summary: 'a mirror sync is already running' },
+  MIRROR_SOURCE_UNKNOWN: { status: 404, summary: 'no mirror source has that name' },
+  MIRROR_SCHEDULE_INVALID: { status: 500, summary: 'mirror.schedule is not a valid cron expression' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
