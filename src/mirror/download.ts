@@ -1,6 +1,6 @@
 import { createWriteStream, promises as fs } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { Transform, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { KindlingError } from '../errors.js';
 import { get, upstreamError } from './http-client.js';
 
@@ -73,16 +73,50 @@ export async function download(input: DownloadInput, restarted = false): Promise
     },
   });
   input.onBytes?.(bytes, total);
-  try {
-    await pipeline(response, counter, (input.writeStream ?? defaultWriteStream)(input.partial, start > 0 ? 'a' : 'w'));
-  } catch (err) {
-    throw classify(input, err, bytes, total);
-  }
+  await copyKeepingWhatArrived(response, counter, (input.writeStream ?? defaultWriteStream)(input.partial, start > 0 ? 'a' : 'w')).catch((err) => {
+    throw classify({ source: input.source, name: input.name, url: input.url }, err, bytes, total);
+  });
   if (total !== null && bytes !== total) {
     throw new KindlingError('MIRROR_TRUNCATED', `mirror source ${input.source}: ${input.name}: ${input.url}: expected ${total} bytes, the body ended at ${bytes}`, { source: input.source, file: input.name, url: input.url, expected: total, found: bytes });
   }
   await fsyncFile(input.partial, input);
   return { size: bytes };
+}
+
+/**
+ * Like pipeline(), except that when the upstream connection breaks, everything that did
+ * arrive is still written out (pipeline would destroy the file stream with writes
+ * pending), so the next attempt resumes from the true end of the .partial file.
+ */
+function copyKeepingWhatArrived(response: IncomingMessage, counter: Transform, out: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let readError: Error | null = null;
+    let ended = false;
+    const endOut = (): void => {
+      if (ended) return;
+      ended = true;
+      counter.end();
+    };
+    response.on('error', (err) => {
+      readError ??= err;
+      endOut();
+    });
+    response.on('close', () => {
+      if (!response.complete) {
+        readError ??= Object.assign(new Error('the connection closed before the body ended'), { code: 'ECONNRESET' });
+        endOut();
+      }
+    });
+    response.on('end', () => {
+      ended = true;
+    });
+    out.on('error', (err) => {
+      response.destroy();
+      reject(err);
+    });
+    out.on('finish', () => (readError ? reject(readError) : resolve()));
+    response.pipe(counter).pipe(out);
+  });
 }
 
 async function fsyncFile(file: string, where: { source: string; name: string }): Promise<void> {

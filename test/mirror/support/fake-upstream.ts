@@ -170,8 +170,9 @@ export class FakeUpstream {
     const slice = body.subarray(start, end + 1);
     const cut = fault.truncateAt !== undefined ? Math.max(0, fault.truncateAt - start) : slice.length;
     const send = slice.subarray(0, Math.min(cut, slice.length));
+    // A short body: flush what was sent, then close the connection under the response.
     const finish = (): void => {
-      if (send.length < slice.length) res.socket?.destroy();
+      if (send.length < slice.length) res.write(Buffer.alloc(0), () => res.socket?.end());
       else res.end();
     };
     if (!fault.bytesPerSecond) {

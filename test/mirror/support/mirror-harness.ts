@@ -13,7 +13,8 @@ export interface Harness {
   mirror: Mirror;
   app: FastifyInstance;
   logs: Array<Record<string, unknown>>;
-  close(): Promise<void>;
+  /** keepData: leave the data directory for a harness opened on it next. */
+  close(keepData?: boolean): Promise<void>;
 }
 
 export function flatcarSource(upstream: FakeUpstream, extra: Partial<Extract<MirrorSource, { os: 'flatcar' }>> = {}): MirrorSource {
@@ -44,10 +45,10 @@ export async function makeHarness(options: { sources: MirrorSource[]; keep?: num
     mirror,
     app,
     logs,
-    close: async () => {
+    close: async (keepData = false) => {
       await mirror.close();
       await app.close();
-      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+      if (!options.dataDir && !keepData) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
