@@ -33,6 +33,7 @@ export const errorCodes = {
   MIRROR_SYNC_RUNNING: { status: 409, summary: 'a mirror sync is already running' },
   MIRROR_SOURCE_UNKNOWN: { status: 404, summary: 'no mirror source has that name' },
   MIRROR_SCHEDULE_INVALID: { status: 500, summary: 'mirror.schedule is not a valid cron expression' },
+  BOOT_FILE_MISSING: { status: 404, summary: 'an iPXE binary is not in any TFTP root' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

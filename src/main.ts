@@ -4,8 +4,10 @@ import type { Logger } from 'pino';
 import type { KindlingConfig } from './config/schema.js';
 import { buildHttpApp, type ServiceStatus } from './http/index.js';
 import { Declarations, Inventory, seedSampleConfig } from './inventory/index.js';
+import { startDhcpServer } from './dhcp/index.js';
 import { removeStaleTemps } from './store/index.js';
-import { createNotifier, readOrCreateSecret, startWatchdog, type Notifier } from './system/index.js';
+import { createNotifier, readOrCreateSecret, requireRackAddress, startWatchdog, type Notifier } from './system/index.js';
+import { startTftpServer } from './tftp/index.js';
 import { version } from './version.js';
 
 // Wiring only: configuration -> state -> services -> sd_notify. Each service gets
@@ -47,13 +49,33 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
   if (created) logger.info({ file: path.join(stateDir, 'admin-token') }, 'created the admin API token');
 
   const services: Array<() => ServiceStatus> = [];
+  const tftp = await startService('tftp', config.tftp.enabled, logger, services, async () => {
+    const server = await startTftpServer({ config: config.tftp, logger });
+    const { address, port } = server.address();
+    return { server, status: () => ({ name: 'tftp', state: 'running', detail: `${server.stats().active} transfers now, ${server.stats().completed} done`, listen: `${address}:${port}` }) };
+  });
+  const dhcp = await startService('dhcp', config.dhcp.mode !== 'off', logger, services, async () => {
+    const serverIp = requireRackAddress(config);
+    const httpBaseUrl = `http://${serverIp}${config.http.port === 80 ? '' : `:${config.http.port}`}`;
+    const server = await startDhcpServer({ config: config.dhcp, serverIp, httpBaseUrl, dataDir: config.dataDir, logger, inventory });
+    return {
+      server,
+      status: () => {
+        const s = server.status();
+        const state = s.mode === 'off' ? 'off' : s.otherServer && config.dhcp.mode === 'full' ? 'degraded' : 'running';
+        return { name: 'dhcp', state, detail: `${s.mode} mode: ${s.reason}; ${s.leases} leases`, listen: `${serverIp}:67` };
+      },
+    };
+  });
+
   const app = buildHttpApp({ config, inventory, declarations, logger, adminToken, services: () => services.map((s) => s()), version });
   await app.listen({ host: config.http.listen, port: config.http.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const httpUrl = `http://${config.http.listen === '0.0.0.0' ? '127.0.0.1' : config.http.listen}:${port}`;
 
-  const status = `HTTP on ${config.http.listen}:${port}; ${inventory.list().length} machines; ${declarations.profiles.size} profiles`;
+  const running = services.map((s) => s()).filter((s) => s.state !== 'off' && s.state !== 'failed').map((s) => s.name.toUpperCase());
+  const status = `HTTP on ${config.http.listen}:${port}${running.length ? `, ${running.join(', ')}` : ''}; ${inventory.list().length} machines; ${declarations.profiles.size} profiles`;
   await notifier.notify({ READY: 1, STATUS: status, MAINPID: process.pid });
   const stopWatchdog = startWatchdog(notifier);
   logger.info({ http: httpUrl, dataDir: config.dataDir, config: options.configFile ?? '(embedded defaults)', version }, `Kindling ${version} ready: ${status}`);
@@ -70,10 +92,39 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
         stopWatchdog?.();
         declarations.close();
         await app.close();
+        await Promise.all([tftp?.close(), dhcp?.close()]);
         await inventory.flush();
         notifier.close();
       })();
       return closing;
     },
   };
+}
+
+/**
+ * Starts one optional service. A service that cannot start (a port taken, no address
+ * on the interface) is reported as failed on /healthz with the reason, and the rest
+ * of Kindling keeps serving, so the page can show what is wrong.
+ */
+async function startService<T extends { close(): Promise<void> }>(
+  name: string,
+  enabled: boolean,
+  logger: Logger,
+  services: Array<() => ServiceStatus>,
+  start: () => Promise<{ server: T; status: () => ServiceStatus }>,
+): Promise<T | null> {
+  if (!enabled) {
+    services.push(() => ({ name, state: 'off', detail: 'disabled in the configuration' }));
+    return null;
+  }
+  try {
+    const { server, status } = await start();
+    services.push(status);
+    return server;
+  } catch (err) {
+    const reason = (err as Error).message;
+    logger.error({ err, service: name }, `${name} did not start: ${reason}`);
+    services.push(() => ({ name, state: 'failed', detail: reason }));
+    return null;
+  }
 }

@@ -219,6 +219,28 @@ export class Inventory {
     await this.doc.touch();
   }
 
+  /** The address machines.yaml reserves for a MAC (DHCP full mode). */
+  reservationFor(mac: string): string | null {
+    return this.declarations.machine(mac)?.ip ?? null;
+  }
+
+  /** The MAC an address is reserved for, so the pool never lends it to another machine. */
+  reservationOwner(ip: string): string | null {
+    return this.declarations.machines.find((m) => m.ip === ip)?.mac ?? null;
+  }
+
+  /**
+   * DHCP offered a boot file to a PXE client: the machine is seen (a new one becomes
+   * `discovered`) and a `dhcp-offer` event records what its firmware said. Called on
+   * the packet path, so it never throws.
+   */
+  recordBootOffer(offer: { mac: string; arch: number | null; vendorClass: string | null; userClass: string | null; ip: string | null; bootFile: string; mode: 'full' | 'proxy' }): void {
+    const firmware = offer.arch === null ? null : pxeFirmware(offer.arch);
+    this.seen(offer.mac, { platform: firmware?.platform ?? null, arch: firmware?.arch ?? null, lastIp: offer.ip }, `DHCP (${offer.mode})`)
+      .then(() => this.note(offer.mac, 'dhcp-offer', `DHCP ${offer.mode}: offered ${offer.bootFile}${offer.ip ? ` and ${offer.ip}` : ''} (client arch ${offer.arch ?? 'unknown'})`, { ...offer }))
+      .catch(() => undefined);
+  }
+
   /** Constant-time check of a callback token. */
   checkToken(mac: string, token: string): boolean {
     const record = this.doc.data.machines[mac];
@@ -321,6 +343,25 @@ export class Inventory {
     if (this.recent.length > this.recentLimit) this.recent.splice(0, this.recent.length - this.recentLimit);
     this.log.append(event);
     this.events.emit('event', event);
+  }
+}
+
+/** RFC 4578 §2.1 client architecture types, in the terms iPXE later reports. */
+function pxeFirmware(arch: number): { platform: string; arch: string | null } {
+  switch (arch) {
+    case 0:
+      return { platform: 'pcbios', arch: null };
+    case 6:
+      return { platform: 'efi', arch: 'i386' };
+    case 7:
+    case 9:
+    case 16:
+      return { platform: 'efi', arch: 'x86_64' };
+    case 11:
+    case 19:
+      return { platform: 'efi', arch: 'arm64' };
+    default:
+      return { platform: 'efi', arch: null };
   }
 }
 

@@ -1,3 +1,4 @@
 export { createNotifier, startWatchdog, type Notifier } from './notify.js';
 export { createLogger } from './logger.js';
 export { readOrCreateSecret } from './secret.js';
+export { rackAddress, requireRackAddress } from './network.js';

@@ -1,3 +1,5 @@
+import { createReadStream, existsSync } from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { KindlingError } from '../../errors.js';
 import { bootDecision } from '../../inventory/boot-decision.js';
@@ -21,6 +23,7 @@ const ipxeQuery = {
 
 export function bootRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { inventory, config } = deps;
+  bootFileRoutes(app, deps);
 
   app.get('/boot.ipxe', async (request, reply) => {
     reply.type('text/plain; charset=utf-8');
@@ -50,6 +53,25 @@ export function bootRoutes(app: FastifyInstance, deps: HttpDeps): void {
     reply.type('text/plain; charset=utf-8');
     return decision.script;
   });
+}
+
+/**
+ * The iPXE binaries over HTTP, for UEFI HTTP boot clients (DHCP arch 16 gets
+ * http://SERVER/ipxe.efi). Only the configured boot file names are served, looked up
+ * in the TFTP roots, so no request path ever reaches the file system.
+ */
+function bootFileRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const { tftp, dhcp } = deps.config;
+  const names = new Set(['ipxe.efi', 'snponly.efi', 'undionly.kpxe', dhcp.bootFiles.bios, dhcp.bootFiles.uefi, ...(dhcp.bootFiles.arm64 ? [dhcp.bootFiles.arm64] : [])].filter((n) => !n.includes('/')));
+  const roots = [...tftp.roots, ...(tftp.extraRoot ? [tftp.extraRoot] : [])];
+  for (const name of names) {
+    app.get(`/${name}`, async (_request, reply) => {
+      const file = roots.map((root) => path.join(root, name)).find((f) => existsSync(f));
+      if (!file) throw new KindlingError('BOOT_FILE_MISSING', `${name} is not in any TFTP root (${roots.join(', ')}); install Debian's ipxe package or set tftp.roots`);
+      reply.type('application/octet-stream');
+      return reply.send(createReadStream(file));
+    });
+  }
 }
 
 /** Parses the `mac` query parameter or throws a 400 naming it. */
