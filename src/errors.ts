@@ -33,6 +33,8 @@ export const errorCodes = {
   MIRROR_SYNC_RUNNING: { status: 409, summary: 'a mirror sync is already running' },
   MIRROR_SOURCE_UNKNOWN: { status: 404, summary: 'no mirror source has that name' },
   MIRROR_SCHEDULE_INVALID: { status: 500, summary: 'mirror.schedule is not a valid cron expression' },
+  NOT_FOUND: { status: 404, summary: 'no route answers that method and path' },
+  INTERNAL: { status: 500, summary: 'an unexpected error; the log has the details' },
   BOOT_FILE_MISSING: { status: 404, summary: 'an iPXE binary is not in any TFTP root' },
 } as const;
 
