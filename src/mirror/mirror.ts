@@ -11,7 +11,7 @@ import type { WriteStreamFactory } from './download.js';
 import { flatcarImageSigningKey } from './keys/flatcar-image-signing.js';
 import { sourceDir, sourceRelativeDir, stagingDirName } from './layout.js';
 import { loadSourceIndex, type SourceIndex } from './published.js';
-import { startSchedule, type Schedule } from './schedule.js';
+import { checkSchedule, startSchedule, type Schedule } from './schedule.js';
 import { syncSource, type RetryPolicy } from './sync-source.js';
 import type { MirrorSource, ProgressEvent, SyncOutcome, VersionManifest } from './types.js';
 import { readKeys } from './verify.js';
@@ -254,6 +254,7 @@ function sumBytes(m: VersionManifest): number {
 
 /** Opens the mirror: reads what is published, cleans temp files a crash left. Never contacts upstream by itself. */
 export async function openMirror(options: MirrorOptions): Promise<Mirror> {
+  if (options.config.schedule) checkSchedule(options.config.schedule);
   const root = path.join(options.dataDir, 'mirror');
   await fs.mkdir(path.join(root, stagingDirName), { recursive: true });
   const persisted = await JsonDocument.open<Persisted>({ file: path.join(root, '.status.json'), coalesceMs: 0 }, { lastSync: {} });

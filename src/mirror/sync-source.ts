@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type * as openpgp from 'openpgp';
 import { isKindlingError, KindlingError } from '../errors.js';
-import { writeFileAtomic } from '../store/index.js';
+import { removeStaleTemps, writeFileAtomic } from '../store/index.js';
 import { download, type WriteStreamFactory } from './download.js';
 import { fcosRelease, streamUrl } from './fcos.js';
 import { flatcarRelease, versionTxtUrl } from './flatcar.js';
@@ -101,6 +101,7 @@ export async function syncSource(input: SyncSourceInput): Promise<SyncSourceResu
     throw err;
   }
 
+  await removeStaleTemps(stage);
   await input.beforeStep?.('publish', release.version);
   await publishVersion(stage, dir, release.version);
   await input.beforeStep?.('current', release.version);
