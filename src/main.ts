@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { KindlingConfig } from './config/schema.js';
 import { buildHttpApp, type ServiceStatus } from './http/index.js';
+import { AdminAuth } from './http/admin-auth.js';
+import { SettingsStore } from './settings/settings.js';
 import { Declarations, Inventory, seedSampleConfig } from './inventory/index.js';
 import { startDhcpServer } from './dhcp/index.js';
 import { removeStaleTemps } from './store/index.js';
@@ -18,6 +20,10 @@ export interface RunningKindling {
   inventory: Inventory;
   declarations: Declarations;
   adminToken: string;
+  /** The setup page's admin password and sessions. */
+  auth: AdminAuth;
+  /** What the setup page saved (state/settings.json); mirrorSources() is what to mirror. */
+  settings: SettingsStore;
   /** Stops accepting, finishes in-flight work, flushes state. */
   close(): Promise<void>;
 }
@@ -45,6 +51,10 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
     for (const problem of declarations.problems) logger.error(problem, 'configuration problem; the last good version stays in force');
   });
   const inventory = await Inventory.open({ stateDir, declarations, unknownRule: config.machines.unknown });
+  // The page's saved settings win over kindling.yaml's (docs/decisions.md, "Setup page").
+  const settings = await SettingsStore.open({ stateDir, config });
+  inventory.setUnknownRule(settings.unknownRule());
+  const auth = await AdminAuth.open({ stateDir });
   const [adminToken, created] = await readOrCreateSecret(path.join(stateDir, 'admin-token'));
   if (created) logger.info({ file: path.join(stateDir, 'admin-token') }, 'created the admin API token');
 
@@ -68,7 +78,7 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
     };
   });
 
-  const app = buildHttpApp({ config, inventory, declarations, logger, adminToken, services: () => services.map((s) => s()), version });
+  const app = buildHttpApp({ config, inventory, declarations, logger, adminToken, auth, settings, services: () => services.map((s) => s()), version });
   await app.listen({ host: config.http.listen, port: config.http.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
@@ -86,6 +96,8 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
     inventory,
     declarations,
     adminToken,
+    auth,
+    settings,
     close: () => {
       closing ??= (async () => {
         await notifier.notify({ STOPPING: 1, STATUS: 'stopping' });

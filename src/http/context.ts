@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { KindlingConfig } from '../config/schema.js';
 import type { Declarations } from '../inventory/declarations.js';
 import type { Inventory } from '../inventory/inventory.js';
+import type { SettingsStore } from '../settings/settings.js';
+import type { AdminAuth } from './admin-auth.js';
 
 /** What a service reports about itself on /healthz and the dashboard. */
 export interface ServiceStatus {
@@ -23,6 +25,12 @@ export interface HttpDeps {
   /** Other services' status for /healthz, asked at request time. */
   services: () => ServiceStatus[];
   version: string;
+  /** The setup page's password and sessions; without it only the bearer token opens /api/. */
+  auth?: AdminAuth;
+  /** What the wizard saved (DATADIR/state/settings.json). */
+  settings?: SettingsStore;
+  /** The built page (default: webui/dist of this checkout); null serves no page. */
+  webuiDir?: string | null;
 }
 
 const hostPattern = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { KindlingError } from '../../errors.js';
 import { bootDecision } from '../../inventory/boot-decision.js';
@@ -8,8 +7,8 @@ import { serverUrlFor, type HttpDeps } from '../context.js';
 import { macParam } from './boot.js';
 import { renderForMachine } from './config.js';
 
-// The admin JSON API (docs/api.md). Every call is checked here, on the server:
-// a bearer token now, the setup page's session once it lands.
+// The admin JSON API (docs/api.md). Every call is checked on the server before it
+// gets here (admin-guard.ts): the bearer token, or the page's session and CSRF token.
 
 export const maskedToken = '********';
 
@@ -33,16 +32,6 @@ const assignBody = {
 
 export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { inventory, declarations, config } = deps;
-  const expected = Buffer.from(`Bearer ${deps.adminToken}`);
-
-  app.addHook('onRequest', async (request: FastifyRequest) => {
-    if (!request.url.startsWith('/api/')) return;
-    const given = Buffer.from(request.headers.authorization ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new KindlingError('AUTH_REQUIRED', 'the admin API needs "Authorization: Bearer TOKEN"; the token is in DATADIR/state/admin-token');
-    }
-  });
-
   app.get('/api/machines', async () => ({ machines: inventory.list().map(publicMachine) }));
 
   app.get<{ Params: { mac: string } }>('/api/machines/:mac', async (request) => {

@@ -1,0 +1,67 @@
+import { networkInterfaces } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { describeIssues } from '../../config/yaml-document.js';
+import { KindlingError } from '../../errors.js';
+import { settingsPatchSchema, type SettingsPatch } from '../../settings/settings.js';
+import type { HttpDeps } from '../context.js';
+
+// What the wizard and the Settings view read and write: settings.json (mirror
+// sources, SSH keys, default profile, unknown-machine rule) and the network as
+// Kindling sees it.
+
+export function settingsRoutes(app: FastifyInstance, deps: HttpDeps): void {
+  const settings = deps.settings;
+  if (!settings) return;
+
+  const view = () => ({
+    settings: settings.current,
+    inForce: { mirrorSources: settings.mirrorSources(), unknownRule: settings.unknownRule() },
+    fromConfig: { mirrorSources: deps.config.mirror.sources, unknownRule: deps.config.machines.unknown, mirrorSchedule: deps.config.mirror.schedule, mirrorKeep: deps.config.mirror.keep },
+  });
+
+  app.get('/api/settings', async () => view());
+
+  app.put('/api/settings', async (request) => {
+    const parsed = settingsPatchSchema.safeParse(request.body ?? {});
+    if (!parsed.success) {
+      const problems = describeIssues('settings', parsed.error.issues);
+      throw new KindlingError('REQUEST_INVALID', problems.join('\n'), { problems, issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) });
+    }
+    const patch: SettingsPatch = parsed.data;
+    const rule = patch.unknownRule;
+    if (rule && rule !== 'wait' && !deps.declarations.profiles.has(rule.profile)) {
+      throw new KindlingError('PROFILE_UNKNOWN', `settings: key "unknownRule.profile": there is no profile "${rule.profile}"`, { issues: [{ path: ['unknownRule', 'profile'], message: `there is no profile "${rule.profile}"` }] });
+    }
+    await settings.update(patch);
+    deps.inventory.setUnknownRule(settings.unknownRule());
+    request.log.info({ keys: Object.keys(patch) }, 'settings changed');
+    return view();
+  });
+
+  app.get('/api/setup/network', async () => {
+    const addresses = Object.entries(networkInterfaces()).flatMap(([name, list]) =>
+      (list ?? []).filter((a) => !a.internal).map((a) => ({ interface: name, address: a.address, family: a.family, cidr: a.cidr })),
+    );
+    const dhcp = deps.services().find((s) => s.name === 'dhcp') ?? null;
+    return {
+      interface: deps.config.server.interface,
+      addresses,
+      http: `${deps.config.http.listen}:${deps.config.http.port}`,
+      dhcp: { configuredMode: deps.config.dhcp.mode, service: dhcp },
+      recommendation: recommend(deps.config.dhcp.mode, dhcp?.detail ?? null, dhcp?.state ?? null),
+    };
+  });
+}
+
+/** Proxy or full DHCP, and why, from what the DHCP service reports. */
+export function recommend(configured: string, detail: string | null, state: string | null): { mode: 'proxy' | 'full' | 'unknown'; why: string } {
+  const text = (detail ?? '').toLowerCase();
+  if (/another|other dhcp|answered|site's server|existing/.test(text) || text.startsWith('proxy')) {
+    return { mode: 'proxy', why: 'another DHCP server answers on this network, so Kindling should only answer PXE clients (proxy mode) and leave addresses to it' };
+  }
+  if (text.startsWith('full')) return { mode: 'full', why: 'no other DHCP server answered, so Kindling hands out addresses itself (full mode)' };
+  if (configured === 'off' || state === 'off' || state === null) {
+    return { mode: 'unknown', why: 'DHCP is off in kindling.yaml, so Kindling has not probed the network; set dhcp.mode: auto to let it decide (proxy if another server answers, full otherwise)' };
+  }
+  return { mode: 'unknown', why: `the DHCP service reports: ${detail ?? state}` };
+}
