@@ -1,0 +1,265 @@
+// The listening socket: decodes requests, applies the limits, resolves files and hands
+// each accepted read to a ReadTransfer on a fresh socket. Read-only by design.
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { Logger } from 'pino';
+import { KindlingError } from '../errors.js';
+import { BufferSource, FileSource, type BlockSource } from './block-source.js';
+import { FileCache, type FileCacheStats } from './file-cache.js';
+import { toNetascii } from './netascii.js';
+import { negotiate, parseMode, type NegotiationLimits } from './options.js';
+import { Opcode, TftpErrorCode, decodePacket, encodeError, encodeOack } from './packet.js';
+import { checkRequestPath } from './request-path.js';
+import { DEFAULT_RETRANSMIT, type RetransmitPolicy } from './retransmit.js';
+import { FileRoots } from './roots.js';
+import { ReadTransfer, type TransferResult } from './transfer.js';
+
+export interface TftpSettings {
+  listen: string;
+  port: number;
+  roots: string[];
+  extraRoot: string | null;
+  maxBlksize: number;
+  maxTransfers: number;
+  maxPerClient: number;
+}
+
+export interface TftpServerDeps {
+  settings: TftpSettings;
+  logger: Logger;
+  /** Makes every UDP socket; tests pass one that drops packets to emulate a lossy link. */
+  socketFactory?: () => Socket;
+  retransmit?: RetransmitPolicy;
+  /** Largest windowsize granted (RFC 7440); 64 keeps one window under 100 KB at 1468. */
+  maxWindowsize?: number;
+  /** Files up to this size are cached and shared; larger ones are read per transfer. */
+  cacheFileBytes?: number;
+  cacheTotalBytes?: number;
+}
+
+export interface TftpStats {
+  active: number;
+  started: number;
+  completed: number;
+  failed: number;
+  refused: number;
+  bytesSent: number;
+  cache: FileCacheStats;
+}
+
+export const DEFAULT_MAX_WINDOWSIZE = 64;
+/** One window is buffered per transfer; 1 MiB x 256 transfers bounds the worst case. */
+const MAX_WINDOW_BYTES = 1024 * 1024;
+/** ipxe.efi is ~1 MB and snponly.efi smaller; 8 MiB covers pxelinux kernels' small cousins too. */
+const DEFAULT_CACHE_FILE_BYTES = 8 * 1024 * 1024;
+const DEFAULT_CACHE_TOTAL_BYTES = 64 * 1024 * 1024;
+
+const READ_ONLY = encodeError(TftpErrorCode.ACCESS_VIOLATION, 'this server is read-only');
+const BUSY = encodeError(TftpErrorCode.NOT_DEFINED, 'server busy, try again');
+const CLIENT_BUSY = encodeError(TftpErrorCode.NOT_DEFINED, 'too many transfers from this address');
+const NOT_A_REQUEST = encodeError(TftpErrorCode.ILLEGAL_OPERATION, 'expected a read request');
+
+const udp4 = (): Socket => createSocket({ type: 'udp4', lookup: literalLookup });
+
+/** Sends name IP literals only; skipping dns.lookup saves a tick and a closure on every send. */
+function literalLookup(address: string, _options: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  callback(null, address, 4);
+}
+
+export class TftpServerCore {
+  private readonly socket: Socket;
+  private readonly logger: Logger;
+  private readonly settings: TftpSettings;
+  private readonly makeSocket: () => Socket;
+  private readonly retransmit: RetransmitPolicy;
+  private readonly limits: NegotiationLimits;
+  private readonly cache: FileCache;
+  private readonly roots: FileRoots;
+  /** Peers ("address:port") with a transfer under way: a repeated RRQ is a retransmission. */
+  private readonly peers = new Set<string>();
+  private readonly perClient = new Map<string, number>();
+  private readonly transfers = new Set<ReadTransfer>();
+  private readonly settling = new Set<Promise<void>>();
+  private active = 0;
+  private counts = { started: 0, completed: 0, failed: 0, refused: 0, bytesSent: 0 };
+  private closed = false;
+
+  private constructor(deps: TftpServerDeps, roots: FileRoots, socket: Socket) {
+    this.settings = deps.settings;
+    this.logger = deps.logger;
+    this.makeSocket = deps.socketFactory ?? udp4;
+    this.retransmit = deps.retransmit ?? DEFAULT_RETRANSMIT;
+    this.limits = { maxBlksize: deps.settings.maxBlksize, maxWindowsize: deps.maxWindowsize ?? DEFAULT_MAX_WINDOWSIZE, maxWindowBytes: MAX_WINDOW_BYTES };
+    this.cache = new FileCache(deps.cacheFileBytes ?? DEFAULT_CACHE_FILE_BYTES, deps.cacheTotalBytes ?? DEFAULT_CACHE_TOTAL_BYTES);
+    this.roots = roots;
+    this.socket = socket;
+    socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.request(msg, rinfo));
+    socket.on('error', (err: Error) => this.logger.error({ err }, 'tftp listening socket error'));
+  }
+
+  static async start(deps: TftpServerDeps): Promise<TftpServerCore> {
+    const roots = await FileRoots.open({ roots: deps.settings.roots, extraRoot: deps.settings.extraRoot, logger: deps.logger });
+    const socket = (deps.socketFactory ?? udp4)();
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: Error): void => {
+        socket.close();
+        reject(
+          new KindlingError('TFTP_LISTEN', `tftp cannot listen on ${deps.settings.listen}:${deps.settings.port} (tftp.listen, tftp.port): ${err.message}`, {
+            listen: deps.settings.listen,
+            port: deps.settings.port,
+          }),
+        );
+      };
+      socket.once('error', fail);
+      socket.bind(deps.settings.port, deps.settings.listen, () => {
+        socket.off('error', fail);
+        resolve();
+      });
+    });
+    const server = new TftpServerCore(deps, roots, socket);
+    deps.logger.info({ ...socket.address(), roots: roots.list }, 'tftp listening');
+    return server;
+  }
+
+  address(): { address: string; port: number } {
+    const { address, port } = this.socket.address();
+    return { address, port };
+  }
+
+  stats(): TftpStats {
+    return { active: this.active, ...this.counts, cache: this.cache.stats() };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+    await Promise.all([...this.transfers].map((transfer) => transfer.abort('server shutting down')));
+    // Requests still resolving see `closed` and release what they opened.
+    while (this.settling.size > 0) await Promise.all([...this.settling]);
+    this.cache.clear();
+  }
+
+  private refuse(packet: Buffer, rinfo: RemoteInfo): void {
+    this.counts.refused++;
+    this.socket.send(packet, 0, packet.length, rinfo.port, rinfo.address);
+  }
+
+  private request(msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.closed) return;
+    const peer = `${rinfo.address}:${rinfo.port}`;
+    if (this.peers.has(peer)) return;
+    const op = msg.length >= 2 ? msg.readUInt16BE(0) : -1;
+    // RFC 1350 section 7: never answer an ERROR, or two confused hosts answer each other forever.
+    if (op === Opcode.ERROR) return;
+    if (op === Opcode.WRQ) return this.refuse(READ_ONLY, rinfo);
+    if (op !== Opcode.RRQ) return this.refuse(NOT_A_REQUEST, rinfo);
+    const decoded = decodePacket(msg);
+    if (!decoded.ok || decoded.packet.op !== 'RRQ') {
+      const reason = decoded.ok ? 'not a read request' : decoded.reason;
+      this.logger.info({ client: peer, reason }, 'tftp malformed request refused');
+      return this.refuse(encodeError(TftpErrorCode.ILLEGAL_OPERATION, `malformed request: ${reason}`), rinfo);
+    }
+    const { filename, mode: rawMode, options } = decoded.packet;
+    const mode = parseMode(rawMode);
+    if (mode === null) return this.refuse(encodeError(TftpErrorCode.ILLEGAL_OPERATION, `unknown mode "${rawMode}"; expected octet or netascii`), rinfo);
+    const path = checkRequestPath(filename);
+    if (!path.ok) {
+      this.logger.warn({ client: peer, filename, reason: path.reason }, 'tftp path refused');
+      return this.refuse(encodeError(TftpErrorCode.ACCESS_VIOLATION, `path refused: ${path.reason}`), rinfo);
+    }
+    if (this.active >= this.settings.maxTransfers) return this.refuse(BUSY, rinfo);
+    const fromClient = this.perClient.get(rinfo.address) ?? 0;
+    if (fromClient >= this.settings.maxPerClient) return this.refuse(CLIENT_BUSY, rinfo);
+
+    this.active++;
+    this.perClient.set(rinfo.address, fromClient + 1);
+    this.peers.add(peer);
+    this.counts.started++;
+    const release = (result: TransferResult): void => {
+      this.active--;
+      const left = (this.perClient.get(rinfo.address) ?? 1) - 1;
+      if (left === 0) this.perClient.delete(rinfo.address);
+      else this.perClient.set(rinfo.address, left);
+      this.peers.delete(peer);
+      this.counts.bytesSent += result.bytes;
+      if (result.ok) this.counts.completed++;
+      else this.counts.failed++;
+      this.logger[result.ok ? 'debug' : 'info']({ client: peer, filename, bytes: result.bytes, reason: result.reason }, result.ok ? 'tftp transfer complete' : 'tftp transfer ended early');
+    };
+    const settled = this.begin(rinfo, filename, path.segments, mode, options, release).catch((err: Error) => {
+      this.logger.error({ client: peer, filename, err }, 'tftp transfer setup failed');
+      this.refuse(encodeError(TftpErrorCode.NOT_DEFINED, 'internal error'), rinfo);
+      release({ ok: false, reason: err.message, bytes: 0 });
+    });
+    this.settling.add(settled);
+    void settled.then(() => this.settling.delete(settled));
+  }
+
+  private async begin(
+    rinfo: RemoteInfo,
+    filename: string,
+    segments: string[],
+    mode: 'octet' | 'netascii',
+    options: ReadonlyArray<readonly [string, string]>,
+    release: (result: TransferResult) => void,
+  ): Promise<void> {
+    const refuseAndRelease = (code: number, message: string, reason: string): void => {
+      this.refuse(encodeError(code, message), rinfo);
+      release({ ok: false, reason, bytes: 0 });
+    };
+    const found = await this.roots.resolve(segments);
+    if (this.closed) return release({ ok: false, reason: 'server closed', bytes: 0 });
+    if (!found.ok) {
+      if (found.kind === 'access') this.logger.warn({ client: `${rinfo.address}:${rinfo.port}`, filename, reason: found.reason }, 'tftp path refused');
+      return found.kind === 'not-found'
+        ? refuseAndRelease(TftpErrorCode.FILE_NOT_FOUND, 'file not found', `not found: ${filename}`)
+        : refuseAndRelease(TftpErrorCode.ACCESS_VIOLATION, 'access violation', found.reason);
+    }
+    const { path, stats } = found.file;
+    if (mode === 'netascii' && !this.cache.fits(stats.size)) {
+      return refuseAndRelease(TftpErrorCode.NOT_DEFINED, 'file too large for netascii; use octet mode', 'netascii too large');
+    }
+    // tsize must be the size on the wire, which netascii changes, so its bytes come first.
+    const cached = mode === 'netascii' ? await this.cache.get(path, stats, 'netascii', toNetascii) : this.cache.fits(stats.size) ? await this.cache.get(path, stats) : null;
+    const size = cached === null ? stats.size : cached.length;
+    const negotiated = negotiate(options, size, this.limits);
+    if (!negotiated.ok) return refuseAndRelease(TftpErrorCode.OPTION_NEGOTIATION, negotiated.reason, negotiated.reason);
+    const { blksize, windowsize, timeoutMs, oack } = negotiated.value;
+    const source: BlockSource = cached === null ? await FileSource.open(path, size, blksize * windowsize) : new BufferSource(cached);
+    const socket = this.makeSocket();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(0, this.settings.listen, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      socket.close();
+      await source.close();
+      throw err;
+    }
+    if (this.closed) {
+      socket.close();
+      await source.close();
+      return release({ ok: false, reason: 'server closed', bytes: 0 });
+    }
+    const transfer: ReadTransfer = new ReadTransfer({
+      socket,
+      peer: { address: rinfo.address, port: rinfo.port },
+      source,
+      blksize,
+      windowsize,
+      oack: oack === null ? null : encodeOack(oack),
+      clientTimeoutMs: timeoutMs,
+      retransmit: this.retransmit,
+      onEnd: (result) => {
+        this.transfers.delete(transfer);
+        release(result);
+      },
+    });
+    this.transfers.add(transfer);
+    transfer.start();
+  }
+}
