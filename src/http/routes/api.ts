@@ -98,9 +98,17 @@ export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
     };
     const keepAlive = setInterval(() => res.write(': ping\n\n'), 25_000);
     inventory.events.on('event', send);
+    streams.add(res);
     request.raw.on('close', () => {
       clearInterval(keepAlive);
       inventory.events.off('event', send);
+      streams.delete(res);
     });
+  });
+
+  // An open page holds its stream forever; end them so shutdown does not wait on it.
+  const streams = new Set<import('node:http').ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const res of streams) res.end();
   });
 }
