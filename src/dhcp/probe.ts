@@ -13,8 +13,13 @@ export interface ProbeAnswer {
   offered: string;
 }
 
-/** How long the probe listens by default: two DISCOVERs, one second apart, as dhclient would. */
-export const DEFAULT_PROBE_MS = 3000;
+/**
+ * How long the probe listens by default. dnsmasq pings an address for up to 3 s
+ * before offering it (unless --no-ping), so a shorter probe would miss exactly the
+ * server most racks run; DISCOVERs go out at 0, 1 and 3 s as a client's backoff would.
+ */
+export const DEFAULT_PROBE_MS = 6000;
+const RESEND_AT_MS = [1000, 3000];
 
 export function probeDiscover(mac: Uint8Array, xid: number): Uint8Array {
   const chaddr = new Uint8Array(16);
@@ -66,7 +71,7 @@ export async function probeForDhcpServer(options: { serverIp: string; mac: Uint8
   const timers: NodeJS.Timeout[] = [];
   try {
     port.send(packet, '255.255.255.255', SERVER_PORT);
-    timers.push(setTimeout(() => port.send(packet, '255.255.255.255', SERVER_PORT), Math.min(1000, options.timeoutMs / 2)));
+    for (const at of RESEND_AT_MS) if (at < options.timeoutMs) timers.push(setTimeout(() => port.send(packet, '255.255.255.255', SERVER_PORT), at));
     timers.push(setTimeout(settle, options.timeoutMs));
     await done;
   } finally {
