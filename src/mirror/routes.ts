@@ -7,6 +7,8 @@ import { readChunkBytes } from './verify.js';
 
 export interface MirrorRouteDeps {
   mirror: Mirror;
+  /** Read size when streaming a file; the default suits a Pi (see serveFile). */
+  chunkBytes?: number;
 }
 
 /**
@@ -29,7 +31,7 @@ export function registerMirrorRoutes(app: FastifyInstance, deps: MirrorRouteDeps
       }
       const file = mirror.resolve(segments);
       if (!file) return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `/mirror/${raw}: no verified file of that name; GET /api/mirror lists the versions held`, details: {} } });
-      return serveFile(request, reply, file);
+      return serveFile(request, reply, file, deps.chunkBytes ?? readChunkBytes);
     },
   });
 
@@ -53,7 +55,7 @@ function sendError(reply: FastifyReply, err: KindlingError): FastifyReply {
   return reply.status(err.status).send({ error: err.toJSON() });
 }
 
-async function serveFile(request: FastifyRequest, reply: FastifyReply, file: ServedFile): Promise<FastifyReply> {
+async function serveFile(request: FastifyRequest, reply: FastifyReply, file: ServedFile, chunkBytes: number): Promise<FastifyReply> {
   const etag = `"${file.sha256.slice(0, 40)}"`;
   const lastModified = file.lastModified.toUTCString();
   reply.header('accept-ranges', 'bytes');
@@ -91,7 +93,7 @@ async function serveFile(request: FastifyRequest, reply: FastifyReply, file: Ser
     return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `${request.url}: the file is gone (an old version removed by mirror.keep)`, details: {} } });
   }
   // 1 MiB reads: Node has no sendfile for HTTP, and 64 KiB reads cost about twice the CPU per GB.
-  return reply.send(handle.createReadStream({ start, end, highWaterMark: readChunkBytes }));
+  return reply.send(handle.createReadStream({ start, end, highWaterMark: chunkBytes }));
 }
 
 function notModified(request: FastifyRequest, etag: string, lastModified: Date): boolean {
