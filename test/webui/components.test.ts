@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { createServer, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedKey } from '../support/kindling.js';
+import { repoRoot } from './build.js';
+
+// Component tests: the page's Svelte components compiled by the page's own Vite
+// config and rendered with svelte/server (no browser, no DOM), plus the pure form
+// model. The browser behaviour is in e2e.test.ts.
+
+let vite: ViteDevServer;
+// The renderer comes through Vite too, so it shares one Svelte runtime with the components.
+let render: typeof import('svelte/server').render;
+const load = async <T = any>(file: string): Promise<T> => (await vite.ssrLoadModule(file)) as T;
+
+beforeAll(async () => {
+  vite = await createServer({ configFile: path.join(repoRoot, 'webui', 'vite.config.ts'), server: { middlewareMode: true, hmr: false, watch: null }, appType: 'custom', logLevel: 'silent' });
+  render = ((await vite.ssrLoadModule('svelte/server')) as typeof import('svelte/server')).render;
+}, 60_000);
+afterAll(async () => {
+  await vite?.close();
+});
+
+describe('components', () => {
+  it('SshKeys shows each server issue at its line, with the line it is about', async () => {
+    const { default: SshKeys } = await load('/src/views/SshKeys.svelte');
+    const { body } = render(SshKeys, { props: { id: 'keys', value: `${sharedKey}\nssh-rsa AAAA!!bad`, errors: [{ index: 1, message: 'expected an SSH public key' }] } });
+    expect(body).toContain('aria-invalid="true"');
+    expect(body).toMatch(/Line 2 \(ssh-rsa AAAA!!bad…\): expected an SSH public key/);
+    expect(body).not.toMatch(/Line 1/);
+    const clean = render(SshKeys, { props: { id: 'keys', value: sharedKey, errors: [] } }).body;
+    expect(clean).not.toContain('aria-invalid');
+    expect(clean).not.toContain('class="error"');
+  });
+
+  it('Field ties the label to its control and shows the error under it', async () => {
+    const { default: Field } = await load('/src/views/Field.svelte');
+    const { createRawSnippet } = (await vite.ssrLoadModule('svelte')) as typeof import('svelte');
+    const children = createRawSnippet(() => ({ render: () => '<input id="hostname">' }));
+    const { body } = render(Field, { props: { id: 'hostname', label: 'Hostname pattern', error: 'expected a host name', children } });
+    expect(body).toMatch(/<label for="hostname">Hostname pattern<\/label>/);
+    expect(body).toMatch(/role="alert"[^>]*>expected a host name</);
+  });
+
+  it('MirrorProgress shows bytes, rate and time left for files still downloading', async () => {
+    const { default: MirrorProgress } = await load('/src/views/MirrorProgress.svelte');
+    const progress = [
+      { source: 'flatcar-stable', file: 'flatcar_production_pxe_image.cpio.gz', bytes: 50 * 1024 * 1024, total: 200 * 1024 * 1024, rate: 10 * 1024 * 1024, eta: 15, done: false },
+      { source: 'flatcar-stable', file: 'version.txt', bytes: 300, total: 300, rate: 0, eta: 0, done: true },
+    ];
+    const { body } = render(MirrorProgress, { props: { progress } });
+    expect(body).toContain('50.0 MiB of 200.0 MiB');
+    expect(body).toContain('10.0 MiB/s');
+    expect(body).toContain('15s left');
+    expect(body).not.toContain('version.txt');
+  });
+
+  it('Login renders a labelled password field and no error before a try', async () => {
+    const { default: Login } = await load('/src/views/Login.svelte');
+    const { body } = render(Login, { props: { notice: 'Your session expired; log in again.', onLogin: () => undefined } });
+    expect(body).toMatch(/<label for="password">Admin password<\/label>/);
+    expect(body).toContain('autocomplete="current-password"');
+    expect(body).toContain('Your session expired');
+  });
+});
+
+describe('profile form model', () => {
+  it('turns the form into the profile object the server validates, and back', async () => {
+    const f = await load<typeof import('../../webui/src/lib/profile-form.js')>('/src/lib/profile-form.ts');
+    const m = f.emptyModel();
+    m.users[0]!.keys = `\n${sharedKey}\n\n`;
+    m.units.push({ name: 'docker.service', enabled: true, contents: '' });
+    m.disks.push({ device: '/dev/sdb', wipe: true, partitions: [{ label: 'docker', sizeMiB: '' }] });
+    m.filesystems.push({ device: '/dev/disk/by-partlabel/docker', format: 'ext4', path: '/var/lib/docker', wipe: true });
+    const p = f.toProfile(m);
+    expect(p).toEqual({
+      os: 'flatcar', channel: 'stable', version: 'current', arch: 'amd64', mode: 'install', installDisk: '/dev/sda', config: 'ignition', hostname: '{{name}}',
+      users: [{ name: 'core', groups: ['sudo', 'docker'], sshAuthorizedKeys: [sharedKey] }],
+      units: [{ name: 'docker.service', enabled: true }],
+      storage: { disks: [{ device: '/dev/sdb', wipe: true, partitions: [{ label: 'docker', sizeMiB: 0 }] }], filesystems: [{ device: '/dev/disk/by-partlabel/docker', format: 'ext4', path: '/var/lib/docker', wipe: true }] },
+    });
+    expect(f.toProfile(f.fromProfile(p))).toEqual(p);
+    const fcos = { ...f.emptyModel(), os: 'fcos' as const, channel: 'testing', arch: 'x86_64', kind: 'template' as const, template: '{"ignition":{"version":"3.3.0"}}' };
+    expect(f.toProfile(fcos)).toMatchObject({ os: 'fcos', stream: 'testing', template: fcos.template });
+    expect(f.toProfile(fcos)).not.toHaveProperty('channel');
+    expect(f.keyLines('a\n b \n')).toEqual(['a', 'b']);
+  });
+});
