@@ -48,7 +48,8 @@ export async function makeHarness(options: { sources: MirrorSource[]; keep?: num
     close: async (keepData = false) => {
       await mirror.close();
       await app.close();
-      if (!options.dataDir && !keepData) await rm(dataDir, { recursive: true, force: true });
+      // A reopened harness owns the directory too; a mount point stays for its umount.
+      if (!keepData) await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
     },
   };
 }
