@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { flatcarInstallProfile, sharedKey, startTestKindling, type TestKindling } from '../support/kindling.js';
+import { sessionCookieHeader } from '../../src/http/cookies.js';
 import { SessionClient } from './session-client.js';
 
 // The page's session auth against a real Kindling: first-boot password, login rate
@@ -64,6 +65,10 @@ describe('first boot', () => {
 });
 
 describe('sessions', () => {
+  it('marks the cookie Secure when served over TLS', () => {
+    expect(sessionCookieHeader({ value: 'abc', maxAgeSeconds: 60, secure: true })).toBe('kindling_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure');
+  });
+
   it('rate-limits wrong passwords per address, even refusing the right one while locked', async () => {
     const kk = await start();
     await new SessionClient(kk).setPassword(password);

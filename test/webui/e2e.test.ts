@@ -125,6 +125,12 @@ describe.skipIf(!existsSync(chromiumPath))('setup page in chromium', () => {
     await expect.poll(() => page.getByTestId('rendered').textContent()).toMatch(/"version": ?"3\.3\.0"/);
     expect(await page.getByTestId('rendered').textContent()).not.toContain(token);
     await shot('machine');
+
+    // The dashboard counts it and lists its last events.
+    await page.goto(`${k.httpUrl}/#/`);
+    await expect.poll(() => page.getByTestId('count-installed').textContent()).toBe('installed: 1');
+    await page.locator('main li', { hasText: 'install' }).first().waitFor();
+    await shot('dashboard');
   });
 
   it('edits a profile with validation at the field and a preview', async () => {
