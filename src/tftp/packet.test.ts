@@ -50,6 +50,22 @@ describe('decodePacket: table', () => {
   });
 });
 
+function encode(p: Packet): Buffer {
+  switch (p.op) {
+    case 'RRQ':
+    case 'WRQ':
+      return encodeRequest(p.op, p.filename, p.mode, p.options);
+    case 'OACK':
+      return encodeOack(p.options);
+    case 'DATA':
+      return encodeData(p.block, p.data);
+    case 'ACK':
+      return encodeAck(p.block);
+    case 'ERROR':
+      return encodeError(p.code, p.message);
+  }
+}
+
 describe('encoders', () => {
   it('round-trip requests, OACK, DATA, ACK and ERROR', () => {
     const packets: Packet[] = [
@@ -61,12 +77,7 @@ describe('encoders', () => {
       { op: 'ERROR', code: 5, message: 'unknown transfer ID' },
     ];
     for (const p of packets) {
-      const bytes =
-        p.op === 'RRQ' || p.op === 'WRQ' ? encodeRequest(p.op, p.filename, p.mode, p.options)
-        : p.op === 'OACK' ? encodeOack(p.options)
-        : p.op === 'DATA' ? encodeData(p.block, p.data)
-        : p.op === 'ACK' ? encodeAck(p.block)
-        : encodeError(p.code, p.message);
+      const bytes = encode(p);
       expect(decodePacket(bytes)).toEqual({ ok: true, packet: p });
     }
   });

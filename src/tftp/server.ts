@@ -58,6 +58,12 @@ const BUSY = encodeError(TftpErrorCode.NOT_DEFINED, 'server busy, try again');
 const CLIENT_BUSY = encodeError(TftpErrorCode.NOT_DEFINED, 'too many transfers from this address');
 const NOT_A_REQUEST = encodeError(TftpErrorCode.ILLEGAL_OPERATION, 'expected a read request');
 
+interface PeerEntry {
+  filename: string;
+  /** Null while the file is being resolved. */
+  transfer: ReadTransfer | null;
+}
+
 const udp4 = (): Socket => createSocket({ type: 'udp4', lookup: literalLookup });
 
 /** Sends name IP literals only; skipping dns.lookup saves a tick and a closure on every send. */
@@ -74,8 +80,8 @@ export class TftpServerCore {
   private readonly limits: NegotiationLimits;
   private readonly cache: FileCache;
   private readonly roots: FileRoots;
-  /** Peers ("address:port") with a transfer under way: a repeated RRQ is a retransmission. */
-  private readonly peers = new Set<string>();
+  /** Peers ("address:port") with a transfer under way, to tell a retransmitted RRQ from a restart. */
+  private readonly peers = new Map<string, PeerEntry>();
   private readonly perClient = new Map<string, number>();
   private readonly transfers = new Set<ReadTransfer>();
   private readonly settling = new Set<Promise<void>>();
@@ -147,7 +153,6 @@ export class TftpServerCore {
   private request(msg: Buffer, rinfo: RemoteInfo): void {
     if (this.closed) return;
     const peer = `${rinfo.address}:${rinfo.port}`;
-    if (this.peers.has(peer)) return;
     const op = msg.length >= 2 ? msg.readUInt16BE(0) : -1;
     // RFC 1350 section 7: never answer an ERROR, or two confused hosts answer each other forever.
     if (op === Opcode.ERROR) return;
@@ -160,6 +165,15 @@ export class TftpServerCore {
       return this.refuse(encodeError(TftpErrorCode.ILLEGAL_OPERATION, `malformed request: ${reason}`), rinfo);
     }
     const { filename, mode: rawMode, options } = decoded.packet;
+    const existing = this.peers.get(peer);
+    if (existing !== undefined) {
+      // The same RRQ again before any ACK is the client retransmitting: one transfer is
+      // already answering it. Anything else from that port is a client that restarted
+      // (firmware often reuses its source port), so the old transfer gives way.
+      if (existing.transfer === null) return;
+      if (existing.filename === filename && !existing.transfer.hasProgress) return existing.transfer.repeatStart();
+      void existing.transfer.abort('superseded by a new request from the same port', false);
+    }
     const mode = parseMode(rawMode);
     if (mode === null) return this.refuse(encodeError(TftpErrorCode.ILLEGAL_OPERATION, `unknown mode "${rawMode}"; expected octet or netascii`), rinfo);
     const path = checkRequestPath(filename);
@@ -173,20 +187,21 @@ export class TftpServerCore {
 
     this.active++;
     this.perClient.set(rinfo.address, fromClient + 1);
-    this.peers.add(peer);
+    const entry: PeerEntry = { filename, transfer: null };
+    this.peers.set(peer, entry);
     this.counts.started++;
     const release = (result: TransferResult): void => {
       this.active--;
       const left = (this.perClient.get(rinfo.address) ?? 1) - 1;
       if (left === 0) this.perClient.delete(rinfo.address);
       else this.perClient.set(rinfo.address, left);
-      this.peers.delete(peer);
+      if (this.peers.get(peer) === entry) this.peers.delete(peer);
       this.counts.bytesSent += result.bytes;
       if (result.ok) this.counts.completed++;
       else this.counts.failed++;
       this.logger[result.ok ? 'debug' : 'info']({ client: peer, filename, bytes: result.bytes, reason: result.reason }, result.ok ? 'tftp transfer complete' : 'tftp transfer ended early');
     };
-    const settled = this.begin(rinfo, filename, path.segments, mode, options, release).catch((err: Error) => {
+    const settled = this.begin(rinfo, entry, path.segments, mode, options, release).catch((err: Error) => {
       this.logger.error({ client: peer, filename, err }, 'tftp transfer setup failed');
       this.refuse(encodeError(TftpErrorCode.NOT_DEFINED, 'internal error'), rinfo);
       release({ ok: false, reason: err.message, bytes: 0 });
@@ -197,7 +212,7 @@ export class TftpServerCore {
 
   private async begin(
     rinfo: RemoteInfo,
-    filename: string,
+    entry: PeerEntry,
     segments: string[],
     mode: 'octet' | 'netascii',
     options: ReadonlyArray<readonly [string, string]>,
@@ -207,6 +222,7 @@ export class TftpServerCore {
       this.refuse(encodeError(code, message), rinfo);
       release({ ok: false, reason, bytes: 0 });
     };
+    const { filename } = entry;
     const found = await this.roots.resolve(segments);
     if (this.closed) return release({ ok: false, reason: 'server closed', bytes: 0 });
     if (!found.ok) {
@@ -260,6 +276,7 @@ export class TftpServerCore {
       },
     });
     this.transfers.add(transfer);
+    entry.transfer = transfer;
     transfer.start();
   }
 }

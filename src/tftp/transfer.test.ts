@@ -18,8 +18,9 @@ class FakeSocket extends EventEmitter {
     if (address === undefined) this.sent.push({ bytes: Buffer.from(buf), port: offset, address: length as unknown as string });
     else this.sent.push({ bytes: Buffer.from(buf.subarray(offset, offset + length!)), port: port!, address });
   }
-  close(): void {
+  close(callback?: () => void): void {
     this.closed = true;
+    if (callback) setImmediate(callback);
   }
   fromPeer(bytes: Buffer, from = PEER): void {
     this.emit('message', bytes, { address: from.address, port: from.port, family: 'IPv4', size: bytes.length });

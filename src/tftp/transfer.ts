@@ -81,12 +81,26 @@ export class ReadTransfer {
   }
 
   /** Ends the transfer from outside (server closing); the client is told why. */
-  abort(reason: string): Promise<void> {
+  abort(reason: string, tellClient = true): Promise<void> {
     if (!this.ended) {
-      this.sendRaw(encodeError(TftpErrorCode.NOT_DEFINED, reason));
+      if (tellClient) this.sendRaw(encodeError(TftpErrorCode.NOT_DEFINED, reason));
       this.end(false, reason);
     }
     return this.finished;
+  }
+
+  /** The client repeated its RRQ: answer it now and give the transfer its full retries again. */
+  repeatStart(): void {
+    if (this.ended || this.reading || this.hasProgress) return;
+    this.attempt = 0;
+    if (this.acked < 0) this.sendRaw(this.options.oack!);
+    else this.resend();
+    this.arm();
+  }
+
+  /** Whether the client has acknowledged anything yet; before that a repeated RRQ is a retransmission. */
+  get hasProgress(): boolean {
+    return this.acked > (this.options.oack === null ? 0 : -1);
   }
 
   private receive(msg: Buffer, rinfo: RemoteInfo): void {
@@ -204,11 +218,10 @@ export class ReadTransfer {
     this.ended = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    this.socket.close();
+    const closed = new Promise<void>((resolve) => this.socket.close(resolve));
     const bytes = Math.min(this.source.size, Math.max(0, this.acked) * this.blksize);
-    this.finished = this.source
-      .close()
-      .catch(() => undefined)
-      .then(() => this.options.onEnd({ ok, reason, bytes }));
+    // onEnd runs once the socket and the file are really released, so close() and the
+    // handle counts in tests see a settled state.
+    this.finished = Promise.all([closed, this.source.close().catch(() => undefined)]).then(() => this.options.onEnd({ ok, reason, bytes }));
   }
 }
