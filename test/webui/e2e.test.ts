@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,9 @@ import { ensureWebuiBuilt, repoRoot } from './build.js';
 // through its states live, and a bad SSH key is refused at the field.
 
 const chromiumPath = '/usr/bin/chromium';
-const shots = path.join(repoRoot, 'docs', 'screenshots');
+// KINDLING_SCREENSHOTS=1 refreshes docs/screenshots; otherwise they go to a temp
+// directory, so a test run leaves the tracked files alone.
+const shots = process.env['KINDLING_SCREENSHOTS'] ? path.join(repoRoot, 'docs', 'screenshots') : mkdtempSync(path.join(tmpdir(), 'kindling-shots-'));
 const password = 'rack-admin-2024';
 const mac = '52:54:00:ab:cd:01';
 
@@ -34,6 +37,7 @@ describe.skipIf(!existsSync(chromiumPath))('setup page in chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await k?.stop();
+    if (!process.env['KINDLING_SCREENSHOTS']) rmSync(shots, { recursive: true, force: true });
   });
 
   it('serves the page itself with a strict content security policy', async () => {
