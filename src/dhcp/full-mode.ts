@@ -1,7 +1,7 @@
 // Full DHCP (RFC 2131 §4.3): addresses from the pool or reservations, plus the boot
 // file for network-boot clients. An ACK leaves only after its lease is durable.
 import type pino from 'pino';
-import type { DhcpInventory } from './inventory.js';
+import { recordSafely, type DhcpInventory } from './inventory.js';
 import type { JournalRecord } from './lease-journal.js';
 import type { LeaseTable } from './lease-table.js';
 import { encode, MessageType, messageType, Opt, optionIp, optionString } from './options.js';
@@ -46,7 +46,7 @@ export function createFullModeHandler(o: FullModeOptions): DhcpHandler {
       if (decision.kind === 'none') o.logger.warn({ mac, arch: facts.arch, reason: decision.reason }, 'dhcp: network-boot client gets an address but no boot file');
       else {
         o.logger.info({ mac, arch: facts.arch, bootFile: decision.bootFile, ip, mode: 'full' }, 'dhcp: boot offer');
-        o.inventory.recordBootOffer({ mac, arch: facts.arch, vendorClass: facts.vendorClass, userClass: facts.userClasses[0] ?? null, ip, bootFile: decision.bootFile, mode: 'full' });
+        recordSafely(o.inventory, { mac, arch: facts.arch, vendorClass: facts.vendorClass, userClass: facts.userClasses[0] ?? null, ip, bootFile: decision.bootFile, mode: 'full' }, o.logger);
       }
     }
     return bootFields(req, decision, o.serverIp, false);

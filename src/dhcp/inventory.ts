@@ -24,3 +24,12 @@ export interface DhcpInventory {
   /** Records a `dhcp-offer` event. Must not throw; called on the packet path. */
   recordBootOffer(event: BootOfferEvent): void;
 }
+
+/** Records the event; an inventory failure is logged, never allowed to cost the client its reply. */
+export function recordSafely(inventory: DhcpInventory, event: BootOfferEvent, logger: { warn(obj: object, msg: string): void }): void {
+  try {
+    inventory.recordBootOffer(event);
+  } catch (err) {
+    logger.warn({ err, mac: event.mac }, 'dhcp: inventory could not record the boot offer');
+  }
+}

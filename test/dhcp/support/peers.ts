@@ -138,10 +138,10 @@ export function startKindling(pair: NetnsPair, input: { dhcp: Record<string, unk
 }
 
 /** dnsmasq as the site's DHCP server, bound to one interface (--bind-interfaces) so it shares port 67. */
-export function startDnsmasq(pair: NetnsPair, side: 'server' | 'client', range: string): { child: ChildProcess; stop(): Promise<void> } {
+export function startDnsmasq(pair: NetnsPair, side: 'server' | 'client', range: string, extra: readonly string[] = [], mask = '255.255.255.0'): { child: ChildProcess; stop(): Promise<void> } {
   const dir = tempDir('dnsmasq');
   const host = pair[side];
-  const child = pair.spawn(host.ns, 'dnsmasq', ['--no-daemon', '--port=0', '--conf-file=/dev/null', `--interface=${host.dev}`, '--bind-interfaces', `--dhcp-range=${range},255.255.255.0,1h`, `--dhcp-leasefile=${dir}/leases`, `--pid-file=${dir}/pid`, '--log-dhcp']);
+  const child = pair.spawn(host.ns, 'dnsmasq', ['--no-daemon', '--port=0', '--conf-file=/dev/null', `--interface=${host.dev}`, '--bind-interfaces', `--dhcp-range=${range},${mask},1h`, `--dhcp-leasefile=${dir}/leases`, `--pid-file=${dir}/pid`, ...(extra.length ? extra : ['--log-dhcp'])]);
   child.stdout?.resume();
   child.stderr?.resume();
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
