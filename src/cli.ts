@@ -6,6 +6,7 @@ import { applianceConfigPath, loadConfig, type KindlingConfig } from './config/i
 import { isKindlingError } from './errors.js';
 import { checkAll } from './check.js';
 import { parseMac } from './inventory/mac.js';
+import { formatBytes, formatProgress, type ProgressEvent } from './mirror/index.js';
 import { startKindling } from './main.js';
 import { createLogger } from './system/index.js';
 
@@ -19,6 +20,8 @@ const usage = `kindling: the network-boot server of a rack
   kindling machines reinstall MAC
   kindling machines forget MAC
   kindling render MAC --as ipxe|ignition|cloud-config   what a machine would get now (secrets masked)
+  kindling mirror sync [--source NAME]   sync the mirror now and show progress until it ends
+  kindling mirror status                 sources, versions held, last sync
 `;
 
 /** The config file to use: --config, else the appliance's file if present, else the embedded defaults. */
@@ -106,11 +109,46 @@ async function machines(config: KindlingConfig, args: string[], name: string | u
   }
 }
 
+interface MirrorStatus {
+  running: boolean;
+  schedule: string | null;
+  nextRun: string | null;
+  sources: Array<{ name: string; current: string | null; versions: Array<{ version: string; bytes: number }>; lastSync: { ok?: boolean; error?: { message: string } | null; finishedAt?: string } | null }>;
+  progress: ProgressEvent[];
+}
+
+async function mirrorCommand(config: KindlingConfig, sub: string | undefined, source: string | undefined): Promise<number> {
+  const show = (state: MirrorStatus) => {
+    const rows = [['SOURCE', 'CURRENT', 'VERSIONS HELD', 'LAST SYNC']];
+    for (const s of state.sources) {
+      const last = s.lastSync ? `${s.lastSync.finishedAt ?? ''} ${s.lastSync.error ? `failed: ${s.lastSync.error.message}` : 'ok'}` : 'never';
+      rows.push([s.name, s.current ?? '-', s.versions.map((v) => `${v.version} (${formatBytes(v.bytes)})`).join(', ') || '-', last]);
+    }
+    process.stdout.write(table(rows) + `schedule: ${state.schedule ?? 'off'}${state.nextRun ? `, next run ${state.nextRun}` : ''}\n`);
+  };
+  if (sub === 'status' || sub === undefined) {
+    show((await api(config, 'GET', '/api/mirror')) as MirrorStatus);
+    return 0;
+  }
+  if (sub !== 'sync') throw new Error(`unknown mirror command "${sub}"\n\n${usage}`);
+  await api(config, 'POST', '/api/mirror/sync', source ? { source } : {});
+  // One request a second is nothing for the Pi, and needs no stream in a terminal.
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const state = (await api(config, 'GET', '/api/mirror')) as MirrorStatus;
+    for (const event of state.progress) process.stdout.write(`${formatProgress(event)}\n`);
+    if (!state.running) {
+      show(state);
+      return state.sources.some((s) => (!source || s.name === source) && s.lastSync?.error) ? 1 : 0;
+    }
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, as: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string', short: 'c' }, as: { type: 'string' }, name: { type: 'string' }, source: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command, ...rest] = positionals;
   if (values.help || !command) {
@@ -134,6 +172,8 @@ async function main(argv: string[]): Promise<number> {
     case 'machines':
       await machines(loadConfig(configFileFrom(values.config)).config, rest, values.name);
       return 0;
+    case 'mirror':
+      return mirrorCommand(loadConfig(configFileFrom(values.config)).config, rest[0], values.source);
     case 'render': {
       const as = values.as ?? 'ipxe';
       const config = loadConfig(configFileFrom(values.config)).config;

@@ -35,6 +35,13 @@ export const errorCodes = {
   MIRROR_SCHEDULE_INVALID: { status: 500, summary: 'mirror.schedule is not a valid cron expression' },
   NOT_FOUND: { status: 404, summary: 'no route answers that method and path' },
   INTERNAL: { status: 500, summary: 'an unexpected error; the log has the details' },
+  SETUP_REQUIRED: { status: 403, summary: 'no admin password is set yet; only setting it is allowed' },
+  PASSWORD_ALREADY_SET: { status: 409, summary: 'the admin password is already set; log in to change it' },
+  PASSWORD_WEAK: { status: 400, summary: 'the new admin password is too short or too long' },
+  LOGIN_FAILED: { status: 401, summary: 'the admin password is wrong' },
+  LOGIN_RATE_LIMITED: { status: 429, summary: 'too many wrong passwords from this address; wait and try again' },
+  SESSION_EXPIRED: { status: 401, summary: 'the session expired or was ended; log in again' },
+  CSRF_INVALID: { status: 403, summary: "a state-changing request lacked the session's CSRF token" },
   BOOT_FILE_MISSING: { status: 404, summary: 'an iPXE binary is not in any TFTP root' },
 } as const;
 

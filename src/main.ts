@@ -7,6 +7,7 @@ import { AdminAuth } from './http/admin-auth.js';
 import { SettingsStore } from './settings/settings.js';
 import { Declarations, Inventory, seedSampleConfig } from './inventory/index.js';
 import { startDhcpServer } from './dhcp/index.js';
+import { openMirror, registerMirrorRoutes } from './mirror/index.js';
 import { removeStaleTemps } from './store/index.js';
 import { createNotifier, readOrCreateSecret, requireRackAddress, startWatchdog, type Notifier } from './system/index.js';
 import { startTftpServer } from './tftp/index.js';
@@ -79,6 +80,13 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
   });
 
   const app = buildHttpApp({ config, inventory, declarations, logger, adminToken, auth, settings, services: () => services.map((s) => s()), version });
+  const mirror = await startService('mirror', true, logger, services, async () => {
+    const opened = await openMirror({ config: config.mirror, dataDir: config.dataDir, logger, inUse: () => versionsInstalling(inventory), currentSources: () => settings.mirrorSources() });
+    settings.onChange(() => void opened.refresh().catch((err: unknown) => logger.error({ err }, 'mirror: reading the new sources failed')));
+    registerMirrorRoutes(app, { mirror: opened });
+    opened.startSchedule();
+    return { server: opened, status: () => opened.status() };
+  });
   await app.listen({ host: config.http.listen, port: config.http.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
@@ -104,13 +112,26 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
         stopWatchdog?.();
         declarations.close();
         await app.close();
-        await Promise.all([tftp?.close(), dhcp?.close()]);
+        await Promise.all([tftp?.close(), dhcp?.close(), mirror?.close()]);
         await inventory.flush();
         notifier.close();
       })();
       return closing;
     },
   };
+}
+
+/**
+ * Pinned versions that machines are installing right now, which mirror retention must
+ * keep. `current` needs no entry: the current version and the `keep` newest are kept.
+ */
+function versionsInstalling(inventory: Inventory): Set<string> {
+  const versions = inventory
+    .list()
+    .filter((m) => m.state === 'installing')
+    .map((m) => inventory.profileOf(m).profile?.version)
+    .filter((v): v is string => v !== undefined && v !== 'current');
+  return new Set(versions);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import path from 'node:path';
 import { readJsonFile, writeFileAtomic } from '../store/index.js';
-import { PageError } from './page-errors.js';
+import { KindlingError } from '../errors.js';
 
 // The setup page's admin password and sessions. The password is kept only as an
 // scrypt hash (DATADIR/state/admin-password.json, 0600, written atomically). Sessions
@@ -79,7 +79,7 @@ export class AdminAuth {
 
   /** First boot only: sets the password and opens a session. */
   async setInitialPassword(password: string): Promise<Session> {
-    if (this.record) throw new PageError('PASSWORD_ALREADY_SET', 'the admin password is already set; log in, then change it under Settings');
+    if (this.record) throw new KindlingError('PASSWORD_ALREADY_SET', 'the admin password is already set; log in, then change it under Settings');
     await this.writePassword(password);
     return this.createSession();
   }
@@ -94,7 +94,7 @@ export class AdminAuth {
 
   /** Checks the password with rate limiting per client address; a session on success. */
   async login(password: string, client: string): Promise<Session> {
-    if (!this.record) throw new PageError('SETUP_REQUIRED', 'no admin password is set yet; open the setup page to set one');
+    if (!this.record) throw new KindlingError('SETUP_REQUIRED', 'no admin password is set yet; open the setup page to set one');
     const now = this.clock();
     this.recentFailures = this.recentFailures.filter((t) => now - t < 60_000);
     let entry = this.attempts.get(client);
@@ -102,7 +102,7 @@ export class AdminAuth {
     if (!entry || (entry.lockedUntil < now && now - entry.last > 2 * loginMaxLockMs)) entry = { count: 0, lockedUntil: 0, last: now };
     if (entry.lockedUntil > now || this.recentFailures.length >= globalFailuresPerMinute) {
       const retryAfter = Math.max(1, Math.ceil((Math.max(entry.lockedUntil, now + 1000) - now) / 1000));
-      throw new PageError('LOGIN_RATE_LIMITED', `too many wrong passwords; try again in ${retryAfter} s`, { retryAfterSeconds: retryAfter });
+      throw new KindlingError('LOGIN_RATE_LIMITED', `too many wrong passwords; try again in ${retryAfter} s`, { retryAfterSeconds: retryAfter });
     }
     // Counted before the hash is checked, so parallel guesses cannot slip past the limit.
     entry.count += 1;
@@ -116,7 +116,7 @@ export class AdminAuth {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       this.recentFailures.push(this.clock());
       const left = Math.max(0, loginFreeAttempts - entry.count);
-      throw new PageError('LOGIN_FAILED', left > 0 ? `wrong password; ${left} more tries before a wait` : 'wrong password; wait before trying again', { attemptsLeft: left });
+      throw new KindlingError('LOGIN_FAILED', left > 0 ? `wrong password; ${left} more tries before a wait` : 'wrong password; wait before trying again', { attemptsLeft: left });
     }
     this.attempts.delete(client);
     return this.createSession();
@@ -148,7 +148,7 @@ export class AdminAuth {
 
   private async writePassword(password: string): Promise<void> {
     if (typeof password !== 'string' || [...password].length < passwordMinLength || password.length > passwordMaxLength) {
-      throw new PageError('PASSWORD_WEAK', `the admin password must be ${passwordMinLength} to ${passwordMaxLength} characters long`);
+      throw new KindlingError('PASSWORD_WEAK', `the admin password must be ${passwordMinLength} to ${passwordMaxLength} characters long`);
     }
     const salt = randomBytes(16);
     const hash = await scrypt(password, salt, scryptParams);

@@ -4,7 +4,6 @@ import { KindlingError } from '../errors.js';
 import type { Session } from './admin-auth.js';
 import type { HttpDeps } from './context.js';
 import { readCookie, sessionCookie, sessionCookieHeader } from './cookies.js';
-import { PageError } from './page-errors.js';
 
 // Who may call /api/: checked here, on the server, for every request (the page
 // hiding a button is not security). Two ways in:
@@ -57,12 +56,12 @@ export function installAdminGuard(app: FastifyInstance, deps: HttpDeps): void {
     if (session === 'missing') throw new KindlingError('AUTH_REQUIRED', 'log in with the admin password first (or send "Authorization: Bearer TOKEN")', { passwordSet: true });
     if (session === 'expired') {
       clearSessionCookie(request, reply);
-      throw new PageError('SESSION_EXPIRED', 'the session expired or was ended; log in again');
+      throw new KindlingError('SESSION_EXPIRED', 'the session expired or was ended; log in again');
     }
     if (!safeMethods.has(request.method)) {
       const given = request.headers['x-csrf-token'];
       if (!auth.checkCsrf(session, typeof given === 'string' ? given : undefined)) {
-        throw new PageError('CSRF_INVALID', 'this request lacks the session\'s CSRF token (header x-csrf-token); reload the page');
+        throw new KindlingError('CSRF_INVALID', 'this request lacks the session\'s CSRF token (header x-csrf-token); reload the page');
       }
     }
     request.adminSession = session;

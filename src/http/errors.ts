@@ -1,14 +1,13 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { isKindlingError, type KindlingError } from '../errors.js';
-import { PageError } from './page-errors.js';
 
 /**
  * Every error leaves as JSON with a stable code and a message a person can act on.
  * Unexpected errors are logged in full and answered without internals.
  */
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | KindlingError | PageError, request, reply) => {
-    if (isKindlingError(error) || error instanceof PageError) {
+  app.setErrorHandler((error: FastifyError | KindlingError, request, reply) => {
+    if (isKindlingError(error)) {
       request.log.info({ code: error.code, err: error.message }, 'request refused');
       return reply.status(error.status).send({ error: error.toJSON() });
     }

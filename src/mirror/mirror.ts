@@ -22,6 +22,8 @@ export interface MirrorOptions {
   logger: Logger;
   /** Versions machines in state `installing` use; retention never deletes them. */
   inUse?: () => ReadonlySet<string>;
+  /** The sources to mirror, asked each time (the setup page can change them); default config.sources. */
+  currentSources?: () => MirrorSource[];
   retry?: RetryPolicy;
   idleTimeoutMs?: number;
   writeStream?: WriteStreamFactory;
@@ -83,7 +85,7 @@ export class Mirror {
   }
 
   get sources(): MirrorSource[] {
-    return this.options.config.sources;
+    return this.options.currentSources?.() ?? this.options.config.sources;
   }
 
   get isRunning(): boolean {

@@ -4,8 +4,10 @@ import type { HttpDeps } from '../context.js';
 
 // Open to anyone on the network: what runs and what is wrong, never a secret.
 export function healthRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  app.get('/healthz', async (_request, reply) => {
-    const services = [{ name: 'http', state: 'running' as const, detail: 'boot, config and admin routes', listen: `${deps.config.http.listen}:${deps.config.http.port}` }, ...deps.services()];
+  app.get('/healthz', async (request, reply) => {
+    // The port this request arrived on is the one bound, even when the config says 0.
+    const listen = `${deps.config.http.listen}:${request.socket.localPort ?? deps.config.http.port}`;
+    const services = [{ name: 'http', state: 'running' as const, detail: 'boot, config and admin routes', listen }, ...deps.services()];
     const problems = deps.declarations.problems;
     const machines = Object.fromEntries(machineStates.map((s) => [s, 0]));
     for (const m of deps.inventory.list()) machines[m.state] = (machines[m.state] ?? 0) + 1;

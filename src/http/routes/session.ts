@@ -3,7 +3,7 @@ import { sessionMaxMs, type Session } from '../admin-auth.js';
 import { clearSessionCookie, isSecure } from '../admin-guard.js';
 import { clientIp, type HttpDeps } from '../context.js';
 import { readCookie, sessionCookie, sessionCookieHeader } from '../cookies.js';
-import { PageError } from '../page-errors.js';
+import { isKindlingError, KindlingError } from '../../errors.js';
 
 // Login, logout and the first-boot password. Bodies are JSON only, so a cross-site
 // form cannot post them without a CORS preflight, which Kindling never grants.
@@ -51,7 +51,7 @@ export function sessionRoutes(app: FastifyInstance, deps: HttpDeps): void {
       request.log.info({ client: clientIp(request) }, 'admin logged in');
       return open(request, reply, session);
     } catch (err) {
-      if (err instanceof PageError) {
+      if (isKindlingError(err)) {
         request.log.warn({ client: clientIp(request), code: err.code }, 'admin login refused');
         if (err.code === 'LOGIN_RATE_LIMITED') reply.header('retry-after', String(err.details['retryAfterSeconds']));
       }
