@@ -1,6 +1,6 @@
 // Runs a Kindling TFTP server as its own process, for tests that need it inside a
 // network namespace (a Node process cannot switch namespace). Settings come as JSON in
-// argv[2]; prints "PORT n" once listening and stops on SIGTERM or when stdin closes.
+// argv[2]; prints "PORT n" once listening and stops on SIGTERM.
 import pino from 'pino';
 import { startTftpServer } from '../../../src/tftp/index.js';
 
@@ -27,5 +27,3 @@ const stop = async (): Promise<void> => {
   process.exit(0);
 };
 process.on('SIGTERM', () => void stop());
-process.stdin.on('end', () => void stop());
-process.stdin.resume();
