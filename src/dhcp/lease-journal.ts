@@ -19,13 +19,15 @@ export interface JournalStats {
   records: number;
   syncs: number;
   compactions: number;
+  /** Slowest write+fdatasync seen, in ms: what an ACK can wait for the disk. */
+  maxSyncMs: number;
 }
 
 /** The journal is compacted when it holds this many records more than the live table. */
 const COMPACT_SLACK = 2000;
 
 export class LeaseJournal {
-  readonly stats: JournalStats = { records: 0, syncs: 0, compactions: 0 };
+  readonly stats: JournalStats = { records: 0, syncs: 0, compactions: 0, maxSyncMs: 0 };
   private handle: FileHandle | null;
   private pending: string[] = [];
   private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
@@ -99,8 +101,10 @@ export class LeaseJournal {
         try {
           const h = this.handle;
           if (!h) throw new Error('lease journal is closed');
+          const started = performance.now();
           await h.write(chunk);
           await h.datasync();
+          this.stats.maxSyncMs = Math.max(this.stats.maxSyncMs, Math.round(performance.now() - started));
           this.stats.syncs++;
           this.stats.records += count;
           this.linesInFile += count;

@@ -6,6 +6,14 @@
 import dgram from 'node:dgram';
 import { KindlingError } from '../errors.js';
 
+/**
+ * A power-on storm arrives in bursts; the default 208 KiB buffer holds about 150
+ * DHCP packets, less than 0.1 s at 2,000 packets/s, so a GC pause or a slow disk sync
+ * drops packets. The kernel caps this at net.core.rmem_max (212992 on stock Debian;
+ * raise it to get the full 4 MiB).
+ */
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
 export interface PortSockets {
   send(data: Uint8Array, address: string, port: number): void;
   close(): Promise<void>;
@@ -28,8 +36,8 @@ export async function openPort(options: {
   onMessage: (data: Buffer, from: { address: string; port: number }) => void;
   onError: (err: Error) => void;
 }): Promise<PortSockets> {
-  const wildcard = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-  const bound = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  const wildcard = dgram.createSocket({ type: 'udp4', reuseAddr: true, recvBufferSize: RECEIVE_BUFFER_BYTES });
+  const bound = dgram.createSocket({ type: 'udp4', reuseAddr: true, recvBufferSize: RECEIVE_BUFFER_BYTES });
   const sockets = [wildcard, bound];
   try {
     await bind(wildcard, options.port, '0.0.0.0');

@@ -89,6 +89,8 @@ export function runPxeClient(pair: NetnsPair, options: { mac: string; arch: numb
 export interface KindlingProcess {
   child: ChildProcess;
   ready: Record<string, unknown>;
+  /** The last `STATUS` line (the child prints one on SIGUSR2). */
+  status: Record<string, unknown> | null;
   events: Array<Record<string, unknown>>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -100,6 +102,16 @@ export function startKindling(pair: NetnsPair, input: { dhcp: Record<string, unk
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const proc: KindlingProcess = {
+    child,
+    ready: {},
+    status: null,
+    events,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null) child.kill(signal);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    },
+  };
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -113,17 +125,11 @@ export function startKindling(pair: NetnsPair, input: { dhcp: Record<string, unk
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         if (line.startsWith('EVENT ')) events.push(JSON.parse(line.slice(6)) as Record<string, unknown>);
+        else if (line.startsWith('STATUS ')) proc.status = JSON.parse(line.slice(7)) as Record<string, unknown>;
         else if (line.startsWith('READY ')) {
           clearTimeout(timer);
-          resolve({
-            child,
-            ready: JSON.parse(line.slice(6)) as Record<string, unknown>,
-            events,
-            stop: async (signal = 'SIGTERM') => {
-              if (child.exitCode === null) child.kill(signal);
-              await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-            },
-          });
+          proc.ready = JSON.parse(line.slice(6)) as Record<string, unknown>;
+          resolve(proc);
         } else if (line.startsWith('FAILED ')) {
           clearTimeout(timer);
           reject(new Error(line.slice(7)));
