@@ -184,7 +184,13 @@ export class ReadTransfer {
   }
 
   private resend(): void {
-    for (let i = 0; i < this.windowCount; i++) this.socket.send(this.slots[i]!, 0, this.slotBytes[i]!, this.peerPort, this.peerAddress);
+    for (let i = 0; i < this.windowCount; i++) {
+      const slot = this.slots[i]!;
+      const bytes = this.slotBytes[i]!;
+      // Passing offset and length makes dgram cut a new Buffer view per send; a full slot needs none.
+      if (bytes === slot.length) this.socket.send(slot, this.peerPort, this.peerAddress);
+      else this.socket.send(slot, 0, bytes, this.peerPort, this.peerAddress);
+    }
   }
 
   private sendRaw(packet: Buffer): void {
