@@ -192,6 +192,8 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     process.stderr.write(`kindling: ${isKindlingError(err) ? `${err.message} [${err.code}]` : (err as Error).message}\n`);
-    process.exitCode = 1;
+    // 78 is EX_CONFIG (sysexits.h): kindling.service's RestartPreventExitStatus=78 stops a
+    // broken configuration from hiding in a restart loop; the error stays in the journal.
+    process.exitCode = isKindlingError(err) && err.code.startsWith('CONFIG_') ? 78 : 1;
   },
 );
