@@ -288,7 +288,7 @@ if wait_for "$boot_timeout" "the guest to come back" new_boot && wait_for "$boot
   expect "kindling.yaml unchanged by the reboot" [ "$(run "sha256sum /etc/kindling/kindling.yaml")" = "$config_before" ]
   expect "kindling-firstboot did not run again" [ "$(run "systemctl show -p ConditionResult --value kindling-firstboot" | tr -d '\n')" = no ]
   expect "the admin token survived" [ "$(run "cat /var/lib/kindling/state/admin-token" | tr -d '\n')" = "$token" ]
-  if wait_for 30 "/healthz after reboot" healthz && machines | grep -q '52:54:00:aa:bb:cc'; then ok "the discovered machine survived the reboot"; else not_ok "the discovered machine is gone after the reboot"; fi
+  if wait_for 120 "/healthz after reboot" healthz && machines | grep -q '52:54:00:aa:bb:cc'; then ok "the discovered machine survived the reboot"; else not_ok "the discovered machine is gone after the reboot"; fi
 else
   not_ok "the guest or Kindling did not come back after the reboot"
 fi
