@@ -18,7 +18,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'vm', include: vmTests, fileParallelism: false, sequence: { groupOrder: 1 } },
+        test: { name: 'vm', include: vmTests, poolOptions: { forks: { singleFork: true } }, sequence: { groupOrder: 1 } },
       },
     ],
   },

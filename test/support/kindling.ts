@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/index.js';
+import { sampleProfile } from '../../src/inventory/sample.js';
 import { startKindling, type RunningKindling } from '../../src/main.js';
 
 export interface TestKindling extends RunningKindling {
@@ -43,25 +44,5 @@ export async function startTestKindling(options: { files?: Record<string, string
 
 export const sharedKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq3kPmkz0l0bKcD8zUe1kq8n3u3Zp9oN0w1v2yVb6cY ops@rack';
 
-/** The seed guides' profile: Flatcar installed to /dev/sda, data disk /dev/sdb at /var/lib/docker. */
-export const flatcarInstallProfile = `os: flatcar
-channel: stable
-version: current
-arch: amd64
-mode: install
-installDisk: /dev/sda
-hostname: "{{name}}.rack.local"
-users:
-  - name: core
-    groups: [sudo, docker]
-    sshAuthorizedKeys: ["${sharedKey}"]
-units:
-  - { name: docker.service, enabled: true }
-storage:
-  disks:
-    - device: /dev/sdb
-      wipe: true
-      partitions: [{ label: docker, sizeMiB: 0 }]
-  filesystems:
-    - { device: /dev/disk/by-partlabel/docker, format: ext4, path: /var/lib/docker, wipe: true }
-`;
+/** The sample profile a fresh data directory gets (the seed guides' rack), with the shared key. */
+export const flatcarInstallProfile = sampleProfile.replace(/ssh-ed25519 [^"]+/, sharedKey);
