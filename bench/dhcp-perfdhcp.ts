@@ -2,8 +2,9 @@
 // per second served with under 0.1% drops, measured with kea's perfdhcp from a client
 // namespace, for Kindling and for dnsmasq (--no-ping, and its default) in one run on
 // the same veth pair. Not a test: run by hand as root, `npx tsx bench/dhcp-perfdhcp.ts`.
-// Prints a markdown table and the exact commands for docs/benchmarks.md.
-import { readFileSync } from 'node:fs';
+// Prints a markdown table and the exact commands for docs/benchmarks.md. The lease
+// files of both servers live under $TMPDIR: TMPDIR=/dev/shm takes the disk out.
+import { readFileSync, rmSync } from 'node:fs';
 import { createNetnsPair, type NetnsPair } from '../test/support/netns.js';
 import { sleep, startDnsmasq, startKindling, tempDir } from '../test/dhcp/support/peers.js';
 
@@ -92,6 +93,7 @@ try {
   const status = k.status as { journal?: { syncs: number; records: number; maxSyncMs: number; compactions: number } } | null;
   await k.stop();
   const journalLines = readFileSync(`${dataDir}/state/dhcp-leases.jsonl`, 'utf8').split('\n').length - 1;
+  rmSync(dataDir, { recursive: true, force: true });
   results.push({ name: 'Kindling (full mode, journal fdatasync per group)', ...kr, rssMiB: hwm ? Number(hwm) / 1024 : undefined, records: journalLines, journal: status?.journal });
 
   for (const [name, extra] of [

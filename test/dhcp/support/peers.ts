@@ -1,7 +1,7 @@
 // Real DHCP peers for integration tests: ISC dhclient, busybox udhcpc, dnsmasq and
 // Kindling itself, each inside a namespace of a NetnsPair, each bounded in time.
 import { type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, chmodSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +39,7 @@ export function runDhclient(pair: NetnsPair, options: { conf?: string; timeoutSe
   try {
     pair.exec(pair.client.ns, 'dhclient', ['-1', '-4', '-sf', script, '-cf', conf, '-lf', path.join(dir, 'leases'), '-pf', pidFile, pair.client.dev], { timeoutMs: ((options.timeoutSeconds ?? 10) + 10) * 1000 });
   } catch {
-    return null;
+    /* no lease: bound.env is absent */
   } finally {
     if (existsSync(pidFile)) {
       try {
@@ -49,8 +49,16 @@ export function runDhclient(pair: NetnsPair, options: { conf?: string; timeoutSe
       }
     }
   }
+  return readEnvAndClean(dir);
+}
+
+function readEnvAndClean(dir: string): Record<string, string> | null {
   const env = path.join(dir, 'bound.env');
-  return existsSync(env) ? envFromScript(env) : null;
+  try {
+    return existsSync(env) ? envFromScript(env) : null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Runs busybox udhcpc once (-q: quit after the lease) and returns the env its script saw on `bound`. */
@@ -62,10 +70,10 @@ export function runUdhcpc(pair: NetnsPair, extraArgs: string[] = []): Record<str
   try {
     pair.exec(pair.client.ns, 'udhcpc', ['-i', pair.client.dev, '-f', '-q', '-n', '-t', '5', '-T', '1', '-A', '1', '-s', script, ...extraArgs], { timeoutMs: 20_000 });
   } catch {
+    rmSync(dir, { recursive: true, force: true });
     return null;
   }
-  const env = path.join(dir, 'bound.env');
-  return existsSync(env) ? envFromScript(env) : null;
+  return readEnvAndClean(dir);
 }
 
 export interface PxeReply {
@@ -156,6 +164,7 @@ export function startDnsmasq(pair: NetnsPair, side: 'server' | 'client', range: 
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
