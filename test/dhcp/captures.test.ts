@@ -1,12 +1,13 @@
 // Golden tests against packets captured from real clients and a real server
-// (fixtures/capture.sh regenerates them: dhclient, udhcpc and dnsmasq in namespaces).
+// (fixtures/capture.sh regenerates them: dhclient, udhcpc and dnsmasq in namespaces;
+// fixtures/capture-qemu.sh the firmware ones: iPXE under SeaBIOS and OVMF, EDK2 PXE).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { clientArch, MessageType, messageType, Opt, optionIp, optionString, parameterRequestList, userClasses } from '../../src/dhcp/options.js';
+import { clientArch, clientNdi, MessageType, messageType, Opt, optionIp, optionString, parameterRequestList, userClasses } from '../../src/dhcp/options.js';
 import { encodePacket, macOf, parsePacket } from '../../src/dhcp/packet.js';
-import { from, fullSetup, SERVER } from './support/fakes.js';
+import { from, fullSetup, proxySetup, SERVER } from './support/fakes.js';
 import { parsed } from './support/packets.js';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -54,8 +55,45 @@ describe('captured packets', () => {
     }
   });
 
+  it('QEMU firmware (capture-qemu.sh): iPXE under SeaBIOS and OVMF, and the EDK2 PXE client', () => {
+    const [bios] = load('qemu-ipxe-bios.hex').map(parsed);
+    expect(clientArch(bios!)).toBe(0);
+    expect(userClasses(bios!)).toContain('iPXE');
+    expect(bios!.options.has(Opt.Ipxe)).toBe(true);
+    expect(clientNdi(bios!)).toEqual({ type: 1, major: 2, minor: 1 });
+    const [efi] = load('qemu-ipxe-efi.hex').map(parsed);
+    expect(clientArch(efi!)).toBe(7);
+    expect(efi!.options.has(Opt.Ipxe)).toBe(true);
+    const [edk2] = load('qemu-ovmf-edk2-pxe.hex').map(parsed);
+    expect(clientArch(edk2!)).toBe(7);
+    expect(optionString(edk2!, Opt.VendorClass)).toBe('PXEClient:Arch:00007:UNDI:003000');
+    expect(userClasses(edk2!)).toEqual([]);
+    expect(edk2!.options.has(Opt.Ipxe)).toBe(false);
+    expect(edk2!.flags & 0x8000).toBe(0x8000);
+    expect(macOf(edk2!)).toBe('52:54:00:00:ab:01');
+  });
+
+  it('Kindling gives the firmware captures the right file, in full and proxy mode', async () => {
+    const s = fullSetup();
+    const p = proxySetup();
+    for (const [name, file] of [
+      ['qemu-ipxe-bios.hex', `http://${SERVER}/boot.ipxe`],
+      ['qemu-ipxe-efi.hex', `http://${SERVER}/boot.ipxe`],
+      ['qemu-ovmf-edk2-pxe.hex', 'ipxe.efi'],
+    ] as const) {
+      const bytes = load(name)[0]!;
+      const full = parsed((await s.handler.handle({ data: bytes, from, localPort: 67 }))[0]!.data);
+      expect(full.file).toBe(file);
+      expect(full.yiaddr).not.toBe('0.0.0.0');
+      const proxy = parsed((await p.handler.handle({ data: bytes, from, localPort: 67 }))[0]!.data);
+      expect(proxy.file).toBe(file);
+      expect(proxy.yiaddr).toBe('0.0.0.0');
+      expect(Array.from(proxy.options.get(Opt.VendorSpecific)!)).toEqual([6, 1, 8, 255]);
+    }
+  });
+
   it('every capture re-encodes to a packet that parses to the same thing', () => {
-    for (const name of ['dhclient-plain.hex', 'dhclient-pxe-ipxe.hex', 'udhcpc-pxe-bios.hex', 'dnsmasq-offer.hex', 'dnsmasq-ack.hex']) {
+    for (const name of ['dhclient-plain.hex', 'dhclient-pxe-ipxe.hex', 'udhcpc-pxe-bios.hex', 'dnsmasq-offer.hex', 'dnsmasq-ack.hex', 'qemu-ipxe-bios.hex', 'qemu-ipxe-efi.hex', 'qemu-ovmf-edk2-pxe.hex']) {
       for (const bytes of load(name)) {
         const p = parsed(bytes);
         const again = parsePacket(encodePacket(p, 1500).bytes);
