@@ -4,17 +4,7 @@ import { nodeDescriptionSchema, type NodeDescription } from './node-description.
 // Random node descriptions for the fuzz tests, built through the profile schema
 // itself so every one is a description a profile could hold.
 
-export function prng(seed: number): () => number {
-  // mulberry32
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../../test/support/prng.js';
 
 /** A function returning a new random description each call. */
 export function generator(rand: () => number) {

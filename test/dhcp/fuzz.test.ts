@@ -6,18 +6,8 @@ import { encodePacket, parsePacket } from '../../src/dhcp/packet.js';
 import { guarded } from '../../src/dhcp/safe-handler.js';
 import { from, fullSetup, proxySetup, silent } from './support/fakes.js';
 import { clientPacket, MessageType, pxeUefi } from './support/packets.js';
+import { prng } from '../support/prng.js';
 
-/** mulberry32: small, fast, seedable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = 20260322;
 const COUNT = 100_000;
