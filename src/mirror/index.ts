@@ -5,4 +5,5 @@ export { registerMirrorRoutes, type MirrorRouteDeps } from './routes.js';
 export { formatProgress, formatBytes } from './progress.js';
 export { checkSchedule } from './schedule.js';
 export { flatcarImageSigningKey, flatcarImageSigningFingerprint } from './keys/flatcar-image-signing.js';
+export { fedoraSigningKeys, fedoraSigningFingerprints } from './keys/fedora-signing.js';
 export type { ProgressEvent, SyncOutcome, VersionManifest } from './types.js';

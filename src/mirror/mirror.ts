@@ -8,6 +8,7 @@ import { isKindlingError, KindlingError } from '../errors.js';
 import type { ServiceStatus } from '../http/context.js';
 import { JsonDocument } from '../store/index.js';
 import type { WriteStreamFactory } from './download.js';
+import { fedoraSigningKeys } from './keys/fedora-signing.js';
 import { flatcarImageSigningKey } from './keys/flatcar-image-signing.js';
 import { sourceDir, sourceRelativeDir, stagingDirName } from './layout.js';
 import { loadSourceIndex, type SourceIndex } from './published.js';
@@ -158,11 +159,10 @@ export class Mirror {
 
   private async keysFor(source: MirrorSource): Promise<openpgp.PublicKey[] | null> {
     if (source.keys) return readKeys(source.name, source.keys, (file) => fs.readFile(file, 'utf8'));
-    if (source.os === 'flatcar') return readKeys(source.name, flatcarImageSigningKey, () => Promise.reject(new Error('bundled')));
-    // Fedora's keys rotate with each Fedora release and are not bundled: sha256 from the
-    // stream metadata (fetched over TLS) is the check unless `keys:` is set.
-    this.options.logger.warn({ source: source.name }, 'mirror: no keys configured for this Fedora CoreOS source; checking sha256 only');
-    return null;
+    // Bundled keys: Flatcar's image signing key, and the Fedora release keys that
+    // coreos-installer trusts (they rotate with each Fedora release; `keys:` overrides).
+    const bundled = source.os === 'flatcar' ? flatcarImageSigningKey : fedoraSigningKeys;
+    return readKeys(source.name, bundled, () => Promise.reject(new Error('bundled')));
   }
 
   /** Starts a sync now in the background (POST /api/mirror/sync). */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fedoraSigningFingerprints, fedoraSigningKeys } from './keys/fedora-signing.js';
 import { flatcarImageSigningFingerprint, flatcarImageSigningKey } from './keys/flatcar-image-signing.js';
 import { readKeys } from './verify.js';
 
@@ -10,6 +11,12 @@ describe('keys', () => {
     expect(subkeys).toContain('52F145DFD00BBDCD928CBB5A32DA80F91EF52974');
     const signing = await key?.getSigningKey(undefined, new Date('2025-06-01T00:00:00Z'));
     expect(signing?.getFingerprint().toUpperCase()).toBe('52F145DFD00BBDCD928CBB5A32DA80F91EF52974');
+  });
+
+  it('bundles the Fedora release keys that sign Fedora CoreOS (43, 44, 45)', async () => {
+    const keys = await readKeys('fcos-stable', fedoraSigningKeys, () => Promise.reject(new Error('unused')));
+    expect(keys.map((k) => k.getFingerprint().toUpperCase())).toEqual(fedoraSigningFingerprints);
+    expect(keys.map((k) => k.getUserIDs()[0])).toEqual(['Fedora (43) <fedora-43-primary@fedoraproject.org>', 'Fedora (44) <fedora-44-primary@fedoraproject.org>', 'Fedora (45) <fedora-45-primary@fedoraproject.org>']);
   });
 
   it('reads a key file by path, and names the source and file when it cannot', async () => {

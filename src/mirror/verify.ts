@@ -102,7 +102,9 @@ export async function readKeys(source: string, keys: string, readText: (file: st
     }
   }
   try {
-    return await openpgp.readKeys({ armoredKeys: armored });
+    // A key file may hold several armored blocks one after another (Fedora's do).
+    const blocks = armored.match(/-----BEGIN PGP PUBLIC KEY BLOCK-----[\s\S]*?-----END PGP PUBLIC KEY BLOCK-----/g) ?? [armored];
+    return (await Promise.all(blocks.map((block) => openpgp.readKeys({ armoredKeys: block })))).flat();
   } catch (err) {
     throw new KindlingError('MIRROR_KEYS', `mirror source ${source}: keys: expected armored OpenPGP public keys (${(err as Error).message})`, { source });
   }
