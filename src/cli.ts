@@ -177,7 +177,8 @@ async function main(argv: string[]): Promise<number> {
     case 'render': {
       const as = values.as ?? 'ipxe';
       const config = loadConfig(configFileFrom(values.config)).config;
-      process.stdout.write(String(await api(config, 'GET', `/api/machines/${parseMac(rest[0] ?? '')}/render?as=${encodeURIComponent(as)}`)));
+      const rendered = await api(config, 'GET', `/api/machines/${parseMac(rest[0] ?? '')}/render?as=${encodeURIComponent(as)}`);
+      process.stdout.write(typeof rendered === 'string' ? rendered : `${JSON.stringify(rendered, null, 2)}\n`);
       return 0;
     }
     default:

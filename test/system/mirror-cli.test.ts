@@ -76,6 +76,27 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+describe('kindling machines and render', () => {
+  it('lists, assigns and renders through the running service', async () => {
+    await fetch(`${base}/ipxe?mac=52-54-00-00-00-0b&platform=efi&arch=x86_64`);
+    const list = await kindling(['machines', 'list']);
+    expect(list.stdout).toMatch(/52:54:00:00:00:0b\s+-\s+discovered\s+-\s+127\.0\.0\.1\s+x86_64/);
+    expect(list.stdout).toMatch(/52:54:00:55:1c:ee\s+a-coreos\s+assigned\s+flatcar-install/);
+    const assign = await kindling(['machines', 'assign', '52-54-00-00-00-0B', 'flatcar-install', '--name', 'b-coreos']);
+    expect(assign.code).toBe(0);
+    const ipxe = await kindling(['render', '52:54:00:00:00:0b', '--as', 'ipxe']);
+    expect(ipxe.stdout).toContain('b-coreos (52:54:00:00:00:0b): installing flatcar');
+    const ign = await kindling(['render', '52:54:00:00:00:0b', '--as', 'ignition']);
+    const config = JSON.parse(ign.stdout) as { ignition: { version: string } };
+    expect(config.ignition.version).toBe('3.3.0');
+    expect(ign.stdout).toMatch(/token(=|%3D)\*{8}/); // masked, even inside data: URLs
+    expect(ign.stdout).not.toMatch(/token(=|%3D)[A-Za-z0-9_-]{20}/);
+    const unknown = await kindling(['machines', 'assign', '52:54:00:00:00:0b', 'nope']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('there is no profile "nope"');
+  });
+});
+
 describe('kindling mirror', () => {
   it('syncs now, shows progress, and ends with the versions held', async () => {
     const run = await kindling(['mirror', 'sync']);
