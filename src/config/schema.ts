@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { relayPoolProblems } from '../dhcp/subnet.js';
 
 // The configuration contract of design.md ("Configuration file"). Every key is
 // optional; the defaults here are the appliance's (root, port 80, /var/lib/kindling).
@@ -31,6 +32,18 @@ const tftp = z.strictObject({
   maxPerClient: z.number().int().min(1).max(64).default(4),
 });
 
+/** A pool for a network behind a DHCP relay; chosen by the relay's address (giaddr). */
+const relayPool = z.strictObject({
+  range: z.strictObject({ start: ipv4, end: ipv4 }),
+  subnetMask: ipv4,
+  router: ipv4.nullable(),
+  dns: z.array(ipv4),
+  /** Unset: `dhcp.domain`. */
+  domain: z.string().nullable().optional(),
+  /** Unset: `dhcp.leaseSeconds`. */
+  leaseSeconds: z.number().int().min(60).max(31_536_000).optional(),
+});
+
 const dhcp = z.strictObject({
   mode: z.enum(['off', 'proxy', 'full', 'auto']).default('auto'),
   interface: z.string().min(1).default('eth0'),
@@ -47,6 +60,10 @@ const dhcp = z.strictObject({
       arm64: z.string().min(1).nullable().default(null),
     })
     .prefault({}),
+  relayPools: z.array(relayPool).default([]),
+}).superRefine((d, ctx) => {
+  // Each relay pool inside its own subnet, non-empty, sharing no subnet with another pool.
+  for (const p of relayPoolProblems(d, d.relayPools)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 });
 
 const flatcarSource = z.strictObject({

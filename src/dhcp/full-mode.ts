@@ -8,35 +8,74 @@ import { encode, MessageType, messageType, Opt, optionIp, optionString } from '.
 import { BOOTREQUEST, intToIp, macOf, parsePacket, type DhcpPacket } from './packet.js';
 import { choosePxeBoot, isBootClient, type PxePolicyConfig } from './pxe-policy.js';
 import { bootFields, buildReply, destination, nakFlags, pxeFacts, type DhcpHandler, type Incoming, type Outgoing } from './reply.js';
-import { inSubnet, type Pool } from './subnet.js';
+import { choosePool, PerKeyLogLimit } from './pools.js';
+import type { Pool } from './subnet.js';
+
+export interface PoolNetwork {
+  subnetMask: string;
+  router: string | null;
+  dns: readonly string[];
+  domain: string | null;
+  leaseSeconds: number;
+}
+
+/** One relayed network's pool, its options and its lease table. */
+export interface RelayPoolSetup {
+  /** Names the pool in logs: `dhcp.relayPools[0]`. */
+  key: string;
+  pool: Pool;
+  network: PoolNetwork;
+  table: LeaseTable;
+}
+
+/** How often a relay from a network without a pool is logged, per giaddr. */
+export const UNKNOWN_RELAY_LOG_MS = 60_000;
 
 export interface FullModeOptions {
   serverIp: string;
+  /** The local pool: `dhcp.range` on the server's own link. */
   pool: Pool;
-  network: { subnetMask: string; router: string | null; dns: readonly string[]; domain: string | null; leaseSeconds: number };
+  network: PoolNetwork;
   policy: PxePolicyConfig;
   table: LeaseTable;
+  /** Pools for relayed networks (`dhcp.relayPools`), chosen by giaddr. */
+  relayPools?: readonly RelayPoolSetup[];
   journal: { append(record: JournalRecord): Promise<void> };
   inventory: DhcpInventory;
   logger: pino.Logger;
   now: () => number;
 }
 
-export function createFullModeHandler(o: FullModeOptions): DhcpHandler {
-  const leaseMs = o.network.leaseSeconds * 1000;
-  // Precomputed once: the options every ACK and OFFER carry, in importance order.
-  const serverId = encode.ip(o.serverIp);
-  const networkOptions: Array<[number, Uint8Array]> = [[Opt.SubnetMask, encode.ip(o.network.subnetMask)]];
-  if (o.network.router) networkOptions.push([Opt.Router, encode.ip(o.network.router)]);
-  if (o.network.dns.length) networkOptions.push([Opt.Dns, encode.ips(o.network.dns)]);
-  if (o.network.domain) networkOptions.push([Opt.DomainName, encode.str(o.network.domain)]);
-  networkOptions.push([Opt.Broadcast, encode.ip(intToIp(o.pool.broadcast))]);
+interface Served {
+  key: string;
+  pool: Pool;
+  table: LeaseTable;
+  leaseMs: number;
+  networkOptions: Array<[number, Uint8Array]>;
+  leaseOptions: Array<[number, Uint8Array]>;
+}
+
+/** Precomputed once per pool: the options every ACK and OFFER carry, in importance order. */
+function served(key: string, pool: Pool, network: PoolNetwork, table: LeaseTable): Served {
+  const networkOptions: Array<[number, Uint8Array]> = [[Opt.SubnetMask, encode.ip(network.subnetMask)]];
+  if (network.router) networkOptions.push([Opt.Router, encode.ip(network.router)]);
+  if (network.dns.length) networkOptions.push([Opt.Dns, encode.ips(network.dns)]);
+  if (network.domain) networkOptions.push([Opt.DomainName, encode.str(network.domain)]);
+  networkOptions.push([Opt.Broadcast, encode.ip(intToIp(pool.broadcast))]);
   const leaseOptions: Array<[number, Uint8Array]> = [
-    [Opt.LeaseTime, encode.u32(o.network.leaseSeconds)],
+    [Opt.LeaseTime, encode.u32(network.leaseSeconds)],
     // RFC 2131 §4.4.5: T1 = 0.5 and T2 = 0.875 of the lease.
-    [Opt.Renewal, encode.u32(Math.floor(o.network.leaseSeconds / 2))],
-    [Opt.Rebinding, encode.u32(Math.floor(o.network.leaseSeconds * 0.875))],
+    [Opt.Renewal, encode.u32(Math.floor(network.leaseSeconds / 2))],
+    [Opt.Rebinding, encode.u32(Math.floor(network.leaseSeconds * 0.875))],
   ];
+  return { key, pool, table, leaseMs: network.leaseSeconds * 1000, networkOptions, leaseOptions };
+}
+
+export function createFullModeHandler(o: FullModeOptions): DhcpHandler {
+  const serverId = encode.ip(o.serverIp);
+  const pools: Served[] = [served('dhcp.range', o.pool, o.network, o.table), ...(o.relayPools ?? []).map((r) => served(r.key, r.pool, r.network, r.table))];
+  // One line per unknown giaddr per minute: a misconfigured relay repeats every few seconds per client.
+  const unknownRelays = new PerKeyLogLimit(UNKNOWN_RELAY_LOG_MS, 1024);
 
   const boot = (req: DhcpPacket, mac: string, ip: string | null, record: boolean) => {
     const facts = pxeFacts(req);
@@ -52,7 +91,7 @@ export function createFullModeHandler(o: FullModeOptions): DhcpHandler {
     return bootFields(req, decision, o.serverIp, false);
   };
 
-  const reply = (req: DhcpPacket, type: number, yiaddr: string, mac: string, withLease: boolean, record: boolean): Outgoing => {
+  const reply = (p: Served, req: DhcpPacket, type: number, yiaddr: string, mac: string, withLease: boolean, record: boolean): Outgoing => {
     const b = boot(req, mac, yiaddr === '0.0.0.0' ? null : yiaddr, record);
     const data = buildReply(req, {
       type,
@@ -60,7 +99,7 @@ export function createFullModeHandler(o: FullModeOptions): DhcpHandler {
       ciaddr: type === MessageType.Ack ? req.ciaddr : '0.0.0.0',
       siaddr: b.siaddr,
       file: b.file,
-      options: [[Opt.ServerId, serverId], ...(withLease ? leaseOptions : []), ...networkOptions, ...b.options],
+      options: [[Opt.ServerId, serverId], ...(withLease ? p.leaseOptions : []), ...p.networkOptions, ...b.options],
     });
     return { data, to: destination(req, false) };
   };
@@ -93,51 +132,59 @@ export function createFullModeHandler(o: FullModeOptions): DhcpHandler {
     const mac = macOf(req);
     const type = messageType(req);
     if (req.op !== BOOTREQUEST || mac === null || type === null) return [];
-    // A relayed request is for the network the relay sits on; this server has one pool.
-    if (req.giaddr !== '0.0.0.0' && !inSubnet(req.giaddr, o.pool)) return [];
     const now = o.now();
+    // A relayed request is for the network the relay sits on (giaddr).
+    const choice = choosePool(req, pools);
+    if (choice.index === null) {
+      const suppressed = unknownRelays.take(req.giaddr, now);
+      if (suppressed !== null) {
+        o.logger.warn({ giaddr: req.giaddr, mac, suppressed }, 'dhcp: relayed request from a network with no pool (add it to dhcp.relayPools); dropped, logged once a minute per relay');
+      }
+      return [];
+    }
+    const p = pools[choice.index]!;
     const ours = optionIp(req, Opt.ServerId);
     switch (type) {
       case MessageType.Discover: {
-        const ip = o.table.offer(mac, optionIp(req, Opt.RequestedIp), now);
+        const ip = p.table.offer(mac, optionIp(req, Opt.RequestedIp), now);
         if (ip === null) {
-          o.logger.warn({ mac }, 'dhcp: no free address in dhcp.range; DISCOVER not answered');
+          o.logger.warn({ mac, giaddr: req.giaddr }, `dhcp: no free address in ${p.key === 'dhcp.range' ? 'dhcp.range' : `${p.key}.range`}; DISCOVER not answered`);
           return [];
         }
-        return [reply(req, MessageType.Offer, intToIp(ip), mac, true, true)];
+        return [reply(p, req, MessageType.Offer, intToIp(ip), mac, true, true)];
       }
       case MessageType.Request: {
         if (ours !== null && ours !== o.serverIp) {
           // RFC 2131 §4.3.2: the client chose another server's offer.
-          o.table.dropOffer(mac);
+          p.table.dropOffer(mac);
           return [];
         }
         const wanted = optionIp(req, Opt.RequestedIp) ?? (req.ciaddr !== '0.0.0.0' ? req.ciaddr : null);
         if (wanted === null) return [];
-        const check = o.table.check(mac, wanted, now);
+        const check = p.table.check(mac, wanted, now);
         if (!check.ok) return nak(req, mac, check.reason);
-        const record = o.table.bind(mac, check.ip, now, leaseMs, optionString(req, Opt.HostName));
+        const record = p.table.bind(mac, check.ip, now, p.leaseMs, optionString(req, Opt.HostName));
         if (!(await persist(record, mac))) return [];
-        return [reply(req, MessageType.Ack, wanted, mac, true, false)];
+        return [reply(p, req, MessageType.Ack, wanted, mac, true, false)];
       }
       case MessageType.Decline: {
         if (ours !== o.serverIp) return [];
         const ip = optionIp(req, Opt.RequestedIp);
         if (ip === null) return [];
-        const record = o.table.decline(mac, ip, now);
+        const record = p.table.decline(mac, ip, now);
         if (record) o.logger.warn({ mac, ip }, 'dhcp: client declined an address (another host uses it); kept out of the pool');
         await persist(record, mac);
         return [];
       }
       case MessageType.Release: {
         if (ours !== null && ours !== o.serverIp) return [];
-        await persist(o.table.release(mac, req.ciaddr, now), mac);
+        await persist(p.table.release(mac, req.ciaddr, now), mac);
         return [];
       }
       case MessageType.Inform: {
         // RFC 2131 §4.3.5: configuration only: no yiaddr, no lease time, unicast to ciaddr.
         if (req.ciaddr === '0.0.0.0' && req.giaddr === '0.0.0.0') return [];
-        return [reply(req, MessageType.Ack, '0.0.0.0', mac, false, false)];
+        return [reply(p, req, MessageType.Ack, '0.0.0.0', mac, false, false)];
       }
       default:
         return [];

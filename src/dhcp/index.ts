@@ -5,7 +5,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type pino from 'pino';
 import type { KindlingConfig } from '../config/schema.js';
-import { createFullModeHandler } from './full-mode.js';
+import { createFullModeHandler, type RelayPoolSetup } from './full-mode.js';
 import type { DhcpInventory } from './inventory.js';
 import { LeaseJournal, type JournalStats } from './lease-journal.js';
 import { LeaseTable } from './lease-table.js';
@@ -14,7 +14,8 @@ import { createProxyModeHandler } from './proxy-mode.js';
 import { PXE_PORT, SERVER_PORT, type DhcpHandler } from './reply.js';
 import { guarded } from './safe-handler.js';
 import { openPort, type PortSockets } from './sockets.js';
-import { makePool, type Pool } from './subnet.js';
+import { recordsByPool } from './pools.js';
+import { makePool, makeRelayPool, type Pool } from './subnet.js';
 
 export type { DhcpInventory, BootOfferEvent } from './inventory.js';
 
@@ -79,8 +80,14 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
   let reason = 'dhcp.mode is off';
   let otherServer: string | null = null;
   let pool: Pool | null = null;
+  let relayPools: Pool[] = [];
+  const makePools = () => {
+    const local = makePool({ range: config.range, subnetMask: config.subnetMask, serverIp: options.serverIp });
+    relayPools = config.relayPools.map((r, i) => makeRelayPool(r, i, options.serverIp));
+    return local;
+  };
 
-  if (config.mode === 'full') pool = makePool({ range: config.range, subnetMask: config.subnetMask, serverIp: options.serverIp });
+  if (config.mode === 'full') pool = makePools();
   if (config.mode === 'full' || config.mode === 'auto') {
     const answer = await probeForDhcpServer({ serverIp: options.serverIp, mac: interfaceMac(config.interface, options.serverIp), timeoutMs: options.probeTimeoutMs ?? DEFAULT_PROBE_MS });
     if (answer) {
@@ -89,7 +96,7 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
       reason = `another DHCP server answered at ${answer.server} (offered ${answer.offered}): fell back to proxy, no addresses handed out`;
       log.error({ otherServer: answer.server, configuredMode: config.mode }, `dhcp: ${reason}`);
     } else {
-      pool ??= makePool({ range: config.range, subnetMask: config.subnetMask, serverIp: options.serverIp });
+      pool ??= makePools();
       mode = 'full';
       reason = config.mode === 'full' ? 'dhcp.mode is full and no other DHCP server answered the probe' : 'no other DHCP server answered the probe: serving full DHCP';
     }
@@ -103,29 +110,41 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
   }
 
   const policy = { bootFiles: config.bootFiles, httpBaseUrl: options.httpBaseUrl };
-  let table: LeaseTable | null = null;
+  let tables: LeaseTable[] = [];
   let journal: LeaseJournal | null = null;
   let handler: DhcpHandler;
   if (mode === 'full' && pool) {
-    const t = new LeaseTable({
-      pool,
-      serverIp: options.serverIp,
-      offerMs: OFFER_HOLD_MS,
-      maxOffers: MAX_PENDING_OFFERS,
-      declineMs: DECLINE_HOLD_MS,
-      reservationFor: (mac) => options.inventory.reservationFor(mac),
-      reservationOwner: (ip) => options.inventory.reservationOwner?.(ip) ?? null,
-    });
-    const opened = await LeaseJournal.open(leaseJournalPath(options.dataDir), () => t.snapshot());
-    t.replay(opened.records);
-    table = t;
+    // One table per pool (reservations apply in the pool whose subnet holds the
+    // reserved address), one journal for all: records are routed by address.
+    const newTable = (p: Pool) =>
+      new LeaseTable({
+        pool: p,
+        serverIp: options.serverIp,
+        offerMs: OFFER_HOLD_MS,
+        maxOffers: MAX_PENDING_OFFERS,
+        declineMs: DECLINE_HOLD_MS,
+        reservationFor: (mac) => options.inventory.reservationFor(mac),
+        reservationOwner: (ip) => options.inventory.reservationOwner?.(ip) ?? null,
+      });
+    const allPools = [pool, ...relayPools];
+    tables = allPools.map(newTable);
+    const t = tables[0]!;
+    const opened = await LeaseJournal.open(leaseJournalPath(options.dataDir), () => tables.flatMap((x) => x.snapshot()));
+    recordsByPool(opened.records, allPools).forEach((records, i) => tables[i]!.replay(records));
     journal = opened.journal;
+    const relays: RelayPoolSetup[] = config.relayPools.map((r, i) => ({
+      key: `dhcp.relayPools[${i}]`,
+      pool: relayPools[i]!,
+      network: { subnetMask: r.subnetMask, router: r.router, dns: r.dns, domain: r.domain === undefined ? config.domain : r.domain, leaseSeconds: r.leaseSeconds ?? config.leaseSeconds },
+      table: tables[i + 1]!,
+    }));
     handler = createFullModeHandler({
       serverIp: options.serverIp,
       pool,
       network: { subnetMask: config.subnetMask, router: config.router, dns: config.dns, domain: config.domain, leaseSeconds: config.leaseSeconds },
       policy,
       table: t,
+      relayPools: relays,
       journal: opened.journal,
       inventory: options.inventory,
       logger: log,
@@ -160,7 +179,7 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
     await journal?.close();
     throw err;
   }
-  log.info({ mode, reason, serverIp: options.serverIp }, 'dhcp: serving');
+  log.info({ mode, reason, serverIp: options.serverIp, relayPools: mode === 'full' ? relayPools.length : 0 }, 'dhcp: serving');
 
   return {
     status: () => ({
@@ -168,8 +187,8 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
       mode,
       reason,
       otherServer,
-      leases: table?.activeCount(now()) ?? 0,
-      pendingOffers: table?.pendingOffers ?? 0,
+      leases: tables.reduce((n, t) => n + t.activeCount(now()), 0),
+      pendingOffers: tables.reduce((n, t) => n + t.pendingOffers, 0),
       handlerFailures: safe.failures,
       dropped,
       journal: journal ? { ...journal.stats } : null,

@@ -100,6 +100,8 @@ export interface KindlingProcess {
   /** The last `STATUS` line (the child prints one on SIGUSR2). */
   status: Record<string, unknown> | null;
   events: Array<Record<string, unknown>>;
+  /** The last 4000 characters of its stderr (pino lines at KINDLING_LOG or warn). */
+  stderr(): string;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -115,6 +117,7 @@ export function startKindling(pair: NetnsPair, input: { dhcp: Record<string, unk
     ready: {},
     status: null,
     events,
+    stderr: () => stderr,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null) child.kill(signal);
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
