@@ -1,6 +1,10 @@
 // TFTP throughput: Kindling against tftpd-hpa's in.tftpd and dnsmasq's TFTP, same client
 // (atftp) and options, on loopback. Not a test: run by hand, results go to docs/benchmarks.md.
 //   node --import tsx bench/tftp.ts
+// CASES=3 (comma-separated 1-based case numbers) runs only those cases; RUNS=2 repeats
+// each case, every run comparing all three servers back to back. MAIN_THREAD=1 adds a
+// fourth server: Kindling with transferThreads 0 (every transfer on the main thread, as
+// before the transfer threads), for a before/after in the same run.
 // Needs root (dnsmasq's TFTP listens on port 69) and the Debian packages atftp,
 // tftpd-hpa, dnsmasq, ipxe.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -73,6 +77,19 @@ async function main(): Promise<void> {
       kindling.once('exit', () => reject(new Error('kindling exited')));
     });
     servers.push({ name: 'Kindling', port: kPort, pid: kindling.pid!, child: kindling, windowsize: true });
+    const mainThreadOnly = process.env.MAIN_THREAD === '1';
+    const extra: Server[] = [];
+    if (mainThreadOnly) {
+      const single = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'tftp-serve.ts'), JSON.stringify({ roots: [root], transferThreads: 0 })], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const port = await new Promise<number>((resolve, reject) => {
+        createInterface({ input: single.stdout! }).on('line', (l) => {
+          const m = /^PORT (\d+)/.exec(l);
+          if (m) resolve(Number(m[1]));
+        });
+        single.once('exit', () => reject(new Error('kindling (main thread) exited')));
+      });
+      extra.push({ name: 'Kindling, main thread only', port, pid: single.pid!, child: single, windowsize: true });
+    }
     const hpa = spawn('in.tftpd', ['--foreground', '--address', `127.0.0.1:${HPA_PORT}`, '--secure', '--user', 'nobody', root], { stdio: 'inherit' });
     servers.push({ name: 'tftpd-hpa', port: HPA_PORT, pid: hpa.pid!, child: hpa, windowsize: false });
     const dnsmasq = spawn(
@@ -80,7 +97,7 @@ async function main(): Promise<void> {
       ['--no-daemon', '--conf-file=/dev/null', '--port=0', '--enable-tftp', `--tftp-root=${root}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--user=root', '--pid-file=', '--tftp-max=512', '--log-facility=-', '--quiet-tftp'],
       { stdio: 'ignore' },
     );
-    servers.push({ name: 'dnsmasq', port: 69, pid: dnsmasq.pid!, child: dnsmasq, windowsize: false });
+    servers.push({ name: 'dnsmasq', port: 69, pid: dnsmasq.pid!, child: dnsmasq, windowsize: false }, ...extra);
     await new Promise((r) => setTimeout(r, 1000));
 
     const cases: Array<{ label: string; file: string; bytes: number; clients: number; options: Record<string, string> }> = [
@@ -89,10 +106,13 @@ async function main(): Promise<void> {
       { label: `${LARGE_CLIENTS} x 64 MiB, blksize 1468`, file: 'large.bin', bytes: LARGE_BYTES, clients: LARGE_CLIENTS, options: { blksize: '1468' } },
       { label: `${LARGE_CLIENTS} x 64 MiB, blksize 1468 + windowsize 16`, file: 'large.bin', bytes: LARGE_BYTES, clients: LARGE_CLIENTS, options: { blksize: '1468', windowsize: '16' } },
     ];
+    const only = process.env.CASES?.split(',').map(Number);
+    const runs = Number(process.env.RUNS ?? '1');
+    const selected = cases.filter((_, i) => only === undefined || only.includes(i + 1)).flatMap((c) => Array.from({ length: runs }, () => c));
     const rows: string[] = ['| case | server | MB/s | ratio to tftpd-hpa | server CPU s | failed |', '|---|---|---|---|---|---|'];
-    for (const c of cases) {
+    for (const c of selected) {
       let hpaRate = NaN;
-      for (const s of [servers[1]!, servers[0]!, servers[2]!]) {
+      for (const s of [servers[1]!, servers[0]!, servers[2]!, ...servers.slice(3)]) {
         const cpu0 = cpuSeconds(s.pid);
         const t0 = process.hrtime.bigint();
         const codes = await Promise.all(

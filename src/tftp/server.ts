@@ -1,6 +1,7 @@
 // The listening socket: decodes requests, applies the limits, resolves files and hands
 // each accepted read to a ReadTransfer on a fresh socket. Read-only by design.
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { KindlingError } from '../errors.js';
 import { BufferSource, FileSource, type BlockSource } from './block-source.js';
@@ -11,7 +12,9 @@ import { Opcode, TftpErrorCode, decodePacket, encodeError, encodeOack } from './
 import { checkRequestPath } from './request-path.js';
 import { DEFAULT_RETRANSMIT, type RetransmitPolicy } from './retransmit.js';
 import { FileRoots } from './roots.js';
-import { ReadTransfer, type TransferResult } from './transfer.js';
+import { ReadTransfer, type TransferHandle, type TransferResult } from './transfer.js';
+import { TransferPool } from './transfer-pool.js';
+import { bindEphemeral, udp4 } from './udp.js';
 
 export interface TftpSettings {
   listen: string;
@@ -34,6 +37,12 @@ export interface TftpServerDeps {
   /** Files up to this size are cached and shared; larger ones are read per transfer. */
   cacheFileBytes?: number;
   cacheTotalBytes?: number;
+  /**
+   * Worker threads for transfers of large (uncached, octet) files; 0 runs them on the main
+   * thread. Default: the cores available, 2 to 4, or 0 on one core or with a socketFactory
+   * (a factory cannot cross into a thread).
+   */
+  transferThreads?: number;
 }
 
 export interface TftpStats {
@@ -61,14 +70,14 @@ const NOT_A_REQUEST = encodeError(TftpErrorCode.ILLEGAL_OPERATION, 'expected a r
 interface PeerEntry {
   filename: string;
   /** Null while the file is being resolved. */
-  transfer: ReadTransfer | null;
+  transfer: TransferHandle | null;
 }
 
-const udp4 = (): Socket => createSocket({ type: 'udp4', lookup: literalLookup });
-
-/** Sends name IP literals only; skipping dns.lookup saves a tick and a closure on every send. */
-function literalLookup(address: string, _options: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
-  callback(null, address, 4);
+export function defaultTransferThreads(deps: Pick<TftpServerDeps, 'socketFactory' | 'transferThreads'>): number {
+  if (deps.transferThreads !== undefined) return deps.transferThreads;
+  if (deps.socketFactory !== undefined) return 0;
+  const cores = availableParallelism();
+  return cores < 2 ? 0 : Math.min(cores, 4);
 }
 
 export class TftpServerCore {
@@ -83,13 +92,16 @@ export class TftpServerCore {
   /** Peers ("address:port") with a transfer under way, to tell a retransmitted RRQ from a restart. */
   private readonly peers = new Map<string, PeerEntry>();
   private readonly perClient = new Map<string, number>();
-  private readonly transfers = new Set<ReadTransfer>();
+  private readonly transfers = new Set<TransferHandle>();
+  /** Threads for large-file transfers; null runs every transfer on this thread. */
+  private readonly pool: TransferPool | null;
   private readonly settling = new Set<Promise<void>>();
   private active = 0;
   private counts = { started: 0, completed: 0, failed: 0, refused: 0, bytesSent: 0 };
   private closed = false;
 
-  private constructor(deps: TftpServerDeps, roots: FileRoots, socket: Socket) {
+  private constructor(deps: TftpServerDeps, roots: FileRoots, socket: Socket, pool: TransferPool | null) {
+    this.pool = pool;
     this.settings = deps.settings;
     this.logger = deps.logger;
     this.makeSocket = deps.socketFactory ?? udp4;
@@ -104,10 +116,21 @@ export class TftpServerCore {
 
   static async start(deps: TftpServerDeps): Promise<TftpServerCore> {
     const roots = await FileRoots.open({ roots: deps.settings.roots, extraRoot: deps.settings.extraRoot, logger: deps.logger });
+    const threads = defaultTransferThreads(deps);
+    let pool: TransferPool | null = null;
+    if (threads > 0) {
+      try {
+        pool = await TransferPool.start(threads);
+      } catch (err) {
+        // Still a working server, only a slower one for concurrent large files.
+        deps.logger.warn({ err }, 'tftp transfer threads unavailable; large files are served from the main thread');
+      }
+    }
     const socket = (deps.socketFactory ?? udp4)();
     await new Promise<void>((resolve, reject) => {
       const fail = (err: Error): void => {
         socket.close();
+        void pool?.close();
         reject(
           new KindlingError('TFTP_LISTEN', `tftp cannot listen on ${deps.settings.listen}:${deps.settings.port} (tftp.listen, tftp.port): ${err.message}`, {
             listen: deps.settings.listen,
@@ -121,8 +144,8 @@ export class TftpServerCore {
         resolve();
       });
     });
-    const server = new TftpServerCore(deps, roots, socket);
-    deps.logger.info({ ...socket.address(), roots: roots.list }, 'tftp listening');
+    const server = new TftpServerCore(deps, roots, socket, pool);
+    deps.logger.info({ ...socket.address(), roots: roots.list, transferThreads: pool?.threadCount ?? 0 }, 'tftp listening');
     return server;
   }
 
@@ -142,6 +165,9 @@ export class TftpServerCore {
     await Promise.all([...this.transfers].map((transfer) => transfer.abort('server shutting down')));
     // Requests still resolving see `closed` and release what they opened.
     while (this.settling.size > 0) await Promise.all([...this.settling]);
+    // Transfers dispatched while close() waited above are ended too, then the threads go.
+    await Promise.all([...this.transfers].map((transfer) => transfer.abort('server shutting down')));
+    await this.pool?.close();
     this.cache.clear();
   }
 
@@ -241,18 +267,34 @@ export class TftpServerCore {
     const negotiated = negotiate(options, size, this.limits);
     if (!negotiated.ok) return refuseAndRelease(TftpErrorCode.OPTION_NEGOTIATION, negotiated.reason, negotiated.reason);
     const { blksize, windowsize, timeoutMs, oack } = negotiated.value;
+    if (this.closed) return release({ ok: false, reason: 'server closed', bytes: 0 });
+    if (cached === null && this.pool !== null) {
+      const remote = this.pool.run(
+        { path, size, listen: this.settings.listen, peer: { address: rinfo.address, port: rinfo.port }, blksize, windowsize, oack: oack === null ? null : encodeOack(oack), clientTimeoutMs: timeoutMs, retransmit: this.retransmit },
+        {
+          onEnd: (result) => {
+            this.transfers.delete(remote!);
+            release(result);
+          },
+          onFailed: (err) => {
+            this.transfers.delete(remote!);
+            this.logger.error({ client: `${rinfo.address}:${rinfo.port}`, filename, err }, 'tftp transfer setup failed');
+            this.refuse(encodeError(TftpErrorCode.NOT_DEFINED, 'internal error'), rinfo);
+            release({ ok: false, reason: err.message, bytes: 0 });
+          },
+        },
+      );
+      if (remote !== null) {
+        this.transfers.add(remote);
+        entry.transfer = remote;
+        return;
+      }
+    }
     const source: BlockSource = cached === null ? await FileSource.open(path, size, blksize * windowsize) : new BufferSource(cached);
     const socket = this.makeSocket();
     try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(0, this.settings.listen, () => {
-          socket.off('error', reject);
-          resolve();
-        });
-      });
+      await bindEphemeral(socket, this.settings.listen);
     } catch (err) {
-      socket.close();
       await source.close();
       throw err;
     }

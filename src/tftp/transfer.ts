@@ -13,6 +13,13 @@ export interface TransferResult {
   bytes: number;
 }
 
+/** What the server needs of a running transfer, on this thread or on a pool thread. */
+export interface TransferHandle {
+  readonly hasProgress: boolean;
+  repeatStart(): void;
+  abort(reason: string, tellClient?: boolean): Promise<void>;
+}
+
 export interface ReadTransferOptions {
   socket: Socket;
   peer: { address: string; port: number };
@@ -24,13 +31,15 @@ export interface ReadTransferOptions {
   clientTimeoutMs: number | null;
   retransmit: RetransmitPolicy;
   onEnd: (result: TransferResult) => void;
+  /** Called once, at the first ACK that moves the transfer on (hasProgress turns true). */
+  onProgress?: () => void;
 }
 
 // Built once: these go to strangers and misbehaving peers, never per-transfer state.
 const UNKNOWN_TID = encodeError(TftpErrorCode.UNKNOWN_TID, 'unknown transfer ID');
 const ILLEGAL_OP = encodeError(TftpErrorCode.ILLEGAL_OPERATION, 'expected an ACK');
 
-export class ReadTransfer {
+export class ReadTransfer implements TransferHandle {
   private readonly socket: Socket;
   private readonly peerAddress: string;
   private readonly peerPort: number;
@@ -129,6 +138,7 @@ export class ReadTransfer {
     // then on (the sorcerer's apprentice, RFC 1123 section 4.2.3.1). Only the timer resends.
     // An ACK for a block not yet sent is ignored the same way.
     if (block === this.acked || block > this.sent) return;
+    if (this.options.onProgress !== undefined && !this.hasProgress) this.options.onProgress();
     this.acked = block;
     this.attempt = 0;
     if (block === this.lastBlock) {
