@@ -6,9 +6,13 @@ export type Firmware = 'pcbios' | 'efi';
 /** The query string iPXE fills in for `/ipxe`, in iPXE settings syntax. */
 export const ipxeQuery = 'mac=${net0/mac:hexhyp}&uuid=${uuid}&arch=${buildarch}&platform=${platform}';
 
-/** `/boot.ipxe`: every iPXE client lands here first and says who it is. */
+/**
+ * `/boot.ipxe`: every iPXE client lands here first and says who it is. A chained script
+ * that returns (the UEFI local-disk answer is `exit`) must leave iPXE too, so the
+ * firmware moves on to its next boot entry; falling into `:retry` would loop forever.
+ */
 export function bootstrapScript(serverUrl: string): string {
-  return ['#!ipxe', `chain --autofree ${serverUrl}/ipxe?${ipxeQuery} || goto retry`, ':retry', 'sleep 10', `chain --autofree ${serverUrl}/boot.ipxe`, ''].join('\n');
+  return ['#!ipxe', `chain --autofree ${serverUrl}/ipxe?${ipxeQuery} || goto retry`, 'exit', ':retry', 'sleep 10', `chain --autofree ${serverUrl}/boot.ipxe`, ''].join('\n');
 }
 
 export interface KernelBoot {
