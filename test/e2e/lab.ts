@@ -12,6 +12,7 @@ import type { Firmware } from './support/vm.js';
 //   LAB_PORT=9090 npm run lab   another local port
 
 const port = Number(process.env['LAB_PORT'] ?? 8080);
+// b-coreos boots disk first: see docs/how-a-node-boots.md, "UEFI machines".
 const machines: Array<{ name: string; mac: string; firmware: Firmware }> = [
   { name: 'a-coreos', mac: '52:54:00:55:1c:ee', firmware: 'bios' },
   { name: 'b-coreos', mac: '52:54:00:47:51:e4', firmware: 'uefi' },
@@ -20,6 +21,8 @@ const machines: Array<{ name: string; mac: string; firmware: Firmware }> = [
 
 const box = await openRackInBox({ dhcp: 'full', keepWorkDir: true });
 const forward = spawn('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `EXEC:ip netns exec ${box.rack.serverNs} socat STDIO TCP\\:${box.rack.serverIp}\\:80`], { stdio: 'ignore' });
+// rack.ts removes the namespaces on SIGINT and exits; the forwarder lives outside them.
+process.on('exit', () => forward.kill());
 const stop = async () => {
   forward.kill();
   await box.close();
@@ -35,7 +38,7 @@ if (box.mirrorMissing) box.log(`no installs: ${box.mirrorMissing}`);
 
 const results = await Promise.allSettled(
   machines.map((m) => {
-    const vm = box.startVm(m.name, m.mac, m.firmware);
+    const vm = box.startVm(m.name, m.mac, m.firmware, m.firmware === 'uefi' ? 'disk-first' : 'network-first');
     return walk(box, vm, m.name, { timeoutMs: 20 * 60_000 });
   }),
 );
