@@ -27,7 +27,7 @@ describe('configuration', () => {
     const { config } = loadConfig(configFile(''));
     expect(config.http).toEqual({ listen: '0.0.0.0', port: 80 });
     expect(config.dhcp.mode).toBe('auto');
-    expect(config.dhcp.bootFiles).toEqual({ bios: 'undionly.kpxe', uefi: 'ipxe.efi', arm64: null });
+    expect(config.dhcp.bootFiles).toEqual({ bios: 'undionly.kpxe', uefi: 'snponly.efi', arm64: null });
     expect(config.tftp.maxBlksize).toBe(1468);
     expect(config.machines.unknown).toBe('wait');
     expect(config.mirror.sources[0]).toMatchObject({ os: 'flatcar', channel: 'stable', arch: 'amd64' });

@@ -56,7 +56,9 @@ const dhcp = z.strictObject({
   bootFiles: z
     .strictObject({
       bios: z.string().min(1).default('undionly.kpxe'),
-      uefi: z.string().min(1).default('ipxe.efi'),
+      // snponly.efi drives the NIC through the firmware's own driver, and returns to the
+      // firmware cleanly after `exit 1` (the UEFI local-disk answer); see docs/decisions.md.
+      uefi: z.string().min(1).default('snponly.efi'),
       arm64: z.string().min(1).nullable().default(null),
     })
     .prefault({}),

@@ -37,7 +37,7 @@ describe('bootDecision', () => {
           expect(decision.kind).toBe(expected[state][kind]);
           expect(decision.script.startsWith('#!ipxe\n')).toBe(true);
           if (decision.kind === 'local-disk') {
-            expect(decision.script).toContain(firmware.platform === 'efi' ? '\nexit\n' : 'sanboot --no-describe --drive 0x80');
+            expect(decision.script).toContain(firmware.platform === 'efi' ? '\nexit 1\n' : 'sanboot --no-describe --drive 0x80');
             expect(decision.nextState).toBeNull();
           }
           if (decision.kind === 'wait') {

@@ -7,12 +7,23 @@ export type Firmware = 'pcbios' | 'efi';
 export const ipxeQuery = 'mac=${net0/mac:hexhyp}&uuid=${uuid}&arch=${buildarch}&platform=${platform}';
 
 /**
- * `/boot.ipxe`: every iPXE client lands here first and says who it is. A chained script
- * that returns (the UEFI local-disk answer is `exit`) must leave iPXE too, so the
- * firmware moves on to its next boot entry; falling into `:retry` would loop forever.
+ * `/boot.ipxe`: every iPXE client lands here first and says who it is. The answer is
+ * fetched and run as two steps so that "could not fetch" (retry) and "the answer
+ * returned" (the UEFI local-disk answer) are told apart. When the answer returns,
+ * iPXE exits with an error status: UEFI firmware moves on to its next boot entry
+ * only when a boot option fails; a success drops into the boot manager menu.
  */
 export function bootstrapScript(serverUrl: string): string {
-  return ['#!ipxe', `chain --autofree ${serverUrl}/ipxe?${ipxeQuery} || goto retry`, 'exit', ':retry', 'sleep 10', `chain --autofree ${serverUrl}/boot.ipxe`, ''].join('\n');
+  return [
+    '#!ipxe',
+    `imgfetch --name kindling ${serverUrl}/ipxe?${ipxeQuery} || goto retry`,
+    'imgexec kindling',
+    'exit 1',
+    ':retry',
+    'sleep 10',
+    `chain --autofree ${serverUrl}/boot.ipxe`,
+    '',
+  ].join('\n');
 }
 
 export interface KernelBoot {
@@ -37,10 +48,12 @@ export function kernelBootScript(boot: KernelBoot): string {
 
 /**
  * Boot from the local disk. On BIOS, sanboot hands over to the first hard disk.
- * On UEFI, `exit` returns to the firmware, which moves on to its next boot entry.
+ * On UEFI, `exit 1` returns to the firmware with an error status, so its boot manager
+ * tries the next boot entry (the disk) instead of showing its menu, which is what
+ * EDK2 and most vendors' firmware do after a success (ipxe.org/cmd/exit).
  */
 export function localDiskScript(firmware: Firmware, banner: string): string {
-  const handover = firmware === 'efi' ? ['exit'] : ['sanboot --no-describe --drive 0x80 || exit'];
+  const handover = firmware === 'efi' ? ['exit 1'] : ['sanboot --no-describe --drive 0x80 || exit 1'];
   return ['#!ipxe', `echo ${banner}`, ...handover, ''].join('\n');
 }
 

@@ -1,7 +1,7 @@
 // Real UEFI firmware against Kindling: OVMF's own EDK2 PXE client (the NIC's iPXE
 // option ROM removed) boots under QEMU with TCG (design.md: KVM on a tap dropped
 // DHCP here) on a tap in a test namespace, and must take Kindling's offer, REQUEST,
-// and get ipxe.efi. Runs only where qemu-system-x86 and ovmf are installed.
+// and get snponly.efi. Runs only where qemu-system-x86 and ovmf are installed.
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -30,7 +30,7 @@ describe.skipIf(!canUseNetns() || !hasQemu)('UEFI firmware (OVMF EDK2 PXE under 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('takes the full-mode offer, is acknowledged, and is told ipxe.efi', async () => {
+  it('takes the full-mode offer, is acknowledged, and is told snponly.efi', async () => {
     pair = createNetnsPair();
     const octet = pair.server.ip.split('.')[2];
     const ip = `10.201.${octet}.1`;
@@ -58,7 +58,7 @@ describe.skipIf(!canUseNetns() || !hasQemu)('UEFI firmware (OVMF EDK2 PXE under 
         if (leases > 0) break;
       }
       expect(leases).toBe(1);
-      expect(kindling.events).toEqual([{ mac: '52:54:00:00:fe:07', arch: 7, vendorClass: 'PXEClient:Arch:00007:UNDI:003000', userClass: null, ip: `10.201.${octet}.100`, bootFile: 'ipxe.efi', mode: 'full' }]);
+      expect(kindling.events).toEqual([{ mac: '52:54:00:00:fe:07', arch: 7, vendorClass: 'PXEClient:Arch:00007:UNDI:003000', userClass: null, ip: `10.201.${octet}.100`, bootFile: 'snponly.efi', mode: 'full' }]);
     } finally {
       qemu.kill('SIGKILL');
     }

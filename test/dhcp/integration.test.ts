@@ -58,10 +58,10 @@ describe.skipIf(!enabled)('full mode with real clients', () => {
     expect(runDhclient(pair)?.new_ip_address).toBe(`${net()}.12`);
   });
 
-  it('gives a PXE UEFI client ipxe.efi and next-server, and iPXE the boot.ipxe URL', async () => {
+  it('gives a PXE UEFI client snponly.efi and next-server, and iPXE the boot.ipxe URL', async () => {
     setClientMac(pair, '52:54:00:00:10:07');
     const pxe = runDhclient(pair, { conf: PXE_CONF });
-    expect(pxe?.new_filename).toBe('ipxe.efi');
+    expect(pxe?.new_filename).toBe('snponly.efi');
     expect(pxe?.new_ip_address).toBe(`${net()}.102`);
     const ipxe = runDhclient(pair, { conf: `${PXE_CONF}\nsend user-class "iPXE";` });
     expect(ipxe?.new_filename).toBe(`http://${pair.server.ip}:8080/boot.ipxe`);
@@ -69,11 +69,11 @@ describe.skipIf(!enabled)('full mode with real clients', () => {
     // siaddr is what the firmware fetches from; udhcpc shows it.
     const u = runUdhcpc(pair, ['-V', 'PXEClient:Arch:00007:UNDI:003016', '-x', '0x5d:0007']);
     expect(u?.siaddr).toBe(pair.server.ip);
-    expect(u?.boot_file).toBe('ipxe.efi');
+    expect(u?.boot_file).toBe('snponly.efi');
     await sleep(300); // the clients ran synchronously; let the child's stdout be read
     expect(kindling!.events).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ mac: '52:54:00:00:10:07', arch: 7, bootFile: 'ipxe.efi', mode: 'full', ip: `${net()}.102` }),
+        expect.objectContaining({ mac: '52:54:00:00:10:07', arch: 7, bootFile: 'snponly.efi', mode: 'full', ip: `${net()}.102` }),
         expect.objectContaining({ mac: '52:54:00:00:10:07', userClass: 'iPXE', bootFile: `http://${pair.server.ip}:8080/boot.ipxe` }),
       ]),
     );
@@ -122,10 +122,10 @@ describe.skipIf(!enabled)('beside a real dnsmasq', () => {
     const proxy = replies.find((r) => r.port === 68 && r.yiaddr === '0.0.0.0');
     const boot = replies.find((r) => r.port === 4011);
     expect(site?.yiaddr).toMatch(new RegExp(`^${net().replace(/\./g, '\\.')}\\.(5\\d|60)$`));
-    expect(proxy).toMatchObject({ type: 2, file: 'ipxe.efi', siaddr: pair.server.ip, vendorClass: 'PXEClient', option43: [6, 1, 8, 255] });
-    expect(boot).toMatchObject({ type: 5, file: 'ipxe.efi', yiaddr: '0.0.0.0' });
+    expect(proxy).toMatchObject({ type: 2, file: 'snponly.efi', siaddr: pair.server.ip, vendorClass: 'PXEClient', option43: [6, 1, 8, 255] });
+    expect(boot).toMatchObject({ type: 5, file: 'snponly.efi', yiaddr: '0.0.0.0' });
     await sleep(300);
-    expect(k.events).toEqual([expect.objectContaining({ mac: '52:54:00:00:20:07', mode: 'proxy', ip: null, bootFile: 'ipxe.efi' })]);
+    expect(k.events).toEqual([expect.objectContaining({ mac: '52:54:00:00:20:07', mode: 'proxy', ip: null, bootFile: 'snponly.efi' })]);
     await k.stop();
     await dnsmasq.stop();
   });

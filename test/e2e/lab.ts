@@ -12,7 +12,6 @@ import type { Firmware } from './support/vm.js';
 //   LAB_PORT=9090 npm run lab   another local port
 
 const port = Number(process.env['LAB_PORT'] ?? 8080);
-// b-coreos boots disk first: see docs/how-a-node-boots.md, "UEFI machines".
 const machines: Array<{ name: string; mac: string; firmware: Firmware }> = [
   { name: 'a-coreos', mac: '52:54:00:55:1c:ee', firmware: 'bios' },
   { name: 'b-coreos', mac: '52:54:00:47:51:e4', firmware: 'uefi' },
@@ -38,7 +37,7 @@ if (box.mirrorMissing) box.log(`no installs: ${box.mirrorMissing}`);
 
 const results = await Promise.allSettled(
   machines.map((m) => {
-    const vm = box.startVm(m.name, m.mac, m.firmware, m.firmware === 'uefi' ? 'disk-first' : 'network-first');
+    const vm = box.startVm(m.name, m.mac, m.firmware, 'network-first');
     return walk(box, vm, m.name, { timeoutMs: 20 * 60_000 });
   }),
 );

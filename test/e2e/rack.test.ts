@@ -42,7 +42,7 @@ async function expectBootedFromDisk(box: RackInBox, w: Walk): Promise<void> {
   expect(diskBoot, `${w.name} never booted from its disk; serial:\n${serial.slice(-4000)}`).toBeGreaterThan(-1);
   expect(serial.slice(diskBoot)).toContain(`hostname ${w.name}.rack.local`);
   expect(serial.slice(diskBoot)).toContain('finished kindling-running.service');
-  // Network first: after `installed`, the network boot answer sent it to its disk (sanboot).
+  // Network first: after `installed`, the network boot answer sent it to its disk (sanboot on BIOS, `exit 1` on UEFI).
   if (askedAfterInstall) expect(box.kindling.logFor(w.vm.mac)).toContain('"boot":"local-disk"');
 }
 
@@ -57,15 +57,13 @@ describe.skipIf(unavailable)('a rack in a box: full DHCP', () => {
     await box?.close();
   }, 60_000);
 
-  it('a SeaBIOS machine (iPXE ROM) and an OVMF machine (EDK2 PXE, ipxe.efi by TFTP) install and boot from their disks', async ({ skip }) => {
+  it('a SeaBIOS machine (iPXE ROM) and an OVMF machine (EDK2 PXE, snponly.efi by TFTP) install and boot from their disks', async ({ skip }) => {
     const b = box as RackInBox;
     if (b.mirrorMissing) skip(b.mirrorMissing);
     const bios = b.startVm('a-coreos', '52:54:00:55:1c:ee', 'bios');
-    // Disk first on UEFI: after iPXE's `exit` (Kindling's UEFI local-disk answer) EDK2
-    // shows its boot manager menu instead of trying the disk, because the boot entry
-    // returned EFI_SUCCESS (UEFI spec, "Boot Manager"); see docs/how-a-node-boots.md.
-    b.log('b-coreos: disk first, network second (the UEFI `exit` answer does not reach the disk yet; docs/how-a-node-boots.md)');
-    const uefi = b.startVm('b-coreos', '52:54:00:47:51:e4', 'uefi', 'disk-first');
+    // Network first on both, as many racks leave it: after the install, Kindling's
+    // local-disk answer (sanboot on BIOS, `exit 1` on UEFI) must send each to its disk.
+    const uefi = b.startVm('b-coreos', '52:54:00:47:51:e4', 'uefi', 'network-first');
     const walks = await Promise.all([walk(b, bios, 'a-coreos', { timeoutMs: machineTimeoutMs }), walk(b, uefi, 'b-coreos', { timeoutMs: machineTimeoutMs })]);
     for (const w of walks) {
       b.log(`${w.name}: ${[...w.seen].map(([s, t]) => `${s} +${t.toFixed(0)}s`).join(', ')}`);

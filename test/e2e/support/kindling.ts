@@ -39,7 +39,7 @@ export async function startKindling(options: KindlingOptions): Promise<E2eKindli
     server: { advertise: rack.serverIp, interface: 'eth0' },
     http: { listen: '0.0.0.0', port: 80 },
     tftp: { enabled: true, listen: '0.0.0.0', port: 69, roots: ['/usr/lib/ipxe'] },
-    dhcp: { mode: options.dhcp, interface: 'eth0', range: { start: `${net}.100`, end: `${net}.150` }, subnetMask: '255.255.255.0', router: rack.serverIp, dns: [rack.serverIp], bootFiles: { bios: 'undionly.kpxe', uefi: process.env['KINDLING_E2E_UEFI_BOOTFILE'] ?? 'ipxe.efi', arm64: null } },
+    dhcp: { mode: options.dhcp, interface: 'eth0', range: { start: `${net}.100`, end: `${net}.150` }, subnetMask: '255.255.255.0', router: rack.serverIp, dns: [rack.serverIp], bootFiles: { bios: 'undionly.kpxe', uefi: process.env['KINDLING_E2E_UEFI_BOOTFILE'] ?? 'snponly.efi', arm64: null } },
     mirror: { schedule: null, keep: 2, sources: [{ name: 'flatcar-stable', os: 'flatcar', channel: 'stable', arch: 'amd64', baseUrl: options.upstream.baseUrl, keys: options.upstream.keys }] },
     machines: { unknown: 'wait' },
     boot: { retrySeconds: 3 },
