@@ -4,10 +4,10 @@ import type pino from 'pino';
 import { recordSafely, type DhcpInventory } from './inventory.js';
 import type { JournalRecord } from './lease-journal.js';
 import type { LeaseTable } from './lease-table.js';
-import { encode, MessageType, messageType, Opt, optionIp, optionString } from './options.js';
-import { BOOTREQUEST, intToIp, macOf, parsePacket, type DhcpPacket } from './packet.js';
+import { encode, MessageType, Opt, optionIp, optionString } from './options.js';
+import { intToIp, type DhcpPacket } from './packet.js';
 import { choosePxeBoot, isBootClient, type PxePolicyConfig } from './pxe-policy.js';
-import { bootFields, buildReply, destination, nakFlags, pxeFacts, type DhcpHandler, type Incoming, type Outgoing } from './reply.js';
+import { bootFields, buildReply, destination, nakFlags, pxeFacts, readRequest, type DhcpHandler, type Incoming, type Outgoing } from './reply.js';
 import { choosePool, PerKeyLogLimit } from './pools.js';
 import type { Pool } from './subnet.js';
 
@@ -123,15 +123,9 @@ export function createFullModeHandler(o: FullModeOptions): DhcpHandler {
 
   async function handle(message: Incoming): Promise<Outgoing[]> {
     if (message.localPort !== 67) return [];
-    const parsed = parsePacket(message.data);
-    if (!parsed.ok) {
-      o.logger.debug({ from: message.from.address, error: parsed.error }, 'dhcp: malformed packet ignored');
-      return [];
-    }
-    const req = parsed.packet;
-    const mac = macOf(req);
-    const type = messageType(req);
-    if (req.op !== BOOTREQUEST || mac === null || type === null) return [];
+    const request = readRequest(message, o.logger);
+    if (request === null || request.type === null) return [];
+    const { req, mac, type } = request;
     const now = o.now();
     // A relayed request is for the network the relay sits on (giaddr).
     const choice = choosePool(req, pools);

@@ -4,10 +4,9 @@
 // the network never gets a reply.
 import type pino from 'pino';
 import { recordSafely, type DhcpInventory } from './inventory.js';
-import { encode, MessageType, messageType, Opt } from './options.js';
-import { BOOTREQUEST, macOf, parsePacket } from './packet.js';
+import { encode, MessageType, Opt } from './options.js';
 import { choosePxeBoot, isBootClient, type PxePolicyConfig } from './pxe-policy.js';
-import { bootFields, buildReply, destination, PXE_PORT, pxeFacts, type DhcpHandler, type Incoming, type Outgoing } from './reply.js';
+import { bootFields, buildReply, destination, PXE_PORT, pxeFacts, readRequest, type DhcpHandler, type Incoming, type Outgoing } from './reply.js';
 
 export interface ProxyModeOptions {
   serverIp: string;
@@ -20,15 +19,9 @@ export function createProxyModeHandler(o: ProxyModeOptions): DhcpHandler {
   const serverId = encode.ip(o.serverIp);
 
   async function handle(message: Incoming): Promise<Outgoing[]> {
-    const parsed = parsePacket(message.data);
-    if (!parsed.ok) {
-      o.logger.debug({ from: message.from.address, error: parsed.error }, 'dhcp: malformed packet ignored');
-      return [];
-    }
-    const req = parsed.packet;
-    const mac = macOf(req);
-    const type = messageType(req);
-    if (req.op !== BOOTREQUEST || mac === null) return [];
+    const request = readRequest(message, o.logger);
+    if (request === null) return [];
+    const { req, mac, type } = request;
     const onBootPort = message.localPort === PXE_PORT;
     // Port 67: only the DISCOVER gets a ProxyDHCP offer; the client REQUESTs its
     // address from the site's server. Port 4011: the boot-server REQUEST.

@@ -1,7 +1,8 @@
 // Building replies and choosing where they go (RFC 2131 §4.1 and table 3). Shared by
 // the full and proxy handlers.
-import { clientArch, machineUuid, maxMessageSize, optionString, Opt, PXE_VENDOR_OPTIONS, userClasses, encode } from './options.js';
-import { BOOTREPLY, BROADCAST_FLAG, encodePacket, type DhcpPacket } from './packet.js';
+import type pino from 'pino';
+import { clientArch, machineUuid, maxMessageSize, messageType, optionString, Opt, PXE_VENDOR_OPTIONS, userClasses, encode } from './options.js';
+import { BOOTREPLY, BOOTREQUEST, BROADCAST_FLAG, encodePacket, macOf, parsePacket, type DhcpPacket } from './packet.js';
 import type { PxeDecision, PxeFacts } from './pxe-policy.js';
 
 export const SERVER_PORT = 67;
@@ -103,4 +104,20 @@ export function bootFields(req: DhcpPacket, decision: PxeDecision, serverIp: str
   options.push([Opt.TftpServer, encode.str(serverIp)]);
   options.push([Opt.BootFile, encode.str(decision.bootFile)]);
   return { siaddr: serverIp, file: decision.bootFile, options };
+}
+
+/**
+ * A client's request from the wire, or null when it is not one: a malformed packet
+ * (logged at debug, naming the offset) or a BOOTREPLY, or one with no usable MAC.
+ */
+export function readRequest(message: Incoming, logger: pino.Logger): { req: DhcpPacket; mac: string; type: number | null } | null {
+  const parsed = parsePacket(message.data);
+  if (!parsed.ok) {
+    logger.debug({ from: message.from.address, error: parsed.error }, 'dhcp: malformed packet ignored');
+    return null;
+  }
+  const req = parsed.packet;
+  const mac = macOf(req);
+  if (req.op !== BOOTREQUEST || mac === null) return null;
+  return { req, mac, type: messageType(req) };
 }

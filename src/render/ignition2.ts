@@ -1,4 +1,4 @@
-import { compact } from './ignition3.js';
+import { compact, passwdSection, systemdSection } from './ignition3.js';
 import type { NodeDescription, RenderContext } from './node-description.js';
 import { dataUrl, hostnamePath, modeNumber, planNode, type RenderExtras } from './plan.js';
 import { escapePath } from './systemd.js';
@@ -40,9 +40,9 @@ export function renderIgnition2(desc: NodeDescription, ctx: RenderContext, extra
 
   return compact({
     ignition: { version: ignition2Version },
-    passwd: plan.users.length > 0 ? { users: plan.users.map((u) => compact({ name: u.name, groups: u.groups, sshAuthorizedKeys: u.sshAuthorizedKeys, passwordHash: u.passwordHash })) } : undefined,
+    passwd: passwdSection(plan),
     storage: Object.keys(storage).length > 0 ? storage : undefined,
-    systemd: plan.units.length > 0 ? { units: plan.units.map((u) => compact({ name: u.name, enabled: u.enabled, mask: u.mask, contents: u.contents, dropins: u.dropins })) } : undefined,
+    systemd: systemdSection(plan),
   });
 }
 

@@ -1,5 +1,5 @@
 import type { NodeDescription, RenderContext } from './node-description.js';
-import { dataUrl, hostnamePath, modeNumber, planNode, type RenderExtras } from './plan.js';
+import { dataUrl, hostnamePath, modeNumber, planNode, type NodePlan, type RenderExtras } from './plan.js';
 
 // Ignition spec 3.3.0: https://coreos.github.io/ignition/configuration-v3_3/
 // The version Debian's ignition-validate 2.14 accepts, and what current Flatcar
@@ -12,6 +12,15 @@ type Json = Record<string, unknown>;
 /** Drop keys whose value is undefined or an empty list, so configs stay short to read. */
 export function compact(o: Json): Json {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
+}
+
+/** `passwd` and `systemd` read the same in spec 2.3.0 and 3.3.0; both renderers use these. */
+export function passwdSection(plan: NodePlan): Json | undefined {
+  return plan.users.length > 0 ? { users: plan.users.map((u) => compact({ name: u.name, groups: u.groups, sshAuthorizedKeys: u.sshAuthorizedKeys, passwordHash: u.passwordHash })) } : undefined;
+}
+
+export function systemdSection(plan: NodePlan): Json | undefined {
+  return plan.units.length > 0 ? { units: plan.units.map((u) => compact({ name: u.name, enabled: u.enabled, mask: u.mask, contents: u.contents, dropins: u.dropins })) } : undefined;
 }
 
 export function renderIgnition3(desc: NodeDescription, ctx: RenderContext, extras: RenderExtras = {}): Json {
@@ -45,8 +54,8 @@ export function renderIgnition3(desc: NodeDescription, ctx: RenderContext, extra
 
   return compact({
     ignition: { version: ignition3Version },
-    passwd: plan.users.length > 0 ? { users: plan.users.map((u) => compact({ name: u.name, groups: u.groups, sshAuthorizedKeys: u.sshAuthorizedKeys, passwordHash: u.passwordHash })) } : undefined,
+    passwd: passwdSection(plan),
     storage: Object.keys(storage).length > 0 ? storage : undefined,
-    systemd: plan.units.length > 0 ? { units: plan.units.map((u) => compact({ name: u.name, enabled: u.enabled, mask: u.mask, contents: u.contents, dropins: u.dropins })) } : undefined,
+    systemd: systemdSection(plan),
   });
 }

@@ -29,6 +29,24 @@ export interface NetnsPair {
 
 let counter = 0;
 
+/** SIGKILLs every process inside a namespace; a namespace already gone is fine. */
+export function killAllIn(ns: string): void {
+  try {
+    execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .forEach((pid) => {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      });
+  } catch {
+    /* no such namespace */
+  }
+}
+
 /** Creates two namespaces joined by a veth pair; `octet` picks 10.200.OCTET.0/24. */
 export function createNetnsPair(options: { octet?: number; clientIp?: string | null } = {}): NetnsPair {
   const id = `${process.pid % 10000}${randomBytes(2).toString('hex')}${counter++}`;
@@ -39,17 +57,7 @@ export function createNetnsPair(options: { octet?: number; clientIp?: string | n
   const destroy = () => {
     for (const ns of [server.ns, client.ns]) {
       try {
-        // Kill anything left inside before the namespace goes.
-        execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' })
-          .split('\n')
-          .filter(Boolean)
-          .forEach((pid) => {
-            try {
-              process.kill(Number(pid), 'SIGKILL');
-            } catch {
-              /* already gone */
-            }
-          });
+        killAllIn(ns); // anything left inside goes before the namespace does
         run(['netns', 'del', ns]);
       } catch {
         /* already gone */

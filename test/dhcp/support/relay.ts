@@ -8,7 +8,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { createNetnsPair, type NetnsPair } from '../../support/netns.js';
+import { createNetnsPair, killAllIn, type NetnsPair } from '../../support/netns.js';
 import { tempDir } from './peers.js';
 
 export interface RelayedRack {
@@ -21,23 +21,6 @@ export interface RelayedRack {
   /** The relay's address on the client network: the giaddr it puts in requests. */
   giaddr: string;
   destroy(): void;
-}
-
-function killAllIn(ns: string): void {
-  try {
-    execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean)
-      .forEach((pid) => {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      });
-  } catch {
-    /* no such namespace */
-  }
 }
 
 export function createRelayedRack(): RelayedRack {

@@ -1,6 +1,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { killAllIn } from '../../support/netns.js';
 
 // The rack's network, made by the test and removed by it (design.md, "Testing"):
 //
@@ -95,20 +96,8 @@ export function createRack(options: { octet?: number } = {}): Rack {
       if (destroyed) return;
       destroyed = true;
       live.delete(rack);
-      for (const ns of namespaces) {
-        try {
-          // Everything started inside goes first: QEMU, Kindling, dnsmasq, the upstream.
-          for (const pid of execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
-            try {
-              process.kill(Number(pid), 'SIGKILL');
-            } catch {
-              /* already gone */
-            }
-          }
-        } catch {
-          /* no such namespace */
-        }
-      }
+      // Everything started inside goes first: QEMU, Kindling, dnsmasq, the upstream.
+      for (const ns of namespaces) killAllIn(ns);
       for (const ns of namespaces) {
         try {
           ip(['netns', 'del', ns]); // takes its veths, taps and bridge with it
