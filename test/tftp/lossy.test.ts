@@ -1,7 +1,7 @@
-// Transfers over a lossy link still complete byte-identical. The real thing is netem on
-// a veth between two namespaces the test makes (needs root and the sch_netem module);
-// the same loss is also emulated inside the server's sockets, which runs everywhere.
-import { execFileSync } from 'node:child_process';
+// Transfers over a lossy link still complete byte-identical. The real thing is a veth
+// between two namespaces the test makes, where the kernel loses 5% of the UDP each side
+// receives (nftables, not netem: see below); the same loss is also emulated inside the
+// server's sockets, which runs without root.
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -79,19 +79,29 @@ describe('5% loss emulated in the server sockets', () => {
   }, 110_000);
 });
 
-function netemProblem(): string | null {
-  if (!canUseNetns()) return 'needs root and `ip netns` (package iproute2)';
-  let probe: NetnsPair | null = null;
-  try {
-    probe = createNetnsPair();
-    execFileSync('ip', ['netns', 'exec', probe.server.ns, 'tc', 'qdisc', 'add', 'dev', probe.server.dev, 'root', 'netem', 'loss', '5%'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    return null;
-  } catch (err) {
-    const detail = String((err as { stderr?: Buffer }).stderr ?? (err as Error).message).trim();
-    return `tc netem is not available here (${detail}); the kernel needs the sch_netem module`;
-  } finally {
-    probe?.destroy();
+/**
+ * 5% of the UDP a namespace receives is dropped at its input hook. The issue asked for
+ * `tc qdisc ... netem loss 5%`, but sch_netem is a module many kernels (this CI's among
+ * them) do not have, while nftables' `numgen random` drop is built into any kernel with
+ * nf_tables; for TFTP the effect is the same (loss, no delay). The drop is on input, not
+ * output: a packet dropped at the sender's output hook fails its sendto() with EPERM,
+ * which a real lossy wire never does (tftp-hpa's client gives up on it). The OACK and
+ * ACK 0 are spared, as in the emulation above: atftp aborts on a retransmitted OACK. The
+ * drop rule counts, so the test can show that packets really were lost.
+ */
+const LOSS_RULESET = `table inet kindling_loss {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    udp length > 11 @th,64,16 6 accept
+    udp length > 11 @th,64,32 0x00040000 accept
+    meta l4proto udp numgen random mod 100 < ${LOSS * 100} counter drop
   }
+}
+`;
+
+function droppedIn(pair: NetnsPair, ns: string): number {
+  const chain = pair.exec(ns, 'nft', ['list', 'chain', 'inet', 'kindling_loss', 'input']);
+  return Number(/counter packets (\d+)/.exec(chain)?.[1] ?? Number.NaN);
 }
 
 describe('across namespaces joined by a veth', () => {
@@ -103,7 +113,8 @@ describe('across namespaces joined by a veth', () => {
   beforeAll(async () => {
     if (!netnsOk) return;
     pair = createNetnsPair();
-    const settings = { config: { listen: pair.server.ip, roots: [root] }, retransmit: { initialMs: 200, maxMs: 1000, retries: 10 } };
+    // The back-off reaches 2 s, past atftp's 1 s timeout below (see the lossy case).
+    const settings = { config: { listen: pair.server.ip, roots: [root] }, retransmit: { initialMs: 200, maxMs: 2000, retries: 10 } };
     child = pair.spawn(pair.server.ns, process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'support', 'serve.ts'), JSON.stringify(settings)]);
     port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('server child did not start')), 20_000);
@@ -124,33 +135,36 @@ describe('across namespaces joined by a veth', () => {
     pair?.destroy();
   });
 
-  const fetchAcross = (local: string, options: Record<string, string>): string =>
-    pair!.exec(pair!.client.ns, 'atftp', ['-g', '-r', 'payload.bin', '-l', local, ...Object.entries(options).flatMap(([k, v]) => ['--option', `${k} ${v}`]), pair!.server.ip, String(port)], {
-      timeoutMs: 100_000,
-    });
+  /** Runs a client from the client namespace against the server namespace's address. */
+  const fetchAcross = async (client: (port: number, local: string, host: string) => [string, string[]], local: string): Promise<void> => {
+    const [cmd, args] = client(port, local, pair!.server.ip);
+    const result = await run('ip', ['netns', 'exec', pair!.client.ns, cmd, ...args], { timeoutMs: 100_000 });
+    expect(result.code, `${cmd}: ${result.stderr}`).toBe(0);
+    expect((await readFile(local)).equals(await readFile(join(root, 'payload.bin'))), cmd).toBe(true);
+  };
 
   it.skipIf(!netnsOk)('fetches byte-identical from a server in another namespace', async () => {
-    const local = join(dir.path, 'veth-clean');
-    fetchAcross(local, { blksize: '1468', windowsize: '4' });
-    expect((await readFile(local)).equals(await readFile(join(root, 'payload.bin')))).toBe(true);
+    await fetchAcross((p, local, host) => clients.atftp(p, 'payload.bin', local, { blksize: '1468', windowsize: '4' }, host), join(dir.path, 'veth-clean'));
   }, 110_000);
 
-  it('completes over netem loss 5% on the veth', async (ctx) => {
-    const problem = netemProblem();
-    if (problem !== null) {
-      console.warn(`skipping the netem test: ${problem}`);
-      ctx.skip();
-      return;
-    }
-    execFileSync('ip', ['netns', 'exec', pair!.server.ns, 'tc', 'qdisc', 'add', 'dev', pair!.server.dev, 'root', 'netem', 'loss', '5%']);
-    execFileSync('ip', ['netns', 'exec', pair!.client.ns, 'tc', 'qdisc', 'add', 'dev', pair!.client.dev, 'root', 'netem', 'loss', '5%']);
-    for (const [label, options] of [
-      ['lock-step', {}],
-      ['windowsize 8', { blksize: '1468', windowsize: '8' }],
-    ] as const) {
-      const local = join(dir.path, `netem-${label}`);
-      fetchAcross(local, options);
-      expect((await readFile(local)).equals(await readFile(join(root, 'payload.bin'))), label).toBe(true);
-    }
-  }, 200_000);
+  it.skipIf(!netnsOk)('completes byte-identical with 5% of the packets lost each way on the veth', async () => {
+    for (const ns of [pair!.server.ns, pair!.client.ns]) pair!.exec(ns, 'nft', ['-f', '-'], { input: LOSS_RULESET });
+    const cases: Array<[string, (p: number, local: string, host: string) => [string, string[]]]> = [
+      ['tftp-hpa lock-step 512', (p, local, host) => clients.tftpHpa(p, 'payload.bin', local, 'binary', host)],
+      // atftp 0.8 answers a repeated window with one ACK and then ignores repeats until
+      // its own timeout; when that one ACK is lost, only the client's timeout (5 s by
+      // default) resends it, and only if the server falls silent that long. The
+      // server's default back-off (1 s doubling to 8 s) does; this test's is shorter,
+      // so the client's timeout is too.
+      ['atftp blksize 1468 windowsize 8', (p, local, host) => {
+        const [cmd, args] = clients.atftp(p, 'payload.bin', local, { blksize: '1468', windowsize: '8' }, host);
+        return [cmd, ['--tftp-timeout', '1', ...args]];
+      }],
+      ['curl without options', (p, local, host) => clients.curl(p, 'payload.bin', local, ['--tftp-no-options', '--max-time', '60'], host)],
+    ];
+    for (const [label, client] of cases) await fetchAcross(client, join(dir.path, `lossy-${label.replace(/\W+/g, '-')}`));
+    // The clients lost DATA and the server lost ACKs: the link really was lossy.
+    expect(droppedIn(pair!, pair!.server.ns)).toBeGreaterThan(0);
+    expect(droppedIn(pair!, pair!.client.ns)).toBeGreaterThan(0);
+  }, 300_000);
 });

@@ -66,14 +66,14 @@ export function run(cmd: string, args: string[], options: { timeoutMs?: number; 
   });
 }
 
-/** The three real clients, each as the argument list that fetches `remote` into `local`. */
+/** The three real clients, each as the argument list that fetches `remote` from HOST:PORT into `local`. */
 export const clients = {
-  tftpHpa: (port: number, remote: string, local: string, mode = 'binary'): [string, string[]] => ['tftp', ['-m', mode, LOOPBACK, String(port), '-c', 'get', remote, local]],
-  atftp: (port: number, remote: string, local: string, options: Record<string, string> = {}): [string, string[]] => [
+  tftpHpa: (port: number, remote: string, local: string, mode = 'binary', host = LOOPBACK): [string, string[]] => ['tftp', ['-m', mode, host, String(port), '-c', 'get', remote, local]],
+  atftp: (port: number, remote: string, local: string, options: Record<string, string> = {}, host = LOOPBACK): [string, string[]] => [
     'atftp',
-    ['-g', '-r', remote, '-l', local, ...Object.entries(options).flatMap(([k, v]) => ['--option', `${k} ${v}`]), LOOPBACK, String(port)],
+    ['-g', '-r', remote, '-l', local, ...Object.entries(options).flatMap(([k, v]) => ['--option', `${k} ${v}`]), host, String(port)],
   ],
-  curl: (port: number, remote: string, local: string, extra: string[] = []): [string, string[]] => ['curl', ['-sS', '--path-as-is', '-o', local, ...extra, `tftp://${LOOPBACK}:${port}/${remote}`]],
+  curl: (port: number, remote: string, local: string, extra: string[] = [], host = LOOPBACK): [string, string[]] => ['curl', ['-sS', '--path-as-is', '-o', local, ...extra, `tftp://${host}:${port}/${remote}`]],
 };
 
 export async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
