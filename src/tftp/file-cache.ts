@@ -1,6 +1,7 @@
 // Small files (the iPXE binaries) are read once and shared: 200 machines powering on
 // together fetch the same ipxe.efi, and one disk read should serve them all. An entry
-// is valid while the file's identity (dev, ino, size, mtime) is unchanged.
+// is valid while the file's identity (dev, ino, size, mtime) is unchanged. Entries live
+// in shared memory, so transfer threads serve them without a copy of their own.
 import { readFile } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 
@@ -48,7 +49,7 @@ export class FileCache {
     }
     if (existing !== undefined) this.drop(key, existing);
     this.diskReads++;
-    const data = readFile(path).then((raw) => (transform === undefined ? raw : transform(raw)));
+    const data = readFile(path).then((raw) => toShared(transform === undefined ? raw : transform(raw)));
     const entry: Entry = { identity, data, bytes: stats.size };
     this.entries.set(key, entry);
     this.bytes += entry.bytes;
@@ -81,4 +82,11 @@ export class FileCache {
       this.drop(key, entry);
     }
   }
+}
+
+/** The bytes in a SharedArrayBuffer: posting a view of it to a thread shares it, never copies. */
+function toShared(data: Buffer): Buffer {
+  const shared = Buffer.from(new SharedArrayBuffer(data.length));
+  data.copy(shared);
+  return shared;
 }

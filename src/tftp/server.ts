@@ -38,8 +38,8 @@ export interface TftpServerDeps {
   cacheFileBytes?: number;
   cacheTotalBytes?: number;
   /**
-   * Worker threads for transfers of large (uncached, octet) files; 0 runs them on the main
-   * thread. Default: the cores available, 2 to 4, or 0 on one core or with a socketFactory
+   * Worker threads that run the transfers (cached files are shared with them, not
+   * copied); 0 runs every transfer on the main thread. Default: the cores available, 2 to 4, or 0 on one core or with a socketFactory
    * (a factory cannot cross into a thread).
    */
   transferThreads?: number;
@@ -123,7 +123,7 @@ export class TftpServerCore {
         pool = await TransferPool.start(threads);
       } catch (err) {
         // Still a working server, only a slower one for concurrent large files.
-        deps.logger.warn({ err }, 'tftp transfer threads unavailable; large files are served from the main thread');
+        deps.logger.warn({ err }, 'tftp transfer threads unavailable; transfers are served from the main thread');
       }
     }
     const socket = (deps.socketFactory ?? udp4)();
@@ -268,9 +268,9 @@ export class TftpServerCore {
     if (!negotiated.ok) return refuseAndRelease(TftpErrorCode.OPTION_NEGOTIATION, negotiated.reason, negotiated.reason);
     const { blksize, windowsize, timeoutMs, oack } = negotiated.value;
     if (this.closed) return release({ ok: false, reason: 'server closed', bytes: 0 });
-    if (cached === null && this.pool !== null) {
+    if (this.pool !== null) {
       const remote = this.pool.run(
-        { path, size, listen: this.settings.listen, peer: { address: rinfo.address, port: rinfo.port }, blksize, windowsize, oack: oack === null ? null : encodeOack(oack), clientTimeoutMs: timeoutMs, retransmit: this.retransmit },
+        { path: cached === null ? path : null, shared: cached, size, listen: this.settings.listen, peer: { address: rinfo.address, port: rinfo.port }, blksize, windowsize, oack: oack === null ? null : encodeOack(oack), clientTimeoutMs: timeoutMs, retransmit: this.retransmit },
         {
           onEnd: (result) => {
             this.transfers.delete(remote!);

@@ -1,9 +1,9 @@
-// Transfer threads for large files. A lock-step transfer costs one ACK wake-up and one
-// send per block, mostly in the kernel; on one thread every transfer waits behind the
-// others whenever that thread is descheduled, and it can never use a second core.
-// tftpd-hpa forks a process per transfer; Kindling spreads large-file transfers over a
-// few worker threads instead (docs/tftp.md, docs/benchmarks.md). Small cached files stay
-// on the main thread, where one shared buffer serves a whole boot storm.
+// Transfer threads. A lock-step transfer costs one ACK wake-up and one send per block,
+// mostly in the kernel; on one thread every transfer waits behind the others whenever
+// that thread is descheduled, and it can never use a second core. tftpd-hpa forks a
+// process per transfer; Kindling spreads transfers over a few worker threads instead
+// (docs/tftp.md, docs/benchmarks.md). Cached small files travel as views of the
+// cache's shared memory, so a whole boot storm is still served from one copy.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,7 +14,10 @@ import type { TransferHandle, TransferResult } from './transfer.js';
 export interface WorkerStart {
   type: 'start';
   id: number;
-  path: string;
+  /** The file to read in chunks, or null when `shared` holds its bytes. */
+  path: string | null;
+  /** A cached file's bytes, a view of the cache's SharedArrayBuffer. */
+  shared: Uint8Array | null;
   size: number;
   listen: string;
   peer: { address: string; port: number };

@@ -1,8 +1,9 @@
-// A transfer thread: runs large-file ReadTransfers for the pool in transfer-pool.ts. Each
-// transfer has its own socket and file handle here, exactly as on the main thread; only
-// its start, end and the server's abort/repeat requests cross the thread boundary.
+// A transfer thread: runs ReadTransfers for the pool in transfer-pool.ts. Each transfer
+// has its own socket (and, for an uncached file, its own file handle) here, exactly as on
+// the main thread; only its start, end and the server's abort/repeat requests cross the
+// thread boundary.
 import { parentPort } from 'node:worker_threads';
-import { FileSource } from './block-source.js';
+import { BufferSource, FileSource, type BlockSource } from './block-source.js';
 import { ReadTransfer } from './transfer.js';
 import { bindEphemeral, udp4 } from './udp.js';
 import type { FromWorker, ToWorker, WorkerStart } from './transfer-pool.js';
@@ -19,9 +20,12 @@ const post = (message: FromWorker): void => port.postMessage(message);
 async function start(m: WorkerStart): Promise<void> {
   const slot: Slot = { transfer: null, aborted: null };
   slots.set(m.id, slot);
-  let source: FileSource | null = null;
+  let source: BlockSource | null = null;
   try {
-    source = await FileSource.open(m.path, m.size, m.blksize * m.windowsize);
+    source =
+      m.shared !== null
+        ? new BufferSource(Buffer.from(m.shared.buffer, m.shared.byteOffset, m.shared.byteLength))
+        : await FileSource.open(m.path!, m.size, m.blksize * m.windowsize);
     const socket = udp4();
     await bindEphemeral(socket, m.listen);
     const oack = m.oack === null ? null : Buffer.from(m.oack.buffer, m.oack.byteOffset, m.oack.byteLength);

@@ -1,5 +1,6 @@
-// Large files on transfer threads (src/tftp/transfer-pool.ts): the same bytes and the same
-// protocol behaviour as on the main thread, and nothing left behind after close().
+// Transfers on threads (src/tftp/transfer-pool.ts): the same bytes and the same protocol
+// behaviour as on the main thread, cached files served from one shared copy, and nothing
+// left behind after close().
 import { readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +22,7 @@ beforeAll(async () => {
   root = join(dir.path, 'root');
   await mkdir(root);
   await writeRandomFile(join(root, 'large.bin'), SIZE);
+  await writeRandomFile(join(root, 'small.bin'), 50_001);
   ({ server, port, logs } = await startLoopbackServer([root], { transferThreads: 2, cacheFileBytes: 64 * 1024, retransmit: { initialMs: 200, maxMs: 400, retries: 2 } }));
 });
 
@@ -29,11 +31,11 @@ afterAll(async () => {
   await dir?.remove();
 });
 
-/** Fetches large.bin lock-step from a raw client, ACKing every block; returns the bytes. */
-async function fetchRaw(options: Array<[string, string]> = []): Promise<Buffer> {
+/** Fetches a file (large.bin by default) lock-step from a raw client, ACKing every block; returns the bytes. */
+async function fetchRaw(options: Array<[string, string]> = [], file = 'large.bin'): Promise<Buffer> {
   const client = await RawClient.open();
   try {
-    client.send(encodeRequest('RRQ', 'large.bin', 'octet', options), port);
+    client.send(encodeRequest('RRQ', file, 'octet', options), port);
     const parts: Buffer[] = [];
     for (;;) {
       const reply = await client.next(2000);
@@ -79,6 +81,15 @@ describe('transfer threads', () => {
     expect(got.every((b) => b.equals(expected))).toBe(true);
     await waitFor(() => server.stats().completed === before.completed + 5, 2000, 'five completions');
     expect(server.stats().bytesSent - before.bytesSent).toBe(5 * SIZE);
+  });
+
+  it('serve a cached small file from one shared copy: byte-identical, one disk read', async () => {
+    const expected = await readFile(join(root, 'small.bin'));
+    const before = server.stats().cache;
+    const got = await Promise.all(Array.from({ length: 8 }, (_, i) => fetchRaw(i % 2 === 0 ? [['blksize', '1468']] : [], 'small.bin')));
+    expect(got.every((b) => b.equals(expected))).toBe(true);
+    expect(server.stats().cache.diskReads - before.diskReads).toBe(1);
+    expect(server.stats().cache.hits - before.hits).toBe(7);
   });
 
   it('treat a repeated RRQ before any ACK as a retransmission, and a later one as a restart', async () => {
