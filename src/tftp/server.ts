@@ -39,8 +39,8 @@ export interface TftpServerDeps {
   cacheTotalBytes?: number;
   /**
    * Worker threads that run the transfers (cached files are shared with them, not
-   * copied); 0 runs every transfer on the main thread. Default: the cores available, 2 to 4, or 0 on one core or with a socketFactory
-   * (a factory cannot cross into a thread).
+   * copied); 0 runs every transfer on the main thread. Default: the cores available, 2
+   * to 4, or 0 on one core or with a socketFactory (a factory cannot cross into a thread).
    */
   transferThreads?: number;
 }
@@ -122,7 +122,7 @@ export class TftpServerCore {
       try {
         pool = await TransferPool.start(threads);
       } catch (err) {
-        // Still a working server, only a slower one for concurrent large files.
+        // Still a working server, only a slower one for concurrent transfers.
         deps.logger.warn({ err }, 'tftp transfer threads unavailable; transfers are served from the main thread');
       }
     }
