@@ -79,6 +79,43 @@ describe('5% loss emulated in the server sockets', () => {
   }, 110_000);
 });
 
+/** A UDP socket that never hears the first `times` ACKs for `block`. */
+function deafToAck(block: number, times: number): () => Socket {
+  let dropped = 0;
+  return () => {
+    const socket = createSocket('udp4');
+    const emit = socket.emit.bind(socket);
+    socket.emit = ((event: string, ...args: unknown[]) => {
+      const msg = args[0] as Buffer;
+      if (event === 'message' && msg.length === 4 && msg[1] === 4 && msg.readUInt16BE(2) === block && dropped < times) {
+        dropped++;
+        return false;
+      }
+      return emit(event, ...args);
+    }) as typeof socket.emit;
+    return socket;
+  };
+}
+
+describe('a lost ACK with the default back-off', () => {
+  // atftp 0.8 answers a repeated window once and then waits out its own 5 s timeout;
+  // losing that one answer too leaves the server to fall silent long enough (the 1, 2,
+  // 4 s retransmissions, then an 8 s wait) for atftp to ACK again.
+  it('atftp windowsize 8 completes after its ACK 8 and the repeat of it are both lost', async () => {
+    const { server, port } = await startLoopbackServer([root], { socketFactory: deafToAck(8, 2) });
+    try {
+      const local = join(dir.path, 'lost-ack');
+      const [cmd, args] = clients.atftp(port, 'payload.bin', local, { blksize: '1468', windowsize: '8' });
+      const result = await run(cmd, args, { timeoutMs: 40_000 });
+      expect(result.code, result.stderr).toBe(0);
+      expect((await readFile(local)).equals(await readFile(join(root, 'payload.bin')))).toBe(true);
+      expect(server.stats()).toMatchObject({ completed: 1, failed: 0 });
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+});
+
 /**
  * 5% of the UDP a namespace receives is dropped at its input hook. The issue asked for
  * `tc qdisc ... netem loss 5%`, but sch_netem is a module many kernels (this CI's among
