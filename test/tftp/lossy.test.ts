@@ -30,9 +30,23 @@ afterAll(async () => {
 const isOack = (b: Buffer): boolean => b.length >= 2 && b[1] === 6;
 const isAck0 = (b: Buffer): boolean => b.length >= 4 && b[1] === 4 && b[2] === 0 && b[3] === 0;
 
+/** A UDP socket that silently drops what `dropSent` and `dropReceived` pick. */
+function droppingSocketFactory(dropSent: (msg: Buffer) => boolean, dropReceived: (msg: Buffer) => boolean): () => Socket {
+  return () => {
+    const socket = createSocket('udp4');
+    const send = socket.send.bind(socket) as (...args: unknown[]) => void;
+    (socket as unknown as { send: (...args: unknown[]) => void }).send = (...args) => {
+      if (!dropSent(args[0] as Buffer)) send(...args);
+    };
+    const emit = socket.emit.bind(socket);
+    socket.emit = ((event: string, ...args: unknown[]) => (event === 'message' && dropReceived(args[0] as Buffer) ? false : emit(event, ...args))) as typeof socket.emit;
+    return socket;
+  };
+}
+
 /**
- * A UDP socket that loses LOSS of what it sends and of what it receives, from a fixed
- * seed. The OACK and its ACK 0 are spared: atftp 0.8 aborts on a retransmitted OACK
+ * Sockets that lose LOSS of what they send and of what they receive, from a fixed seed.
+ * The OACK and its ACK 0 are spared: atftp 0.8 aborts on a retransmitted OACK
  * ("unexpected OACK"), which would test atftp rather than the server; the unit tests
  * cover OACK retransmission.
  */
@@ -42,17 +56,10 @@ function lossySocketFactory(seed: number): () => Socket {
     state = (state * 1103515245 + 12345) >>> 0;
     return state / 2 ** 32 < LOSS;
   };
-  return () => {
-    const socket = createSocket('udp4');
-    const send = socket.send.bind(socket) as (...args: unknown[]) => void;
-    (socket as unknown as { send: (...args: unknown[]) => void }).send = (...args) => {
-      if (isOack(args[0] as Buffer) || !lose()) send(...args);
-    };
-    const emit = socket.emit.bind(socket);
-    socket.emit = ((event: string, ...args: unknown[]) =>
-      event === 'message' && !isAck0(args[0] as Buffer) && lose() ? false : emit(event, ...args)) as typeof socket.emit;
-    return socket;
-  };
+  return droppingSocketFactory(
+    (msg) => !isOack(msg) && lose(),
+    (msg) => !isAck0(msg) && lose(),
+  );
 }
 
 describe('5% loss emulated in the server sockets', () => {
@@ -79,22 +86,14 @@ describe('5% loss emulated in the server sockets', () => {
   }, 110_000);
 });
 
-/** A UDP socket that never hears the first `times` ACKs for `block`. */
+/** Sockets that never hear the first `times` ACKs for `block`. */
 function deafToAck(block: number, times: number): () => Socket {
   let dropped = 0;
-  return () => {
-    const socket = createSocket('udp4');
-    const emit = socket.emit.bind(socket);
-    socket.emit = ((event: string, ...args: unknown[]) => {
-      const msg = args[0] as Buffer;
-      if (event === 'message' && msg.length === 4 && msg[1] === 4 && msg.readUInt16BE(2) === block && dropped < times) {
-        dropped++;
-        return false;
-      }
-      return emit(event, ...args);
-    }) as typeof socket.emit;
-    return socket;
-  };
+  const isThatAck = (msg: Buffer): boolean => msg.length === 4 && msg[1] === 4 && msg.readUInt16BE(2) === block;
+  return droppingSocketFactory(
+    () => false,
+    (msg) => isThatAck(msg) && dropped < times && ++dropped > 0,
+  );
 }
 
 describe('a lost ACK with the default back-off', () => {
