@@ -1,6 +1,6 @@
 // Real DHCP peers for integration tests: ISC dhclient, busybox udhcpc, dnsmasq and
 // Kindling itself, each inside a namespace of a NetnsPair, each bounded in time.
-import { type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, chmodSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,21 +35,43 @@ export function runDhclient(pair: NetnsPair, options: { conf?: string; timeoutSe
   chmodSync(script, 0o755);
   const conf = path.join(dir, 'dhclient.conf');
   writeFileSync(conf, `timeout ${options.timeoutSeconds ?? 10};\nretry 1;\ninitial-interval 1;\n${options.conf ?? ''}\n`);
-  const pidFile = path.join(dir, 'dhclient.pid');
   try {
-    pair.exec(pair.client.ns, 'dhclient', ['-1', '-4', '-sf', script, '-cf', conf, '-lf', path.join(dir, 'leases'), '-pf', pidFile, pair.client.dev], { timeoutMs: ((options.timeoutSeconds ?? 10) + 10) * 1000 });
+    pair.exec(pair.client.ns, 'dhclient', ['-1', '-4', '-sf', script, '-cf', conf, '-lf', path.join(dir, 'leases'), '-pf', path.join(dir, 'dhclient.pid'), pair.client.dev], { timeoutMs: ((options.timeoutSeconds ?? 10) + 10) * 1000 });
   } catch {
     /* no lease: bound.env is absent */
   } finally {
-    if (existsSync(pidFile)) {
+    // After a lease dhclient forks into the background and rewrites its pid file, so
+    // the pid read right after the parent exits can be the parent's; the daemon then
+    // writes its lease file while the directory is removed. Every process started
+    // with this directory in its command line goes, and is waited for, first.
+    killUntilGone(dir);
+  }
+  return readEnvAndClean(dir);
+}
+
+/** SIGKILLs every process whose command line mentions `pattern` and waits (at most 2 s) until none is left. */
+function killUntilGone(pattern: string): void {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    const pids = pgrep(pattern);
+    if (pids.length === 0 || Date.now() > deadline) return;
+    for (const pid of pids) {
       try {
-        process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
+        process.kill(pid, 'SIGKILL');
       } catch {
         /* already gone */
       }
     }
+    execFileSync('sleep', ['0.05']);
   }
-  return readEnvAndClean(dir);
+}
+
+function pgrep(pattern: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
 }
 
 function readEnvAndClean(dir: string): Record<string, string> | null {
@@ -57,7 +79,7 @@ function readEnvAndClean(dir: string): Record<string, string> | null {
   try {
     return existsSync(env) ? envFromScript(env) : null;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
 }
 
