@@ -4,7 +4,6 @@ import type { RemoteInfo, Socket } from 'node:dgram';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { KindlingError } from '../errors.js';
-import { BufferSource, FileSource, type BlockSource } from './block-source.js';
 import { FileCache, type FileCacheStats } from './file-cache.js';
 import { toNetascii } from './netascii.js';
 import { negotiate, parseMode, type NegotiationLimits } from './options.js';
@@ -12,9 +11,10 @@ import { Opcode, TftpErrorCode, decodePacket, encodeError, encodeOack } from './
 import { checkRequestPath } from './request-path.js';
 import { DEFAULT_RETRANSMIT, type RetransmitPolicy } from './retransmit.js';
 import { FileRoots } from './roots.js';
-import { ReadTransfer, type TransferHandle, type TransferResult } from './transfer.js';
+import type { ReadTransfer, TransferHandle, TransferResult } from './transfer.js';
+import { openReadTransfer, type TransferPlan } from './transfer-plan.js';
 import { TransferPool } from './transfer-pool.js';
-import { bindEphemeral, udp4 } from './udp.js';
+import { udp4 } from './udp.js';
 
 export interface TftpSettings {
   listen: string;
@@ -268,55 +268,43 @@ export class TftpServerCore {
     if (!negotiated.ok) return refuseAndRelease(TftpErrorCode.OPTION_NEGOTIATION, negotiated.reason, negotiated.reason);
     const { blksize, windowsize, timeoutMs, oack } = negotiated.value;
     if (this.closed) return release({ ok: false, reason: 'server closed', bytes: 0 });
-    if (this.pool !== null) {
-      const remote = this.pool.run(
-        { path: cached === null ? path : null, shared: cached, size, listen: this.settings.listen, peer: { address: rinfo.address, port: rinfo.port }, blksize, windowsize, oack: oack === null ? null : encodeOack(oack), clientTimeoutMs: timeoutMs, retransmit: this.retransmit },
-        {
-          onEnd: (result) => {
-            this.transfers.delete(remote!);
-            release(result);
-          },
-          onFailed: (err) => {
-            this.transfers.delete(remote!);
-            this.logger.error({ client: `${rinfo.address}:${rinfo.port}`, filename, err }, 'tftp transfer setup failed');
-            this.refuse(encodeError(TftpErrorCode.NOT_DEFINED, 'internal error'), rinfo);
-            release({ ok: false, reason: err.message, bytes: 0 });
-          },
-        },
-      );
-      if (remote !== null) {
-        this.transfers.add(remote);
-        entry.transfer = remote;
-        return;
-      }
-    }
-    const source: BlockSource = cached === null ? await FileSource.open(path, size, blksize * windowsize) : new BufferSource(cached);
-    const socket = this.makeSocket();
-    try {
-      await bindEphemeral(socket, this.settings.listen);
-    } catch (err) {
-      await source.close();
-      throw err;
-    }
-    if (this.closed) {
-      socket.close();
-      await source.close();
-      return release({ ok: false, reason: 'server closed', bytes: 0 });
-    }
-    const transfer: ReadTransfer = new ReadTransfer({
-      socket,
+    const plan: TransferPlan = {
+      path: cached === null ? path : null,
+      shared: cached,
+      size,
+      listen: this.settings.listen,
       peer: { address: rinfo.address, port: rinfo.port },
-      source,
       blksize,
       windowsize,
       oack: oack === null ? null : encodeOack(oack),
       clientTimeoutMs: timeoutMs,
       retransmit: this.retransmit,
+    };
+    const remote = this.pool?.run(plan, {
+      onEnd: (result) => {
+        this.transfers.delete(remote!);
+        release(result);
+      },
+      onFailed: (err) => {
+        this.transfers.delete(remote!);
+        this.logger.error({ client: `${rinfo.address}:${rinfo.port}`, filename, err }, 'tftp transfer setup failed');
+        this.refuse(encodeError(TftpErrorCode.NOT_DEFINED, 'internal error'), rinfo);
+        release({ ok: false, reason: err.message, bytes: 0 });
+      },
+    }) ?? null;
+    if (remote !== null) {
+      this.transfers.add(remote);
+      entry.transfer = remote;
+      return;
+    }
+    const transfer: ReadTransfer = await openReadTransfer(plan, this.makeSocket, {
       onEnd: (result) => {
         this.transfers.delete(transfer);
         release(result);
       },
     });
+    // Ended quietly: the client has seen nothing yet and close() is not waiting for it.
+    if (this.closed) return transfer.abort('server closed', false);
     this.transfers.add(transfer);
     entry.transfer = transfer;
     transfer.start();

@@ -8,24 +8,12 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { RetransmitPolicy } from './retransmit.js';
+import type { TransferPlan } from './transfer-plan.js';
 import type { TransferHandle, TransferResult } from './transfer.js';
 
-export interface WorkerStart {
+export interface WorkerStart extends TransferPlan {
   type: 'start';
   id: number;
-  /** The file to read in chunks, or null when `shared` holds its bytes. */
-  path: string | null;
-  /** A cached file's bytes, a view of the cache's SharedArrayBuffer. */
-  shared: Uint8Array | null;
-  size: number;
-  listen: string;
-  peer: { address: string; port: number };
-  blksize: number;
-  windowsize: number;
-  oack: Uint8Array | null;
-  clientTimeoutMs: number | null;
-  retransmit: RetransmitPolicy;
 }
 
 export type ToWorker = WorkerStart | { type: 'abort'; id: number; reason: string; tellClient: boolean } | { type: 'repeat'; id: number };
@@ -157,7 +145,7 @@ export class TransferPool {
   }
 
   /** Null when no thread is left (the caller runs the transfer itself). */
-  run(start: Omit<WorkerStart, 'type' | 'id'>, hooks: PoolTransferHooks): RemoteTransfer | null {
+  run(plan: TransferPlan, hooks: PoolTransferHooks): RemoteTransfer | null {
     if (this.closed || this.threads.length === 0) return null;
     // The thread with the fewest transfers; ties go to the first.
     let thread = this.threads[0]!;
@@ -165,7 +153,7 @@ export class TransferPool {
     const id = this.nextId++;
     const transfer = new RemoteTransfer(thread, id, hooks);
     thread.transfers.set(id, transfer);
-    thread.post({ ...start, type: 'start', id });
+    thread.post({ ...plan, type: 'start', id });
     return transfer;
   }
 

@@ -3,9 +3,9 @@
 // the main thread; only its start, end and the server's abort/repeat requests cross the
 // thread boundary.
 import { parentPort } from 'node:worker_threads';
-import { BufferSource, FileSource, type BlockSource } from './block-source.js';
-import { ReadTransfer } from './transfer.js';
-import { bindEphemeral, udp4 } from './udp.js';
+import type { ReadTransfer } from './transfer.js';
+import { openReadTransfer } from './transfer-plan.js';
+import { udp4 } from './udp.js';
 import type { FromWorker, ToWorker, WorkerStart } from './transfer-pool.js';
 
 const port = parentPort!;
@@ -20,24 +20,8 @@ const post = (message: FromWorker): void => port.postMessage(message);
 async function start(m: WorkerStart): Promise<void> {
   const slot: Slot = { transfer: null, aborted: null };
   slots.set(m.id, slot);
-  let source: BlockSource | null = null;
   try {
-    source =
-      m.shared !== null
-        ? new BufferSource(Buffer.from(m.shared.buffer, m.shared.byteOffset, m.shared.byteLength))
-        : await FileSource.open(m.path!, m.size, m.blksize * m.windowsize);
-    const socket = udp4();
-    await bindEphemeral(socket, m.listen);
-    const oack = m.oack === null ? null : Buffer.from(m.oack.buffer, m.oack.byteOffset, m.oack.byteLength);
-    slot.transfer = new ReadTransfer({
-      socket,
-      peer: m.peer,
-      source,
-      blksize: m.blksize,
-      windowsize: m.windowsize,
-      oack,
-      clientTimeoutMs: m.clientTimeoutMs,
-      retransmit: m.retransmit,
+    slot.transfer = await openReadTransfer(m, udp4, {
       onProgress: () => post({ type: 'progress', id: m.id }),
       onEnd: (result) => {
         slots.delete(m.id);
@@ -46,7 +30,6 @@ async function start(m: WorkerStart): Promise<void> {
     });
   } catch (err) {
     slots.delete(m.id);
-    await source?.close().catch(() => undefined);
     post({ type: 'failed', id: m.id, message: (err as Error).message });
     return;
   }
