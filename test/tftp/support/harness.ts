@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { startTftpServer, type StartTftpServerOptions, type TftpServer } from '../../../src/tftp/index.js';
+import { decodePacket } from '../../../src/tftp/packet.js';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -132,6 +133,12 @@ export class RawClient {
       };
     });
     return this.queue.shift() ?? null;
+  }
+
+  /** The next datagram decoded, or null after `timeoutMs`. */
+  async nextPacket(timeoutMs = 2000): Promise<ReturnType<typeof decodePacket> | null> {
+    const reply = await this.next(timeoutMs);
+    return reply && decodePacket(reply.msg);
   }
 
   close(): Promise<void> {
