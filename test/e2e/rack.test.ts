@@ -46,6 +46,13 @@ async function expectBootedFromDisk(box: RackInBox, w: Walk): Promise<void> {
   if (askedAfterInstall) expect(box.kindling.logFor(w.vm.mac)).toContain('"boot":"local-disk"');
 }
 
+/** The whole path of one machine: its states logged with times, each state in order, then its own disk. */
+async function expectInstalledAndBootedFromDisk(box: RackInBox, w: Walk): Promise<void> {
+  box.log(`${w.name}: ${[...w.seen].map(([s, t]) => `${s} +${t.toFixed(0)}s`).join(', ')}`);
+  expectWalkedThrough(w);
+  await expectBootedFromDisk(box, w);
+}
+
 describe.skipIf(unavailable)('a rack in a box: full DHCP', () => {
   let box: RackInBox | null = null;
 
@@ -66,9 +73,7 @@ describe.skipIf(unavailable)('a rack in a box: full DHCP', () => {
     const uefi = b.startVm('b-coreos', '52:54:00:47:51:e4', 'uefi', 'network-first');
     const walks = await Promise.all([walk(b, bios, 'a-coreos', { timeoutMs: machineTimeoutMs }), walk(b, uefi, 'b-coreos', { timeoutMs: machineTimeoutMs })]);
     for (const w of walks) {
-      b.log(`${w.name}: ${[...w.seen].map(([s, t]) => `${s} +${t.toFixed(0)}s`).join(', ')}`);
-      expectWalkedThrough(w);
-      await expectBootedFromDisk(b, w);
+      await expectInstalledAndBootedFromDisk(b, w);
     }
     const machines = (await b.kindling.api<{ machines: Array<{ mac: string; name: string; state: string; facts: { platform: string } }> }>('GET', '/api/machines')).body.machines;
     expect(machines.find((m) => m.mac === bios.mac)).toMatchObject({ name: 'a-coreos', state: 'running', facts: { platform: 'pcbios' } });
@@ -92,9 +97,7 @@ describe.skipIf(unavailable)('a rack in a box: proxy DHCP beside dnsmasq', () =>
     if (b.mirrorMissing) skip(b.mirrorMissing);
     const vm = b.startVm('c-coreos', '52:54:00:c3:2f:0a', 'bios');
     const w = await walk(b, vm, 'c-coreos', { timeoutMs: machineTimeoutMs });
-    b.log(`${w.name}: ${[...w.seen].map(([s, t]) => `${s} +${t.toFixed(0)}s`).join(', ')}`);
-    expectWalkedThrough(w);
-    await expectBootedFromDisk(b, w);
+    await expectInstalledAndBootedFromDisk(b, w);
     const machine = (await b.kindling.api<{ machine: { facts: { lastIp: string } } }>('GET', `/api/machines/${vm.mac}`)).body.machine;
     // dnsmasq's pool, not Kindling's.
     expect(machine.facts.lastIp).toMatch(/\.(1[6-9]\d|200)$/);
