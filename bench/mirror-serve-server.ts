@@ -2,7 +2,7 @@
 // this process's CPU time and peak RSS. argv: DATA_DIR PORT.
 import fastify from 'fastify';
 import pino from 'pino';
-import { openMirror, registerMirrorRoutes } from '../src/mirror/index.js';
+import { mirrorFileRoutes, openMirror } from '../src/mirror/index.js';
 
 const [dataDir, port] = process.argv.slice(2) as [string, string];
 const mirror = await openMirror({
@@ -13,6 +13,6 @@ const mirror = await openMirror({
 const app = fastify({ logger: false });
 // KINDLING_BENCH_CHUNK_KB compares read sizes; unset: the default (1 MiB).
 const chunkKb = Number(process.env.KINDLING_BENCH_CHUNK_KB ?? 0);
-registerMirrorRoutes(app, { mirror, ...(chunkKb > 0 ? { chunkBytes: chunkKb << 10 } : {}) });
+mirrorFileRoutes(app, { mirror, ...(chunkKb > 0 ? { chunkBytes: chunkKb << 10 } : {}) });
 await app.listen({ host: '127.0.0.1', port: Number(port) });
 process.stdout.write('LISTENING\n');

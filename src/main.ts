@@ -7,7 +7,7 @@ import { AdminAuth } from './http/admin-auth.js';
 import { SettingsStore } from './settings/settings.js';
 import { Declarations, Inventory, seedSampleConfig } from './inventory/index.js';
 import { startDhcpServer } from './dhcp/index.js';
-import { openMirror, registerMirrorRoutes } from './mirror/index.js';
+import { openMirror } from './mirror/index.js';
 import { removeStaleTemps } from './store/index.js';
 import { createNotifier, readOrCreateSecret, requireRackAddress, startWatchdog, type Notifier } from './system/index.js';
 import { startTftpServer } from './tftp/index.js';
@@ -79,14 +79,13 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
     };
   });
 
-  const app = buildHttpApp({ config, inventory, declarations, logger, adminToken, auth, settings, services: () => services.map((s) => s()), version });
   const mirror = await startService('mirror', true, logger, services, async () => {
     const opened = await openMirror({ config: config.mirror, dataDir: config.dataDir, logger, inUse: () => versionsInstalling(inventory), currentSources: () => settings.mirrorSources() });
     settings.onChange(() => void opened.refresh().catch((err: unknown) => logger.error({ err }, 'mirror: reading the new sources failed')));
-    registerMirrorRoutes(app, { mirror: opened });
     opened.startSchedule();
     return { server: opened, status: () => opened.status() };
   });
+  const app = buildHttpApp({ config, inventory, declarations, logger, adminToken, auth, settings, mirror, services: () => services.map((s) => s()), version });
   await app.listen({ host: config.http.listen, port: config.http.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;

@@ -5,7 +5,7 @@ import type { Session } from './admin-auth.js';
 import type { HttpDeps } from './context.js';
 import { readCookie, sessionCookie, sessionCookieHeader } from './cookies.js';
 
-// Who may call /api/: checked here, on the server, for every request (the page
+// Who may call the admin API (admin-api.ts installs this in its /api scope): checked here, on the server, for every request (the page
 // hiding a button is not security). Two ways in:
 // - `Authorization: Bearer TOKEN` (DATADIR/state/admin-token, readable by root on
 //   the box only): the CLI and scripts. Browsers never send it by themselves, so it
@@ -39,7 +39,6 @@ export function installAdminGuard(app: FastifyInstance, deps: HttpDeps): void {
   app.decorateRequest('adminSession', null);
 
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
     const authorization = request.headers.authorization;
     if (authorization !== undefined || !deps.auth) {
       const given = Buffer.from(authorization ?? '');

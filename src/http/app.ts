@@ -1,15 +1,12 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { HttpDeps } from './context.js';
-import { installAdminGuard } from './admin-guard.js';
+import { mirrorFileRoutes } from '../mirror/routes.js';
+import { adminApi } from './admin-api.js';
 import { installErrorHandler } from './errors.js';
-import { apiRoutes } from './routes/api.js';
 import { bootRoutes } from './routes/boot.js';
 import { callbackRoutes } from './routes/callback.js';
 import { configRoutes } from './routes/config.js';
 import { healthRoutes } from './routes/health.js';
-import { profileEditRoutes } from './routes/profile-edit.js';
-import { sessionRoutes } from './routes/session.js';
-import { settingsRoutes } from './routes/settings.js';
 import { webuiRoutes } from './routes/webui.js';
 
 // Request bodies are small JSON documents; anything bigger is a mistake or an attack.
@@ -27,15 +24,13 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     routerOptions: { maxParamLength: 200 },
   });
   installErrorHandler(app);
-  installAdminGuard(app, deps);
+  // Open to the network: what nodes need to boot and install, and the health summary.
   healthRoutes(app, deps);
   bootRoutes(app, deps);
   configRoutes(app, deps);
   callbackRoutes(app, deps);
-  apiRoutes(app, deps);
-  sessionRoutes(app, deps);
-  settingsRoutes(app, deps);
-  profileEditRoutes(app, deps);
+  if (deps.mirror) mirrorFileRoutes(app, { mirror: deps.mirror });
+  adminApi(app, deps);
   const webuiDir = deps.webuiDir;
   if (webuiDir !== null) app.register(async (instance) => webuiRoutes(instance, webuiDir));
   return app;

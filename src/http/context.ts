@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { KindlingConfig } from '../config/schema.js';
 import type { Declarations } from '../inventory/declarations.js';
 import type { Inventory } from '../inventory/inventory.js';
+import type { Mirror } from '../mirror/mirror.js';
 import type { SettingsStore } from '../settings/settings.js';
 import type { AdminAuth } from './admin-auth.js';
 
@@ -29,6 +30,8 @@ export interface HttpDeps {
   auth?: AdminAuth;
   /** What the wizard saved (DATADIR/state/settings.json). */
   settings?: SettingsStore;
+  /** The image mirror: /mirror/* for nodes, /api/mirror for the admin; null when it did not start. */
+  mirror?: Mirror | null;
   /** The built page (default: webui/dist of this checkout); null serves no page. */
   webuiDir?: string | null;
 }

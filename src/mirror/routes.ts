@@ -14,9 +14,9 @@ export interface MirrorRouteDeps {
 /**
  * GET/HEAD /mirror/* serves only files listed in a published version's manifest, so a
  * .partial file, a staging directory or a path outside the mirror has no name here.
- * The /api/mirror routes sit behind the admin auth hook when the lead's API is in the same app.
+ * Open to the network: nodes fetch their images here without credentials.
  */
-export function registerMirrorRoutes(app: FastifyInstance, deps: MirrorRouteDeps): void {
+export function mirrorFileRoutes(app: FastifyInstance, deps: MirrorRouteDeps): void {
   const { mirror } = deps;
 
   app.route({
@@ -35,9 +35,16 @@ export function registerMirrorRoutes(app: FastifyInstance, deps: MirrorRouteDeps
     },
   });
 
-  app.get('/api/mirror', async () => mirror.state());
+}
 
-  app.post('/api/mirror/sync', async (request, reply) => {
+/**
+ * The mirror's admin routes, relative to the admin API's `/api` scope
+ * (src/http/admin-api.ts), whose hook authenticates them.
+ */
+export function mirrorAdminRoutes(app: FastifyInstance, mirror: Mirror): void {
+  app.get('/mirror', async () => mirror.state());
+
+  app.post('/mirror/sync', async (request, reply) => {
     const query = request.query as { source?: unknown };
     const body = (request.body ?? {}) as { source?: unknown };
     const source = typeof body.source === 'string' ? body.source : typeof query.source === 'string' ? query.source : undefined;

@@ -32,31 +32,31 @@ const assignBody = {
 
 export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { inventory, declarations, config } = deps;
-  app.get('/api/machines', async () => ({ machines: inventory.list().map(publicMachine) }));
+  app.get('/machines', async () => ({ machines: inventory.list().map(publicMachine) }));
 
-  app.get<{ Params: { mac: string } }>('/api/machines/:mac', async (request) => {
+  app.get<{ Params: { mac: string } }>('/machines/:mac', async (request) => {
     const machine = inventory.require(macParam(request.params.mac));
     return { machine: publicMachine(machine), events: inventory.recentEvents(machine.mac) };
   });
 
-  app.post<{ Params: { mac: string }; Body: { profile: string; name?: string } }>('/api/machines/:mac/assign', { schema: { body: assignBody } }, async (request) => {
+  app.post<{ Params: { mac: string }; Body: { profile: string; name?: string } }>('/machines/:mac/assign', { schema: { body: assignBody } }, async (request) => {
     const mac = macParam(request.params.mac);
     const machine = await inventory.assign(mac, request.body.profile, request.body.name);
     return { machine: publicMachine(machine) };
   });
 
-  app.post<{ Params: { mac: string } }>('/api/machines/:mac/reinstall', async (request) => {
+  app.post<{ Params: { mac: string } }>('/machines/:mac/reinstall', async (request) => {
     return { machine: publicMachine(await inventory.requestReinstall(macParam(request.params.mac))) };
   });
 
-  app.delete<{ Params: { mac: string } }>('/api/machines/:mac', async (request) => {
+  app.delete<{ Params: { mac: string } }>('/machines/:mac', async (request) => {
     const mac = macParam(request.params.mac);
     await inventory.forget(mac);
     return { forgotten: mac };
   });
 
   // What a machine would get now, secrets masked: the page's preview and `kindling render`.
-  app.get<{ Params: { mac: string }; Querystring: { as?: string; phase?: 'install' | 'target' } }>('/api/machines/:mac/render', async (request, reply) => {
+  app.get<{ Params: { mac: string }; Querystring: { as?: string; phase?: 'install' | 'target' } }>('/machines/:mac/render', async (request, reply) => {
     const machine = inventory.require(macParam(request.params.mac));
     const as = request.query.as ?? 'ipxe';
     const serverUrl = serverUrlFor(request, config);
@@ -72,18 +72,18 @@ export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
     return mask(rendered.body, machine.token);
   });
 
-  app.get('/api/profiles', async () => ({
+  app.get('/profiles', async () => ({
     profiles: [...declarations.profiles.values()].map((p) => ({ name: p.name, os: p.os, channel: p.channel ?? p.stream, version: p.version, arch: p.arch, mode: p.mode, config: p.config })),
     problems: declarations.problems,
   }));
 
-  app.get<{ Params: { name: string } }>('/api/profiles/:name', async (request) => {
+  app.get<{ Params: { name: string } }>('/profiles/:name', async (request) => {
     const profile = declarations.profiles.get(request.params.name);
     if (!profile) throw new KindlingError('PROFILE_UNKNOWN', `there is no profile "${request.params.name.slice(0, 64)}"`);
     return { profile };
   });
 
-  app.get<{ Querystring: { mac?: string; limit?: string } }>('/api/events', async (request, reply) => {
+  app.get<{ Querystring: { mac?: string; limit?: string } }>('/events', async (request, reply) => {
     const mac = request.query.mac ? macParam(request.query.mac) : undefined;
     if (!(request.headers.accept ?? '').includes('text/event-stream')) {
       return { events: inventory.recentEvents(mac, Math.min(Number(request.query.limit) || 200, 2000)) };

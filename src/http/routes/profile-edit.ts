@@ -63,19 +63,19 @@ export function profileEditRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const profilesDir = path.join(declarations.configDir, 'profiles');
   const fileOf = (name: string) => path.join(profilesDir, `${checkProfileName(name)}.yaml`);
 
-  app.post<{ Body: DraftBody }>('/api/profiles/validate', async (request) => {
+  app.post<{ Body: DraftBody }>('/profiles/validate', async (request) => {
     const { issues } = checkDraft(request.body ?? {});
     return { ok: issues.length === 0, issues };
   });
 
-  app.get<{ Params: { name: string } }>('/api/profiles/:name/source', async (request, reply) => {
+  app.get<{ Params: { name: string } }>('/profiles/:name/source', async (request, reply) => {
     const file = fileOf(request.params.name);
     if (!existsSync(file)) throw new KindlingError('PROFILE_UNKNOWN', `there is no profile "${request.params.name}"`);
     reply.type('text/yaml; charset=utf-8');
     return fs.readFile(file, 'utf8');
   });
 
-  app.put<{ Params: { name: string }; Body: DraftBody }>('/api/profiles/:name', async (request) => {
+  app.put<{ Params: { name: string }; Body: DraftBody }>('/profiles/:name', async (request) => {
     const name = checkProfileName(request.params.name);
     const { issues, text } = checkDraft(request.body ?? {});
     if (issues.length > 0) {
@@ -90,7 +90,7 @@ export function profileEditRoutes(app: FastifyInstance, deps: HttpDeps): void {
     return { profile: declarations.profiles.get(name) ?? null, created, problems: declarations.problems.filter((p) => p.file === file) };
   });
 
-  app.delete<{ Params: { name: string } }>('/api/profiles/:name', async (request) => {
+  app.delete<{ Params: { name: string } }>('/profiles/:name', async (request) => {
     const name = checkProfileName(request.params.name);
     const file = fileOf(name);
     if (!existsSync(file)) throw new KindlingError('PROFILE_UNKNOWN', `there is no profile "${name}"`);
@@ -103,7 +103,7 @@ export function profileEditRoutes(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   // What a machine would get from an unsaved draft, token masked: the editor's preview.
-  app.post<{ Body: DraftBody & { mac?: unknown; as?: unknown; name?: unknown } }>('/api/profiles/preview', async (request, reply) => {
+  app.post<{ Body: DraftBody & { mac?: unknown; as?: unknown; name?: unknown } }>('/profiles/preview', async (request, reply) => {
     const body = request.body ?? {};
     const { issues, profile: spec } = checkDraft(body);
     if (!spec) throw new KindlingError('PROFILE_INVALID', `the draft is not a valid profile: ${issues.map((i) => `${i.path.join('.') || 'top level'}: ${i.message}`).join('; ')}`, { issues });

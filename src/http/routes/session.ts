@@ -31,7 +31,7 @@ export function sessionRoutes(app: FastifyInstance, deps: HttpDeps): void {
     return { authenticated: true, csrf: session.csrf };
   };
 
-  app.get('/api/session', { config: { publicApi: true } }, async (request, reply) => {
+  app.get('/session', { config: { publicApi: true } }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     const session = auth.passwordSet ? auth.session(readCookie(request.headers.cookie, sessionCookie)) : 'missing';
     const setupComplete = deps.settings?.current.setupComplete ?? true;
@@ -39,13 +39,13 @@ export function sessionRoutes(app: FastifyInstance, deps: HttpDeps): void {
     return { passwordSet: true, setupComplete, authenticated: true, csrf: session.csrf };
   });
 
-  app.post<{ Body: { password: string } }>('/api/setup/password', { config: { publicApi: true }, schema: { body: passwordBody } }, async (request, reply) => {
+  app.post<{ Body: { password: string } }>('/setup/password', { config: { publicApi: true }, schema: { body: passwordBody } }, async (request, reply) => {
     const session = await auth.setInitialPassword(request.body.password);
     request.log.info({ client: clientIp(request) }, 'admin password set');
     return open(request, reply, session);
   });
 
-  app.post<{ Body: { password: string } }>('/api/login', { config: { publicApi: true }, schema: { body: passwordBody } }, async (request, reply) => {
+  app.post<{ Body: { password: string } }>('/login', { config: { publicApi: true }, schema: { body: passwordBody } }, async (request, reply) => {
     try {
       const session = await auth.login(request.body.password, clientIp(request));
       request.log.info({ client: clientIp(request) }, 'admin logged in');
@@ -59,13 +59,13 @@ export function sessionRoutes(app: FastifyInstance, deps: HttpDeps): void {
     }
   });
 
-  app.post('/api/logout', async (request, reply) => {
+  app.post('/logout', async (request, reply) => {
     auth.logout(request.adminSession?.id);
     clearSessionCookie(request, reply);
     return { authenticated: false };
   });
 
-  app.post<{ Body: { current: string; password: string } }>('/api/password', { schema: { body: changeBody } }, async (request, reply) => {
+  app.post<{ Body: { current: string; password: string } }>('/password', { schema: { body: changeBody } }, async (request, reply) => {
     const session = await auth.changePassword(request.body.current, request.body.password, clientIp(request));
     request.log.info({ client: clientIp(request) }, 'admin password changed; other sessions ended');
     return open(request, reply, session);

@@ -19,9 +19,9 @@ export function settingsRoutes(app: FastifyInstance, deps: HttpDeps): void {
     fromConfig: { mirrorSources: deps.config.mirror.sources, unknownRule: deps.config.machines.unknown, mirrorSchedule: deps.config.mirror.schedule, mirrorKeep: deps.config.mirror.keep },
   });
 
-  app.get('/api/settings', async () => view());
+  app.get('/settings', async () => view());
 
-  app.put('/api/settings', async (request) => {
+  app.put('/settings', async (request) => {
     const parsed = settingsPatchSchema.safeParse(request.body ?? {});
     if (!parsed.success) {
       const problems = describeIssues('settings', parsed.error.issues);
@@ -38,7 +38,7 @@ export function settingsRoutes(app: FastifyInstance, deps: HttpDeps): void {
     return view();
   });
 
-  app.get('/api/setup/network', async () => {
+  app.get('/setup/network', async () => {
     const addresses = Object.entries(networkInterfaces()).flatMap(([name, list]) =>
       (list ?? []).filter((a) => !a.internal).map((a) => ({ interface: name, address: a.address, family: a.family, cidr: a.cidr })),
     );

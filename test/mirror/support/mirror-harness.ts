@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { MirrorSource } from '../../../src/config/schema.js';
-import { openMirror, registerMirrorRoutes, type Mirror, type MirrorOptions } from '../../../src/mirror/index.js';
+import { openMirror, mirrorAdminRoutes, mirrorFileRoutes, type Mirror, type MirrorOptions } from '../../../src/mirror/index.js';
 import type { FakeUpstream } from './fake-upstream.js';
 
 export interface Harness {
@@ -38,7 +38,8 @@ export async function makeHarness(options: { sources: MirrorSource[]; keep?: num
   const { sources, keep, schedule, dataDir: _d, ...rest } = options;
   const mirror = await openMirror({ config: { schedule: schedule ?? null, keep: keep ?? 2, sources }, dataDir, logger, retry: { attempts: 1, delayMs: 10 }, idleTimeoutMs: 5_000, ...rest });
   const app = fastify({ logger: false });
-  registerMirrorRoutes(app, { mirror });
+  mirrorFileRoutes(app, { mirror });
+  app.register(async (api) => mirrorAdminRoutes(api, mirror), { prefix: '/api' });
   await app.ready();
   return {
     dataDir,
