@@ -1,6 +1,6 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import path from 'node:path';
-import { readJsonFile, writeFileAtomic } from '../store/index.js';
+import { readJsonFile, SerialQueue, writeFileAtomic } from '../store/index.js';
 import { KindlingError } from '../errors.js';
 
 // The setup page's admin password and sessions. The password is kept only as an
@@ -21,8 +21,13 @@ export const loginFreeAttempts = 5;
 /** The first wait; it doubles with each further wrong password, up to loginMaxLockMs. */
 const loginBaseLockMs = 30_000;
 const loginMaxLockMs = 15 * 60 * 1000;
-/** Across all addresses: at most this many wrong passwords a minute (scrypt costs CPU). */
+/**
+ * Across all addresses: at most this many wrong passwords a minute (scrypt costs CPU).
+ * Addresses that logged in before are exempt, so a flood from many addresses cannot
+ * lock the admin out; the bearer token on the box itself is never limited.
+ */
 const globalFailuresPerMinute = 60;
+const maxTrustedClients = 64;
 export const passwordMinLength = 8;
 const passwordMaxLength = 1024;
 
@@ -60,7 +65,11 @@ export class AdminAuth {
   private record: PasswordRecord | null;
   private readonly sessions = new Map<string, Session>();
   private readonly attempts = new Map<string, Attempts>();
+  /** Addresses that logged in with the right password since the start (newest last). */
+  private readonly trustedClients = new Set<string>();
   private recentFailures: number[] = [];
+  /** Password writes one at a time, so only the first of racing first-boot calls wins. */
+  private readonly passwordWrites = new SerialQueue();
 
   private constructor(file: string, record: PasswordRecord | null) {
     this.file = file;
@@ -78,18 +87,25 @@ export class AdminAuth {
   }
 
   /** First boot only: sets the password and opens a session. */
-  async setInitialPassword(password: string): Promise<Session> {
-    if (this.record) throw new KindlingError('PASSWORD_ALREADY_SET', 'the admin password is already set; log in, then change it under Settings');
-    await this.writePassword(password);
-    return this.createSession();
+  setInitialPassword(password: string, client?: string): Promise<Session> {
+    return this.passwordWrites.run(async () => {
+      // Checked inside the queue: the hash takes ~100 ms, and a second caller waiting
+      // behind the first must see the password the first one set.
+      if (this.record) throw new KindlingError('PASSWORD_ALREADY_SET', 'the admin password is already set; log in, then change it under Settings');
+      await this.writePassword(password);
+      if (client !== undefined) this.trust(client);
+      return this.createSession();
+    });
   }
 
   /** Changes the password; every other session ends. */
-  async changePassword(current: string, next: string, client: string): Promise<Session> {
-    await this.login(current, client);
-    await this.writePassword(next);
-    this.sessions.clear();
-    return this.createSession();
+  changePassword(current: string, next: string, client: string): Promise<Session> {
+    return this.passwordWrites.run(async () => {
+      await this.login(current, client);
+      await this.writePassword(next);
+      this.sessions.clear();
+      return this.createSession();
+    });
   }
 
   /** Checks the password with rate limiting per client address; a session on success. */
@@ -100,7 +116,8 @@ export class AdminAuth {
     let entry = this.attempts.get(client);
     // A client that stayed quiet for twice the longest wait starts over.
     if (!entry || (entry.lockedUntil < now && now - entry.last > 2 * loginMaxLockMs)) entry = { count: 0, lockedUntil: 0, last: now };
-    if (entry.lockedUntil > now || this.recentFailures.length >= globalFailuresPerMinute) {
+    const globallyLimited = this.recentFailures.length >= globalFailuresPerMinute && !this.trustedClients.has(client);
+    if (entry.lockedUntil > now || globallyLimited) {
       const retryAfter = Math.max(1, Math.ceil((Math.max(entry.lockedUntil, now + 1000) - now) / 1000));
       throw new KindlingError('LOGIN_RATE_LIMITED', `too many wrong passwords; try again in ${retryAfter} s`, { retryAfterSeconds: retryAfter });
     }
@@ -119,6 +136,7 @@ export class AdminAuth {
       throw new KindlingError('LOGIN_FAILED', left > 0 ? `wrong password; ${left} more tries before a wait` : 'wrong password; wait before trying again', { attemptsLeft: left });
     }
     this.attempts.delete(client);
+    this.trust(client);
     return this.createSession();
   }
 
@@ -164,6 +182,12 @@ export class AdminAuth {
     const session: Session = { id: randomBytes(32).toString('base64url'), csrf: randomBytes(32).toString('base64url'), createdAt: now, lastSeen: now };
     this.sessions.set(session.id, session);
     return session;
+  }
+
+  private trust(client: string): void {
+    this.trustedClients.delete(client);
+    this.trustedClients.add(client);
+    if (this.trustedClients.size > maxTrustedClients) this.trustedClients.delete(this.trustedClients.values().next().value as string);
   }
 
   private prune(now: number): void {

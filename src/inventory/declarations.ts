@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument, isSeq, isMap, type Document, type YAMLSeq } from 'yaml';
 import { z } from 'zod';
@@ -6,6 +7,7 @@ import { ipv4 } from '../config/schema.js';
 import { parseYaml, validate } from '../config/yaml-document.js';
 import { isKindlingError, KindlingError } from '../errors.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
+import { SerialQueue } from '../store/serial-queue.js';
 import { parseMac } from './mac.js';
 import { parseProfile, profileNamePattern, type Profile } from './profile.js';
 
@@ -63,6 +65,8 @@ export class Declarations {
   private watchers: FSWatcher[] = [];
   private reloadTimer: NodeJS.Timeout | null = null;
   private listeners: Array<() => void> = [];
+  /** Every write to a declarative file goes through here, one at a time (no lost updates). */
+  private readonly writes = new SerialQueue();
 
   constructor(configDir: string) {
     this.configDir = configDir;
@@ -174,18 +178,49 @@ export class Declarations {
     });
   }
 
-  private async editMachinesFile(edit: (seq: YAMLSeq) => void): Promise<void> {
-    if (this.problemsByFile.has(this.machinesFile)) {
-      throw new KindlingError('MACHINES_INVALID', `${this.machinesFile} has an error; fix it by hand before changing machines here: ${this.problemsByFile.get(this.machinesFile)}`, { file: this.machinesFile });
-    }
-    const text = existsSync(this.machinesFile) ? readFileSync(this.machinesFile, 'utf8') : '';
-    const doc: Document = parseDocument(text);
-    if (!isSeq(doc.contents)) doc.contents = doc.createNode([]) as YAMLSeq;
-    const seq = doc.contents as YAMLSeq;
-    seq.flow = false; // one entry per line, as people write it
-    edit(seq);
-    await writeFileAtomic(this.machinesFile, doc.toString());
-    this.reload();
+  /**
+   * Writes profiles/NAME.yaml (already validated) and reloads. Serialized with every
+   * other declarative write, so a concurrent edit cannot be lost between read and write.
+   */
+  async writeProfile(name: string, text: string): Promise<{ file: string; created: boolean }> {
+    return this.writes.run(async () => {
+      const file = this.profileFile(name);
+      const created = !existsSync(file);
+      await writeFileAtomic(file, text.endsWith('\n') ? text : `${text}\n`);
+      this.reload();
+      return { file, created };
+    });
+  }
+
+  /** Removes profiles/NAME.yaml; `check` runs inside the write lock, right before, and may refuse. */
+  async removeProfile(name: string, check: () => void): Promise<void> {
+    await this.writes.run(async () => {
+      const file = this.profileFile(name);
+      if (!existsSync(file)) throw new KindlingError('PROFILE_UNKNOWN', `there is no profile "${name}"`);
+      check();
+      await rm(file);
+      this.reload();
+    });
+  }
+
+  profileFile(name: string): string {
+    return path.join(this.profilesDir, `${name}.yaml`);
+  }
+
+  private editMachinesFile(edit: (seq: YAMLSeq) => void): Promise<void> {
+    return this.writes.run(async () => {
+      if (this.problemsByFile.has(this.machinesFile)) {
+        throw new KindlingError('MACHINES_INVALID', `${this.machinesFile} has an error; fix it by hand before changing machines here: ${this.problemsByFile.get(this.machinesFile)}`, { file: this.machinesFile });
+      }
+      const text = existsSync(this.machinesFile) ? readFileSync(this.machinesFile, 'utf8') : '';
+      const doc: Document = parseDocument(text);
+      if (!isSeq(doc.contents)) doc.contents = doc.createNode([]) as YAMLSeq;
+      const seq = doc.contents as YAMLSeq;
+      seq.flow = false; // one entry per line, as people write it
+      edit(seq);
+      await writeFileAtomic(this.machinesFile, doc.toString());
+      this.reload();
+    });
   }
 
   private profileFiles(): string[] {

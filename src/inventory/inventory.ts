@@ -5,6 +5,7 @@ import type { UnknownMachineRule } from '../config/schema.js';
 import { KindlingError } from '../errors.js';
 import { EventLog } from '../store/event-log.js';
 import { JsonDocument } from '../store/json-document.js';
+import { SerialQueue } from '../store/serial-queue.js';
 import type { Declarations } from './declarations.js';
 import { assertTransition, type MachineState } from './lifecycle.js';
 import type { Profile } from './profile.js';
@@ -38,6 +39,8 @@ export interface MachineRecord {
   facts: MachineFacts;
   installs: number;
   lastError: string | null;
+  /** Set while a forget spans machines.yaml and machines.json; the next start finishes it. */
+  forgetting?: true;
 }
 
 /** A machine as the rest of Kindling sees it: the record merged with its declaration. */
@@ -83,6 +86,8 @@ export class Inventory {
   private readonly recentLimit: number;
   private unknownRule: UnknownMachineRule;
   private recent: InventoryEvent[] = [];
+  /** Admin changes (assign, reinstall, forget) one at a time: each sees the last one's result. */
+  private readonly changes = new SerialQueue();
 
   private constructor(options: InventoryOptions, doc: JsonDocument<StateDocument>, log: EventLog<InventoryEvent>) {
     this.doc = doc;
@@ -100,6 +105,7 @@ export class Inventory {
     const inventory = new Inventory(options, doc, log);
     inventory.recent = (await log.readAll()).slice(-inventory.recentLimit);
     options.declarations.onChange(() => void inventory.reconcile());
+    for (const record of Object.values(doc.data.machines)) if (record.forgetting) await inventory.forget(record.mac);
     await inventory.reconcile();
     return inventory;
   }
@@ -192,31 +198,45 @@ export class Inventory {
   }
 
   /** Assigns a profile (and optionally a name) by writing machines.yaml, the one source of truth. */
-  async assign(mac: string, profile: string, name?: string): Promise<Machine> {
-    if (!this.declarations.profiles.has(profile)) {
-      throw new KindlingError('PROFILE_UNKNOWN', `there is no profile "${profile}"; known profiles: ${[...this.declarations.profiles.keys()].join(', ') || '(none)'}`, { profile });
-    }
-    if (!this.doc.data.machines[mac]) this.doc.data.machines[mac] = this.newRecord(mac, null);
-    await this.declarations.upsertMachine({ mac, profile, name });
-    await this.reconcile();
-    return this.require(mac);
+  assign(mac: string, profile: string, name?: string): Promise<Machine> {
+    return this.changes.run(async () => {
+      if (!this.declarations.profiles.has(profile)) {
+        throw new KindlingError('PROFILE_UNKNOWN', `there is no profile "${profile}"; known profiles: ${[...this.declarations.profiles.keys()].join(', ') || '(none)'}`, { profile });
+      }
+      if (!this.doc.data.machines[mac]) this.doc.data.machines[mac] = this.newRecord(mac, null);
+      await this.declarations.upsertMachine({ mac, profile, name });
+      await this.reconcile();
+      return this.require(mac);
+    });
   }
 
   /** The next network boot installs again; the old token stops working. */
-  async requestReinstall(mac: string): Promise<Machine> {
-    const record = this.requireRecord(mac);
-    if (!this.view(record).profile) throw new KindlingError('MACHINE_UNASSIGNED', `machine ${mac} has no profile; assign one before asking for a reinstall`, { mac });
-    record.token = newToken();
-    return this.transition(mac, 'reinstall-requested', 'reinstall requested');
+  requestReinstall(mac: string): Promise<Machine> {
+    return this.changes.run(async () => {
+      const record = this.requireRecord(mac);
+      if (!this.view(record).profile) throw new KindlingError('MACHINE_UNASSIGNED', `machine ${mac} has no profile; assign one before asking for a reinstall`, { mac });
+      // Checked before the token changes: a refused request (409) must leave the machine as it was.
+      assertTransition(mac, record.state, 'reinstall-requested');
+      record.token = newToken();
+      return this.transition(mac, 'reinstall-requested', 'reinstall requested');
+    });
   }
 
-  /** Drops everything Kindling knows about a machine, including its machines.yaml entry. */
-  async forget(mac: string): Promise<void> {
-    this.requireRecord(mac);
-    if (this.declarations.machine(mac)) await this.declarations.removeMachine(mac);
-    delete this.doc.data.machines[mac];
-    this.emit({ at: this.clock().toISOString(), mac, type: 'forgotten', message: 'machine forgotten' });
-    await this.doc.touch();
+  /**
+   * Drops everything Kindling knows about a machine, including its machines.yaml
+   * entry. Two files change, so the record is marked first: a crash in between
+   * leaves the mark, and the next start finishes the forget instead of keeping half.
+   */
+  forget(mac: string): Promise<void> {
+    return this.changes.run(async () => {
+      const record = this.requireRecord(mac);
+      record.forgetting = true;
+      await this.doc.touch();
+      if (this.declarations.machine(mac)) await this.declarations.removeMachine(mac);
+      delete this.doc.data.machines[mac];
+      this.emit({ at: this.clock().toISOString(), mac, type: 'forgotten', message: 'machine forgotten' });
+      await this.doc.touch();
+    });
   }
 
   /** The address machines.yaml reserves for a MAC (DHCP full mode). */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { mirrorSourceSchema, type KindlingConfig, type MirrorSource, type UnknownMachineRule } from '../config/schema.js';
 import { KindlingError } from '../errors.js';
 import { sshAuthorizedKey } from '../render/node-description.js';
-import { readJsonFile, writeFileAtomic } from '../store/index.js';
+import { readJsonFile, SerialQueue, writeFileAtomic } from '../store/index.js';
 
 // What the setup page's wizard decides, kept in DATADIR/state/settings.json (atomic
 // writes). kindling.yaml gives the defaults; a value the page saved wins over it
@@ -40,6 +40,8 @@ export class SettingsStore {
   private value: Settings;
   private readonly config: KindlingConfig;
   private listeners: Array<(s: Settings) => void> = [];
+  /** Each patch applies to the previous one's result: concurrent saves lose nothing. */
+  private readonly writes = new SerialQueue();
 
   private constructor(file: string, value: Settings, config: KindlingConfig) {
     this.file = file;
@@ -74,11 +76,13 @@ export class SettingsStore {
   }
 
   /** Applies a validated patch and writes the document atomically before resolving. */
-  async update(patch: SettingsPatch): Promise<Settings> {
-    const next = settingsSchema.parse({ ...this.value, ...patch });
-    await writeFileAtomic(this.file, `${JSON.stringify(next, null, 2)}\n`, 0o600);
-    this.value = next;
-    for (const l of this.listeners) l(next);
-    return next;
+  update(patch: SettingsPatch): Promise<Settings> {
+    return this.writes.run(async () => {
+      const next = settingsSchema.parse({ ...this.value, ...patch });
+      await writeFileAtomic(this.file, `${JSON.stringify(next, null, 2)}\n`, 0o600);
+      this.value = next;
+      for (const l of this.listeners) l(next);
+      return next;
+    });
   }
 }

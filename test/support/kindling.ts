@@ -16,8 +16,9 @@ export interface TestKindling extends RunningKindling {
 }
 
 /** Starts a real Kindling on 127.0.0.1 with an ephemeral port and a fresh data directory. */
-export async function startTestKindling(options: { files?: Record<string, string>; config?: Record<string, unknown> } = {}): Promise<TestKindling> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'kindling-test-'));
+export async function startTestKindling(options: { files?: Record<string, string>; config?: Record<string, unknown>; dataDir?: string } = {}): Promise<TestKindling> {
+  // A given dataDir is a restart: the same state, read again by a new process's code path.
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'kindling-test-'));
   for (const [name, text] of Object.entries(options.files ?? {})) {
     const file = path.join(dataDir, 'config', name);
     mkdirSync(path.dirname(file), { recursive: true });

@@ -1,13 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { existsSync, promises as fs } from 'node:fs';
-import path from 'node:path';
 import { parseDocument, stringify } from 'yaml';
 import { KindlingError } from '../../errors.js';
 import { bootDecision } from '../../inventory/boot-decision.js';
 import { macHyphen } from '../../inventory/mac.js';
 import { profileNamePattern, profileSchema, type Profile } from '../../inventory/profile.js';
 import { renderInstallConfig, renderTargetConfig } from '../../render/index.js';
-import { writeFileAtomic } from '../../store/index.js';
 import { serverUrlFor, type HttpDeps } from '../context.js';
 import { macParam } from './boot.js';
 
@@ -60,8 +58,7 @@ export function checkDraft(body: DraftBody): { data: unknown; issues: DraftIssue
 
 export function profileEditRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { declarations, inventory, config } = deps;
-  const profilesDir = path.join(declarations.configDir, 'profiles');
-  const fileOf = (name: string) => path.join(profilesDir, `${checkProfileName(name)}.yaml`);
+  const fileOf = (name: string) => declarations.profileFile(checkProfileName(name));
 
   app.post<{ Body: DraftBody }>('/profiles/validate', async (request) => {
     const { issues } = checkDraft(request.body ?? {});
@@ -82,22 +79,17 @@ export function profileEditRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const problems = issues.map((i) => `profiles/${name}.yaml: ${i.path.length ? `key "${i.path.join('.')}"` : 'top level'}: ${i.message}`);
       throw new KindlingError('PROFILE_INVALID', problems.join('\n'), { issues, problems });
     }
-    const file = fileOf(name);
-    const created = !existsSync(file);
-    await writeFileAtomic(file, text.endsWith('\n') ? text : `${text}\n`);
-    declarations.reload();
+    const { file, created } = await declarations.writeProfile(name, text);
     request.log.info({ profile: name, created }, created ? 'profile created' : 'profile changed');
     return { profile: declarations.profiles.get(name) ?? null, created, problems: declarations.problems.filter((p) => p.file === file) };
   });
 
   app.delete<{ Params: { name: string } }>('/profiles/:name', async (request) => {
     const name = checkProfileName(request.params.name);
-    const file = fileOf(name);
-    if (!existsSync(file)) throw new KindlingError('PROFILE_UNKNOWN', `there is no profile "${name}"`);
-    const users = inventory.list().filter((m) => m.profile === name).map((m) => m.name ?? m.mac);
-    if (users.length > 0) throw new KindlingError('REQUEST_INVALID', `profile "${name}" is used by ${users.join(', ')}; assign them another profile first`, { machines: users });
-    await fs.rm(file);
-    declarations.reload();
+    await declarations.removeProfile(name, () => {
+      const users = inventory.list().filter((m) => m.profile === name).map((m) => m.name ?? m.mac);
+      if (users.length > 0) throw new KindlingError('REQUEST_INVALID', `profile "${name}" is used by ${users.join(', ')}; assign them another profile first`, { machines: users });
+    });
     request.log.info({ profile: name }, 'profile deleted');
     return { deleted: name };
   });

@@ -40,7 +40,7 @@ export function sessionRoutes(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   app.post<{ Body: { password: string } }>('/setup/password', { config: { publicApi: true }, schema: { body: passwordBody } }, async (request, reply) => {
-    const session = await auth.setInitialPassword(request.body.password);
+    const session = await auth.setInitialPassword(request.body.password, clientIp(request));
     request.log.info({ client: clientIp(request) }, 'admin password set');
     return open(request, reply, session);
   });

@@ -27,7 +27,9 @@ export function settingsRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const problems = describeIssues('settings', parsed.error.issues);
       throw new KindlingError('REQUEST_INVALID', problems.join('\n'), { problems, issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) });
     }
-    const patch: SettingsPatch = parsed.data;
+    // The schema fills defaults for absent keys; a patch changes only the keys it sends.
+    const sent = (request.body ?? {}) as Record<string, unknown>;
+    const patch = Object.fromEntries(Object.entries(parsed.data).filter(([key]) => key in sent)) as SettingsPatch;
     const rule = patch.unknownRule;
     if (rule && rule !== 'wait' && !deps.declarations.profiles.has(rule.profile)) {
       throw new KindlingError('PROFILE_UNKNOWN', `settings: key "unknownRule.profile": there is no profile "${rule.profile}"`, { issues: [{ path: ['unknownRule', 'profile'], message: `there is no profile "${rule.profile}"` }] });
