@@ -124,7 +124,7 @@ export class AdminAuth {
     // Counted before the hash is checked, so parallel guesses cannot slip past the limit.
     entry.count += 1;
     entry.last = now;
-    if (entry.count > loginFreeAttempts) entry.lockedUntil = now + Math.min(loginMaxLockMs, loginBaseLockMs * 2 ** (entry.count - loginFreeAttempts - 1));
+    if (entry.count >= loginFreeAttempts) entry.lockedUntil = now + Math.min(loginMaxLockMs, loginBaseLockMs * 2 ** (entry.count - loginFreeAttempts));
     this.attempts.set(client, entry);
     this.prune(now);
     const r = this.record;
