@@ -104,7 +104,8 @@ export class Inventory {
     const log = new EventLog<InventoryEvent>({ file: path.join(options.stateDir, 'events.jsonl') });
     const inventory = new Inventory(options, doc, log);
     inventory.recent = (await log.readAll()).slice(-inventory.recentLimit);
-    options.declarations.onChange(() => void inventory.reconcile());
+    // A write failure here (full disk) is reported by the write's own caller or the next flush, never a crash.
+    options.declarations.onChange(() => void inventory.reconcile().catch(() => undefined));
     for (const record of Object.values(doc.data.machines)) if (record.forgetting) await inventory.forget(record.mac);
     await inventory.reconcile();
     return inventory;
@@ -285,6 +286,11 @@ export class Inventory {
       if (this.reconcileRecord(record, now)) changed = true;
     }
     if (changed) await this.doc.touch();
+  }
+
+  /** Whether the event history reaches the disk: failed appends and the last reason. */
+  storageStatus(): { failures: number; lastError: string | null } {
+    return { failures: this.log.failures, lastError: this.log.lastError };
   }
 
   async flush(): Promise<void> {

@@ -18,6 +18,10 @@ export class EventLog<T> {
   private pending: string[] = [];
   private size = -1;
   private chain: Promise<void> = Promise.resolve();
+  private scheduled = false;
+  /** Appends that failed (ENOSPC, EIO) since the start; the lines stay queued for the next try. */
+  failures = 0;
+  lastError: string | null = null;
 
   constructor(options: EventLogOptions) {
     this.file = options.file;
@@ -26,12 +30,29 @@ export class EventLog<T> {
 
   append(entry: T): void {
     this.pending.push(JSON.stringify(entry) + '\n');
-    if (this.pending.length === 1) this.chain = this.chain.then(() => new Promise((r) => setImmediate(r))).then(() => this.drain());
+    // A full or failing disk must not end the process: the failure is counted and
+    // reported (/healthz), and the lines wait in memory for the next append or flush.
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.chain = this.chain
+      .then(() => new Promise((r) => setImmediate(r)))
+      .then(() => {
+        this.scheduled = false;
+        return this.drain();
+      })
+      .catch((err: unknown) => this.failed(err));
   }
 
+  private failed(err: unknown): void {
+    this.failures += 1;
+    this.lastError = (err as Error).message;
+  }
+
+  /** Writes what is queued now; rejects if the disk refuses it (the lines stay queued). */
   flush(): Promise<void> {
-    this.chain = this.chain.then(() => this.drain());
-    return this.chain;
+    const run = this.chain.then(() => this.drain());
+    this.chain = run.catch((err: unknown) => this.failed(err));
+    return run;
   }
 
   /** Every entry in both generations, oldest first. */
@@ -58,8 +79,21 @@ export class EventLog<T> {
 
   private async drain(): Promise<void> {
     if (this.pending.length === 0) return;
-    const chunk = this.pending.join('');
+    const lines = this.pending;
+    const chunk = lines.join('');
     this.pending = [];
+    try {
+      await this.write(chunk);
+    } catch (err) {
+      // Kept, oldest first, up to the log's own cap, so nothing is lost while the disk is full.
+      this.pending = [...lines, ...this.pending];
+      while (this.pending.length > 1 && this.pending.reduce((n, l) => n + l.length, 0) > this.maxBytes) this.pending.shift();
+      throw err;
+    }
+    this.lastError = null;
+  }
+
+  private async write(chunk: string): Promise<void> {
     await fs.mkdir(path.dirname(this.file), { recursive: true });
     if (this.size < 0) this.size = await fs.stat(this.file).then((s) => s.size, () => 0);
     if (this.size + chunk.length > this.maxBytes && this.size > 0) {

@@ -7,7 +7,12 @@ export function healthRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/healthz', async (request, reply) => {
     // The port this request arrived on is the one bound, even when the config says 0.
     const listen = `${deps.config.http.listen}:${request.socket.localPort ?? deps.config.http.port}`;
-    const services = [{ name: 'http', state: 'running' as const, detail: 'boot, config and admin routes', listen }, ...deps.services()];
+    const storage = deps.inventory.storageStatus();
+    const services = [
+      { name: 'http', state: 'running' as const, detail: 'boot, config and admin routes', listen },
+      ...(storage.lastError ? [{ name: 'storage', state: 'degraded' as const, detail: `the event history cannot be written (${storage.failures} failed writes; last: ${storage.lastError}); events are kept in memory until it can` }] : []),
+      ...deps.services(),
+    ];
     const problems = deps.declarations.problems;
     const machines = Object.fromEntries(machineStates.map((s) => [s, 0]));
     for (const m of deps.inventory.list()) machines[m.state] = (machines[m.state] ?? 0) + 1;
