@@ -30,8 +30,15 @@ const assignBody = {
   },
 } as const;
 
+/** Bytes Node may hold for one event-stream client before it is dropped (a few thousand events). */
+const streamBufferBytes = 1024 * 1024;
+const maxStreamsPerSession = 8;
+const maxStreams = 64;
+
 export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { inventory, declarations, config } = deps;
+  /** Open event streams and the session (or the bearer token) each belongs to. */
+  const streams = new Map<import('node:http').ServerResponse, string>();
   app.get('/machines', async () => ({ machines: inventory.list().map(publicMachine) }));
 
   app.get<{ Params: { mac: string } }>('/machines/:mac', async (request) => {
@@ -88,18 +95,33 @@ export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
     if (!(request.headers.accept ?? '').includes('text/event-stream')) {
       return { events: inventory.recentEvents(mac, Math.min(Number(request.query.limit) || 200, 2000)) };
     }
-    // Server-sent events: the page's live table, without polling.
+    // Server-sent events: the page's live table, without polling. A client that stops
+    // reading would make Node buffer every event for it: past streamBufferBytes it is
+    // dropped (the page reconnects and reloads the table), and streams are capped.
+    const owner = request.adminSession?.id ?? 'bearer';
+    const mine = [...streams.values()].filter((o) => o === owner).length;
+    if (streams.size >= maxStreams || mine >= maxStreamsPerSession) {
+      throw new KindlingError('REQUEST_INVALID', `too many open event streams (${mine} for this session, ${streams.size} in all; at most ${maxStreamsPerSession} and ${maxStreams}); close another page first`);
+    }
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     res.write(': kindling events\n\n');
-    const send = (event: { mac: string }) => {
-      if (!mac || event.mac === mac) res.write(`data: ${JSON.stringify(event)}\n\n`);
+    const write = (text: string) => {
+      if (res.writableLength > streamBufferBytes) {
+        request.log.warn({ buffered: res.writableLength }, 'event stream dropped: the client stopped reading');
+        res.destroy();
+        return;
+      }
+      res.write(text);
     };
-    const keepAlive = setInterval(() => res.write(': ping\n\n'), 25_000);
+    const send = (event: { mac: string }) => {
+      if (!mac || event.mac === mac) write(`data: ${JSON.stringify(event)}\n\n`);
+    };
+    const keepAlive = setInterval(() => write(': ping\n\n'), 25_000);
     inventory.events.on('event', send);
-    streams.add(res);
-    request.raw.on('close', () => {
+    streams.set(res, owner);
+    res.on('close', () => {
       clearInterval(keepAlive);
       inventory.events.off('event', send);
       streams.delete(res);
@@ -107,8 +129,7 @@ export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   // An open page holds its stream forever; end them so shutdown does not wait on it.
-  const streams = new Set<import('node:http').ServerResponse>();
   app.addHook('preClose', async () => {
-    for (const res of streams) res.end();
+    for (const res of streams.keys()) res.end();
   });
 }
