@@ -1,4 +1,4 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { KindlingError } from '../../errors.js';
@@ -68,7 +68,8 @@ function bootFileRoutes(app: FastifyInstance, deps: HttpDeps): void {
     app.get(`/${name}`, async (_request, reply) => {
       const file = roots.map((root) => path.join(root, name)).find((f) => existsSync(f));
       if (!file) throw new KindlingError('BOOT_FILE_MISSING', `${name} is not in any TFTP root (${roots.join(', ')}); install Debian's ipxe package or set tftp.roots`);
-      reply.type('application/octet-stream');
+      // Firmware HTTP boot clients show progress and check the size from Content-Length.
+      reply.type('application/octet-stream').header('content-length', String(statSync(file).size));
       return reply.send(createReadStream(file));
     });
   }

@@ -13,7 +13,8 @@ const targets: Record<string, MachineState> = { installed: 'installed', running:
 export function callbackRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { inventory } = deps;
   app.post<{ Params: { event: string }; Querystring: { mac?: string; token?: string; reason?: string } }>('/callback/:event', async (request) => {
-    const to = targets[request.params.event];
+    // Own keys only: `__proto__` or `constructor` must not find Object.prototype's.
+    const to = Object.hasOwn(targets, request.params.event) ? targets[request.params.event] : undefined;
     if (!to) throw new KindlingError('REQUEST_INVALID', `unknown callback "${request.params.event.slice(0, 30)}"; expected installed, running or failed`);
     const mac = macParam(request.query.mac);
     const token = request.query.token ?? '';
