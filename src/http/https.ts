@@ -24,6 +24,16 @@ export function isLoopback(address: string | undefined): boolean {
   return address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
 
+/**
+ * A connection from the box itself: a loopback peer, or a peer whose address is the
+ * one it connected to (the CLI reaching `http.listen` when that is the rack address).
+ * Linux drops packets from the network that claim one of the box's own addresses as
+ * their source (a martian, unless accept_local is set), so neither can come from outside.
+ */
+export function fromThisBox(socket: { remoteAddress?: string | undefined; localAddress?: string | undefined }): boolean {
+  return isLoopback(socket.remoteAddress) || (socket.remoteAddress !== undefined && socket.remoteAddress === socket.localAddress);
+}
+
 const hostHeader = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /** The same host and path on the HTTPS port: the Host the client used, else the socket's address. */
@@ -41,14 +51,14 @@ export function httpsUrlFor(request: FastifyRequest, port: number): string {
  * Holds a scope (the admin API, the page) to HTTPS. On plain HTTP a browser from
  * another host is sent to the same URL over HTTPS (308 keeps the method and body);
  * a request carrying the admin token is refused, since the token has already crossed
- * the network in clear text and following a redirect would only hide that. Loopback
- * clients keep plain HTTP: the CLI on the box itself, and an SSH tunnel to it.
+ * the network in clear text and following a redirect would only hide that. The box
+ * itself keeps plain HTTP: the CLI, and an SSH tunnel to the box's loopback.
  */
 export function installHttpsOnly(scope: FastifyInstance, deps: HttpDeps): void {
   const tls = deps.tls;
   if (!tls) return;
   scope.addHook('onRequest', async (request, reply) => {
-    if (request.protocol === 'https' || isLoopback(request.socket.remoteAddress)) return;
+    if (request.protocol === 'https' || fromThisBox(request.socket)) return;
     const target = httpsUrlFor(request, tls.port());
     if (request.headers.authorization !== undefined) {
       request.log.warn({ client: clientIp(request), url: request.url }, 'the admin token arrived over plain HTTP from another host: refused; replace DATADIR/state/admin-token');

@@ -185,6 +185,11 @@ describe.skipIf(!canUseNetns())('plain HTTP from another host on the network', (
     expect(await fromRemote([`${http}/mirror/flatcar/stable/amd64-usr/current/version.txt`])).toEqual({ status: 404, location: '' });
   });
 
+  it('still counts the box itself as local when it connects to its own network address (the CLI with http.listen set)', async () => {
+    const res = await k.api('GET', '/api/machines'); // from this namespace to remote.localIp
+    expect(res.status).toBe(200);
+  });
+
   it('serves that remote host the API over HTTPS with the pinned certificate', async () => {
     const out = await remote.curl(['--cacert', certFile(), '-o', '/dev/null', '-w', '%{http_code}', '-H', `authorization: Bearer ${k.adminToken}`, `https://${remote.localIp}:${httpsPort}/api/machines`]);
     expect(out).toBe('200');
