@@ -107,6 +107,7 @@ exec /usr/bin/node /usr/lib/kindling/dist/cli.js "$@"
 SH
 install -D -m 0755 "$appliance/kindling-firstboot" "$rootfs/usr/libexec/kindling/kindling-firstboot"
 install -D -m 0755 "$appliance/kindling-mirror-resume" "$rootfs/usr/libexec/kindling/kindling-mirror-resume"
+install -D -m 0755 "$appliance/kindling-issue" "$rootfs/usr/libexec/kindling/kindling-issue"
 for unit in kindling.service kindling-firstboot.service kindling-mirror-resume.service kindling-mirror-resume.timer; do
   install -D -m 0644 "$appliance/$unit" "$rootfs/usr/lib/systemd/system/$unit"
 done

@@ -242,7 +242,7 @@ else
   not_ok "kindling.yaml after first boot:"; printf '%s\n' "$config"
 fi
 if run "grep -q 'kindling.local' /etc/issue.d/kindling.issue" >/dev/null; then ok "/etc/issue.d/kindling.issue written for the console"; else not_ok "no /etc/issue.d/kindling.issue"; fi
-if grep -q 'kindling-firstboot: setup page: http://kindling.local/ or http://10.77.0.1/' "$work/serial.log"; then ok "the address was printed on the console"; else not_ok "the console does not show the setup page address"; fi
+if grep -q 'kindling-firstboot: setup page: https://kindling.local/ or https://10.77.0.1/' "$work/serial.log"; then ok "the address was printed on the console"; else not_ok "the console does not show the setup page address"; fi
 if run "systemctl is-active avahi-daemon && journalctl -b -u avahi-daemon --no-pager | grep -q 'Host name is kindling.local'" >/dev/null; then ok "avahi-daemon announces kindling.local"; else not_ok "avahi-daemon does not announce kindling.local"; fi
 if verify=$(run "systemd-analyze verify kindling.service kindling-firstboot.service kindling-mirror-resume.service kindling-mirror-resume.timer 2>&1") && [ -z "$verify" ]; then
   ok "systemd-analyze verify passes on the units in the guest"
@@ -257,8 +257,14 @@ expect "Kindling runs as the kindling user (found '$user')" [ "$user" = kindling
 # State to keep across the reboot: a machine discovered through the boot route.
 in_ns curl -sf --max-time 10 "http://$guest/ipxe?mac=52:54:00:aa:bb:cc&arch=x86_64&platform=pcbios" >/dev/null || true
 token=$(run "cat /var/lib/kindling/state/admin-token" | tr -d '\n')
-machines() { in_ns curl -sf --max-time 10 -H "authorization: Bearer $token" "http://$guest/api/machines"; }
-if machines | grep -q '52:54:00:aa:bb:cc'; then ok "a machine that asked for /ipxe is in the inventory"; else not_ok "the discovered machine is not in /api/machines"; fi
+# HTTPS: the admin API from another host, pinned to the certificate Kindling made on its first start.
+run "cat /var/lib/kindling/state/tls/cert.pem" >"$work/cert.pem" || true
+fingerprint=$(run "cat /var/lib/kindling/state/tls/fingerprint" | tr -d '\n')
+machines() { in_ns curl -sf --max-time 10 --cacert "$work/cert.pem" -H "authorization: Bearer $token" "https://$guest/api/machines"; }
+if machines | grep -q '52:54:00:aa:bb:cc'; then ok "a machine that asked for /ipxe is in the inventory (GET /api/machines over HTTPS, certificate pinned)"; else not_ok "the discovered machine is not in /api/machines over HTTPS"; fi
+plain=$(in_ns curl -s --max-time 10 -o /dev/null -w '%{http_code} %{redirect_url}' "http://$guest/" || true)
+expect "plain HTTP sends the setup page to HTTPS (got '$plain')" [ "$plain" = "308 https://$guest/" ]
+expect "/etc/issue.d/kindling-https.issue shows the certificate fingerprint" run "grep -q '${fingerprint:0:47}' /etc/issue.d/kindling-https.issue"
 
 # --- 7. the watchdog -------------------------------------------------------------------
 pid_before=$(run "systemctl show -p MainPID --value kindling" | tr -d '\n')
@@ -288,6 +294,7 @@ if wait_for "$boot_timeout" "the guest to come back" new_boot && wait_for "$boot
   expect "kindling.yaml unchanged by the reboot" [ "$(run "sha256sum /etc/kindling/kindling.yaml")" = "$config_before" ]
   expect "kindling-firstboot did not run again" [ "$(run "systemctl show -p ConditionResult --value kindling-firstboot" | tr -d '\n')" = no ]
   expect "the admin token survived" [ "$(run "cat /var/lib/kindling/state/admin-token" | tr -d '\n')" = "$token" ]
+  expect "the HTTPS certificate survived" [ "$(run "cat /var/lib/kindling/state/tls/fingerprint" | tr -d '\n')" = "$fingerprint" ]
   if wait_for 120 "/healthz after reboot" healthz && machines | grep -q '52:54:00:aa:bb:cc'; then ok "the discovered machine survived the reboot"; else not_ok "the discovered machine is gone after the reboot"; fi
 else
   not_ok "the guest or Kindling did not come back after the reboot"

@@ -43,6 +43,7 @@ export const errorCodes = {
   SESSION_EXPIRED: { status: 401, summary: 'the session expired or was ended; log in again' },
   CSRF_INVALID: { status: 403, summary: "a state-changing request lacked the session's CSRF token" },
   BOOT_FILE_MISSING: { status: 404, summary: 'an iPXE binary is not in any TFTP root' },
+  HTTPS_REQUIRED: { status: 403, summary: 'the admin token came over plain HTTP from another host; use HTTPS' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,15 +1,17 @@
 import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { KindlingConfig } from './config/schema.js';
 import { buildHttpApp, type ServiceStatus } from './http/index.js';
 import { AdminAuth } from './http/admin-auth.js';
+import { closeHttps, listenHttps } from './http/https.js';
 import { SettingsStore } from './settings/settings.js';
 import { Declarations, Inventory, seedSampleConfig } from './inventory/index.js';
 import { startDhcpServer } from './dhcp/index.js';
 import { openMirror } from './mirror/index.js';
 import { removeStaleTemps } from './store/index.js';
-import { createNotifier, readOrCreateSecret, requireRackAddress, startWatchdog, type Notifier } from './system/index.js';
+import { certificateNames, createNotifier, readOrCreateCertificate, readOrCreateSecret, requireRackAddress, startWatchdog, type Notifier } from './system/index.js';
 import { startTftpServer } from './tftp/index.js';
 import { version } from './version.js';
 
@@ -18,6 +20,10 @@ import { version } from './version.js';
 
 export interface RunningKindling {
   httpUrl: string;
+  /** The setup page and admin API (self-signed; pin `tlsFingerprint`). */
+  httpsUrl: string;
+  /** SHA-256 of the HTTPS certificate (DATADIR/state/tls/fingerprint). */
+  tlsFingerprint: string;
   inventory: Inventory;
   declarations: Declarations;
   adminToken: string;
@@ -85,21 +91,38 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
     opened.startSchedule();
     return { server: opened, status: () => opened.status() };
   });
-  const app = buildHttpApp({ config, inventory, declarations, logger, adminToken, auth, settings, mirror, services: () => services.map((s) => s()), version });
+  const tlsDir = path.join(stateDir, 'tls');
+  const [certificate, madeBecause] = await readOrCreateCertificate({ dir: tlsDir, names: certificateNames({ advertise: config.server.advertise }) });
+  if (madeBecause) logger.info({ dir: tlsDir, names: certificate.names, because: madeBecause }, 'made a self-signed HTTPS certificate');
+  let httpsPort = config.http.httpsPort;
+  const tls = { fingerprint: certificate.fingerprint, port: () => httpsPort };
+  const app = buildHttpApp({ config, inventory, declarations, logger, adminToken, auth, settings, mirror, tls, services: () => services.map((s) => s()), version });
+  // HTTPS binds first, so the port the HTTP side redirects to is known before it answers.
+  await app.ready();
+  const httpsServer = await listenHttps(app, { host: config.http.listen, port: config.http.httpsPort, key: certificate.key, cert: certificate.cert, logger }).catch(async (err: unknown) => {
+    await app.close();
+    throw err;
+  });
+  httpsPort = (httpsServer.address() as AddressInfo).port;
   await app.listen({ host: config.http.listen, port: config.http.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
-  const httpUrl = `http://${config.http.listen === '0.0.0.0' ? '127.0.0.1' : config.http.listen}:${port}`;
+  const host = config.http.listen === '0.0.0.0' ? '127.0.0.1' : config.http.listen;
+  const httpUrl = `http://${host}:${port}`;
+  const httpsUrl = `https://${host}:${httpsPort}`;
 
   const running = services.map((s) => s()).filter((s) => s.state !== 'off' && s.state !== 'failed').map((s) => s.name.toUpperCase());
-  const status = `HTTP on ${config.http.listen}:${port}${running.length ? `, ${running.join(', ')}` : ''}; ${inventory.list().length} machines; ${declarations.profiles.size} profiles`;
+  const status = `HTTP on ${config.http.listen}:${port}, HTTPS on ${httpsPort}${running.length ? `, ${running.join(', ')}` : ''}; ${inventory.list().length} machines; ${declarations.profiles.size} profiles`;
   await notifier.notify({ READY: 1, STATUS: status, MAINPID: process.pid });
   const stopWatchdog = startWatchdog(notifier);
-  logger.info({ http: httpUrl, dataDir: config.dataDir, config: options.configFile ?? '(embedded defaults)', version }, `Kindling ${version} ready: ${status}`);
+  logger.info({ http: httpUrl, https: httpsUrl, tlsFingerprint: certificate.fingerprint, dataDir: config.dataDir, config: options.configFile ?? '(embedded defaults)', version }, `Kindling ${version} ready: ${status}`);
+  logger.info({ file: path.join(tlsDir, 'fingerprint') }, `setup page certificate SHA-256 ${certificate.fingerprint}`);
 
   let closing: Promise<void> | null = null;
   return {
     httpUrl,
+    httpsUrl,
+    tlsFingerprint: certificate.fingerprint,
     inventory,
     declarations,
     adminToken,
@@ -110,7 +133,7 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
         await notifier.notify({ STOPPING: 1, STATUS: 'stopping' });
         stopWatchdog?.();
         declarations.close();
-        await app.close();
+        await Promise.all([app.close(), closeHttps(httpsServer)]);
         await Promise.all([tftp?.close(), dhcp?.close(), mirror?.close()]);
         await inventory.flush();
         notifier.close();

@@ -25,7 +25,7 @@ function errorOf(fn: () => unknown): { code: string; message: string } {
 describe('configuration', () => {
   it('gives every key a safe default from an empty file', () => {
     const { config } = loadConfig(configFile(''));
-    expect(config.http).toEqual({ listen: '0.0.0.0', port: 80 });
+    expect(config.http).toEqual({ listen: '0.0.0.0', port: 80, httpsPort: 443 });
     expect(config.dhcp.mode).toBe('auto');
     expect(config.dhcp.bootFiles).toEqual({ bios: 'undionly.kpxe', uefi: 'snponly.efi', arm64: null });
     expect(config.tftp.maxBlksize).toBe(1468);
@@ -37,7 +37,7 @@ describe('configuration', () => {
     const { config, file } = loadConfig(null, '/srv/checkout');
     expect(file).toBeNull();
     expect(config.dataDir).toBe('/srv/checkout/var');
-    expect(config.http).toEqual({ listen: '127.0.0.1', port: 8080 });
+    expect(config.http).toEqual({ listen: '127.0.0.1', port: 8080, httpsPort: 8443 });
     expect(config.tftp.port).toBeGreaterThan(1024);
     expect(config.dhcp.mode).toBe('off');
     expect(config.mirror.schedule).toBeNull();

@@ -18,6 +18,8 @@ const server = z.strictObject({
 const http = z.strictObject({
   listen: z.string().min(1).default('0.0.0.0'),
   port: port.default(80),
+  /** The setup page and admin API over HTTPS (self-signed); boot routes stay on `port`. */
+  httpsPort: port.default(443),
 });
 
 const tftp = z.strictObject({

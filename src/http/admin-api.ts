@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { mirrorAdminRoutes } from '../mirror/routes.js';
 import { installAdminGuard } from './admin-guard.js';
 import type { HttpDeps } from './context.js';
+import { installHttpsOnly } from './https.js';
 import { apiRoutes } from './routes/api.js';
 import { profileEditRoutes } from './routes/profile-edit.js';
 import { sessionRoutes } from './routes/session.js';
@@ -17,6 +18,7 @@ import { settingsRoutes } from './routes/settings.js';
 export function adminApi(app: FastifyInstance, deps: HttpDeps): void {
   app.register(
     async (api) => {
+      installHttpsOnly(api, deps);
       installAdminGuard(api, deps);
       apiRoutes(api, deps);
       sessionRoutes(api, deps);

@@ -3,6 +3,7 @@ import type { HttpDeps } from './context.js';
 import { mirrorFileRoutes } from '../mirror/routes.js';
 import { adminApi } from './admin-api.js';
 import { installErrorHandler } from './errors.js';
+import { installHttpsOnly } from './https.js';
 import { bootRoutes } from './routes/boot.js';
 import { callbackRoutes } from './routes/callback.js';
 import { configRoutes } from './routes/config.js';
@@ -32,6 +33,11 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   if (deps.mirror) mirrorFileRoutes(app, { mirror: deps.mirror });
   adminApi(app, deps);
   const webuiDir = deps.webuiDir;
-  if (webuiDir !== null) app.register(async (instance) => webuiRoutes(instance, webuiDir));
+  if (webuiDir !== null) {
+    app.register(async (instance) => {
+      installHttpsOnly(instance, deps);
+      await webuiRoutes(instance, webuiDir);
+    });
+  }
   return app;
 }

@@ -6,6 +6,7 @@ import type { Inventory } from '../inventory/inventory.js';
 import type { Mirror } from '../mirror/mirror.js';
 import type { SettingsStore } from '../settings/settings.js';
 import type { AdminAuth } from './admin-auth.js';
+import type { TlsEndpoint } from './https.js';
 
 /** What a service reports about itself on /healthz and the dashboard. */
 export interface ServiceStatus {
@@ -32,6 +33,8 @@ export interface HttpDeps {
   settings?: SettingsStore;
   /** The image mirror: /mirror/* for nodes, /api/mirror for the admin; null when it did not start. */
   mirror?: Mirror | null;
+  /** The HTTPS side: the page and /api/ go there from other hosts (src/http/https.ts). */
+  tls?: TlsEndpoint;
   /** The built page (default: webui/dist of this checkout); null serves no page. */
   webuiDir?: string | null;
 }

@@ -36,7 +36,7 @@ describe('appliance units', () => {
     const hostUnits = ['/usr/lib/systemd/system', '/lib/systemd/system'].find((dir) => existsSync(path.join(dir, 'sysinit.target')));
     if (hostUnits) execFileSync('cp', ['-a', `${hostUnits}/.`, unitDir]);
     for (const unit of units) copyFileSync(path.join(appliance, unit), path.join(unitDir, unit));
-    for (const program of ['usr/bin/kindling', 'usr/libexec/kindling/kindling-firstboot', 'usr/libexec/kindling/kindling-mirror-resume', 'bin/kill', 'usr/bin/kill']) {
+    for (const program of ['usr/bin/kindling', 'usr/libexec/kindling/kindling-firstboot', 'usr/libexec/kindling/kindling-mirror-resume', 'usr/libexec/kindling/kindling-issue', 'bin/kill', 'usr/bin/kill']) {
       mkdirSync(path.dirname(path.join(root, program)), { recursive: true });
       writeFileSync(path.join(root, program), '#!/bin/sh\nexit 0\n');
       chmodSync(path.join(root, program), 0o755);
@@ -110,7 +110,7 @@ describe('appliance units', () => {
 });
 
 describe('appliance shell scripts', () => {
-  const scripts = ['appliance/kindling-firstboot', 'appliance/kindling-mirror-resume', 'image-build/make-bundle.sh', 'image-build/install-kindling.sh', 'image-build/test-rootfs.sh', 'image-build/build.sh', 'pi-gen-config/stage-kindling/prerun.sh', 'pi-gen-config/stage-kindling/00-install/00-run.sh'].map((s) => path.join(repo, s));
+  const scripts = ['appliance/kindling-firstboot', 'appliance/kindling-mirror-resume', 'appliance/kindling-issue', 'image-build/make-bundle.sh', 'image-build/install-kindling.sh', 'image-build/test-rootfs.sh', 'image-build/build.sh', 'pi-gen-config/stage-kindling/prerun.sh', 'pi-gen-config/stage-kindling/00-install/00-run.sh'].map((s) => path.join(repo, s));
   const hasShellcheck = spawnSync('shellcheck', ['--version'], { stdio: 'ignore' }).status === 0;
 
   it('start with set -euo pipefail', () => {

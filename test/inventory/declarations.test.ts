@@ -112,7 +112,7 @@ describe('declarative files', () => {
     const { parseConfig } = await import('../../src/config/index.js');
     const { startKindling } = await import('../../src/main.js');
     const { pino } = await import('pino');
-    const again = await startKindling({ config: parseConfig({ dataDir, http: { listen: '127.0.0.1', port: 0 }, mirror: { schedule: null, sources: [] }, dhcp: { mode: 'off' }, tftp: { enabled: false } }, 't', dataDir), configFile: null, logger: pino({ level: 'silent' }) });
+    const again = await startKindling({ config: parseConfig({ dataDir, http: { listen: '127.0.0.1', port: 0, httpsPort: 0 }, mirror: { schedule: null, sources: [] }, dhcp: { mode: 'off' }, tftp: { enabled: false } }, 't', dataDir), configFile: null, logger: pino({ level: 'silent' }) });
     expect(again.inventory.get('52:54:00:55:1c:ee')).toMatchObject({ state: 'installing', token: before!.token, installs: 1 });
     expect(again.inventory.recentEvents('52:54:00:55:1c:ee').map((e) => e.to).filter(Boolean)).toEqual(['discovered', 'assigned', 'installing']);
     await again.close();

@@ -24,7 +24,7 @@ export async function startTestKindling(options: { files?: Record<string, string
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, text);
   }
-  const config = parseConfig({ dataDir, http: { listen: '127.0.0.1', port: 0 }, tftp: { enabled: false }, dhcp: { mode: 'off' }, mirror: { schedule: null, sources: [] }, ...options.config }, 'test', dataDir);
+  const config = parseConfig({ dataDir, http: { listen: '127.0.0.1', port: 0, httpsPort: 0 }, tftp: { enabled: false }, dhcp: { mode: 'off' }, mirror: { schedule: null, sources: [] }, ...options.config }, 'test', dataDir);
   const kindling = await startKindling({ config, configFile: null, logger: pino({ level: process.env['KINDLING_TEST_LOG'] ?? 'silent' }) });
   return {
     ...kindling,

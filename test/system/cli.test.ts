@@ -61,7 +61,7 @@ describe('kindling serve under a service manager', () => {
     receiver.stdout.on('data', (d: Buffer) => (received += `${d.toString()}\n`));
     for (let i = 0; i < 50 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 20));
 
-    const file = rig('serve', 'http: { listen: 127.0.0.1, port: 0 }\ntftp: { enabled: false }\ndhcp: { mode: "off" }\nmirror: { schedule: null, sources: [] }\n', {});
+    const file = rig('serve', 'http: { listen: 127.0.0.1, port: 0, httpsPort: 0 }\ntftp: { enabled: false }\ndhcp: { mode: "off" }\nmirror: { schedule: null, sources: [] }\n', {});
     const server = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--config', file], { env: { ...process.env, NOTIFY_SOCKET: socket, WATCHDOG_USEC: '400000' }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(server);
     let out = '';

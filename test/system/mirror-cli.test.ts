@@ -50,7 +50,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   const config = {
     dataDir: path.join(dir, 'data'),
-    http: { listen: '127.0.0.1', port },
+    http: { listen: '127.0.0.1', port, httpsPort: 0 },
     tftp: { enabled: false },
     dhcp: { mode: 'off' },
     mirror: { schedule: null, sources: [{ name: 'flatcar-stable', os: 'flatcar', channel: 'stable', arch: 'amd64', baseUrl: `${upstream.url}/stable`, keys: upstream.signer.armoredPublic }] },

@@ -35,8 +35,10 @@ export function sessionRoutes(app: FastifyInstance, deps: HttpDeps): void {
     reply.header('cache-control', 'no-store');
     const session = auth.passwordSet ? auth.session(readCookie(request.headers.cookie, sessionCookie)) : 'missing';
     const setupComplete = deps.settings?.current.setupComplete ?? true;
-    if (typeof session === 'string') return { passwordSet: auth.passwordSet, setupComplete, authenticated: false, expired: session === 'expired' };
-    return { passwordSet: true, setupComplete, authenticated: true, csrf: session.csrf };
+    // Shown on the page so the admin can compare it with the browser's and the console's.
+    const tlsFingerprint = deps.tls?.fingerprint ?? null;
+    if (typeof session === 'string') return { passwordSet: auth.passwordSet, setupComplete, authenticated: false, expired: session === 'expired', tlsFingerprint };
+    return { passwordSet: true, setupComplete, authenticated: true, csrf: session.csrf, tlsFingerprint };
   });
 
   app.post<{ Body: { password: string } }>('/setup/password', { config: { publicApi: true }, schema: { body: passwordBody } }, async (request, reply) => {

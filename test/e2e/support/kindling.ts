@@ -68,7 +68,8 @@ export async function startKindling(options: KindlingOptions): Promise<E2eKindli
   const api: E2eKindling['api'] = async (method, route, body) => {
     const args = ['-X', method, '-H', `authorization: Bearer ${token}`, '-w', '\n%{http_code}'];
     if (body !== undefined) args.push('-H', 'content-type: application/json', '--data-binary', JSON.stringify(body));
-    const out = await curl([...args, `${url}${route}`]);
+    // On the box's loopback, as the CLI talks to it: from another host /api/ is HTTPS only.
+    const out = await curl([...args, `http://127.0.0.1${route}`]);
     const cut = out.lastIndexOf('\n');
     const text = out.slice(0, cut);
     let parsed: unknown = text;
