@@ -21,6 +21,7 @@ export const errorCodes = {
   STORE_CORRUPT: { status: 500, summary: 'a state document does not parse' },
   DHCP_RANGE_INVALID: { status: 500, summary: 'the full-mode DHCP range is empty, outside the subnet or contains the server' },
   DHCP_SOCKET: { status: 500, summary: 'a DHCP port (67, 68 or 4011) cannot be bound' },
+  DHCP_INTERFACE_UNKNOWN: { status: 500, summary: 'dhcp.interface names a network interface this machine does not have' },
   TFTP_LISTEN: { status: 500, summary: 'the TFTP port cannot be bound' },
   MIRROR_UPSTREAM: { status: 502, summary: 'a mirror source upstream is unreachable or answered with an error status' },
   MIRROR_TRUNCATED: { status: 502, summary: 'an upstream download ended before its announced length' },

@@ -48,7 +48,12 @@ const relayPool = z.strictObject({
 
 const dhcp = z.strictObject({
   mode: z.enum(['off', 'proxy', 'full', 'auto']).default('auto'),
-  interface: z.string().min(1).default('eth0'),
+  /** The only interface DHCP answers on; null (unset): every interface, with a warning at start. */
+  interface: z
+    .string()
+    .regex(/^[^/\s:]{1,15}$/, 'expected a network interface name such as eth0 (at most 15 characters, no "/", ":" or spaces)')
+    .nullable()
+    .default(null),
   range: z.strictObject({ start: ipv4.default('10.77.0.100'), end: ipv4.default('10.77.0.250') }).prefault({}),
   subnetMask: ipv4.default('255.255.255.0'),
   router: ipv4.nullable().default('10.77.0.1'),

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type pino from 'pino';
 import type { KindlingConfig } from '../config/schema.js';
 import { createFullModeHandler, type RelayPoolSetup } from './full-mode.js';
+import { requireInterface, UNFILTERED_WARNING } from './interface.js';
 import type { DhcpInventory } from './inventory.js';
 import { LeaseJournal, type JournalStats } from './lease-journal.js';
 import { LeaseTable } from './lease-table.js';
@@ -61,9 +62,9 @@ export interface StartDhcpOptions {
 
 export const leaseJournalPath = (dataDir: string): string => path.join(dataDir, 'state', 'dhcp-leases.jsonl');
 
-function interfaceMac(name: string, serverIp: string): Uint8Array {
+function interfaceMac(name: string | null, serverIp: string): Uint8Array {
   const all = os.networkInterfaces();
-  const candidates = [...(all[name] ?? []), ...Object.values(all).flatMap((l) => l ?? []).filter((a) => a.address === serverIp)];
+  const candidates = [...((name && all[name]) || []), ...Object.values(all).flatMap((l) => l ?? []).filter((a) => a.address === serverIp)];
   const found = candidates.find((a) => a.family === 'IPv4' && a.mac && a.mac !== '00:00:00:00:00:00');
   if (found) return Uint8Array.from(found.mac.split(':').map((h) => Number.parseInt(h, 16)));
   // A locally administered address (RFC 7042 §2.1): never a real card's.
@@ -88,8 +89,12 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
   };
 
   if (config.mode === 'full') pool = makePools();
+  if (config.mode !== 'off') {
+    if (config.interface === null) log.warn({ key: 'dhcp.interface' }, UNFILTERED_WARNING);
+    else requireInterface(config.interface);
+  }
   if (config.mode === 'full' || config.mode === 'auto') {
-    const answer = await probeForDhcpServer({ serverIp: options.serverIp, mac: interfaceMac(config.interface, options.serverIp), timeoutMs: options.probeTimeoutMs ?? DEFAULT_PROBE_MS });
+    const answer = await probeForDhcpServer({ serverIp: options.serverIp, device: config.interface, mac: interfaceMac(config.interface, options.serverIp), timeoutMs: options.probeTimeoutMs ?? DEFAULT_PROBE_MS });
     if (answer) {
       otherServer = answer.server;
       mode = 'proxy';
@@ -172,14 +177,15 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
   };
   const onError = (err: Error) => log.debug({ err }, 'dhcp: socket error');
   try {
-    ports.push(await openPort({ port: SERVER_PORT, serverIp: options.serverIp, onMessage: serve(SERVER_PORT), onError }));
-    if (mode === 'proxy') ports.push(await openPort({ port: PXE_PORT, serverIp: options.serverIp, onMessage: serve(PXE_PORT), onError }));
+    const device = config.interface;
+    ports.push(await openPort({ port: SERVER_PORT, serverIp: options.serverIp, device, onMessage: serve(SERVER_PORT), onError }));
+    if (mode === 'proxy') ports.push(await openPort({ port: PXE_PORT, serverIp: options.serverIp, device, onMessage: serve(PXE_PORT), onError }));
   } catch (err) {
     await Promise.all(ports.map((p) => p.close()));
     await journal?.close();
     throw err;
   }
-  log.info({ mode, reason, serverIp: options.serverIp, relayPools: mode === 'full' ? relayPools.length : 0 }, 'dhcp: serving');
+  log.info({ mode, reason, serverIp: options.serverIp, interface: config.interface ?? 'every interface', relayPools: mode === 'full' ? relayPools.length : 0 }, 'dhcp: serving');
 
   return {
     status: () => ({

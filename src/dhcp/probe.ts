@@ -46,7 +46,7 @@ export function probeDiscover(mac: Uint8Array, xid: number): Uint8Array {
   }).bytes;
 }
 
-export async function probeForDhcpServer(options: { serverIp: string; mac: Uint8Array; timeoutMs: number }): Promise<ProbeAnswer | null> {
+export async function probeForDhcpServer(options: { serverIp: string; device: string | null; mac: Uint8Array; timeoutMs: number }): Promise<ProbeAnswer | null> {
   const xid = randomBytes(4).readUInt32BE(0);
   let answer: ProbeAnswer | null = null;
   let settle: () => void = () => undefined;
@@ -54,6 +54,8 @@ export async function probeForDhcpServer(options: { serverIp: string; mac: Uint8
   const port = await openPort({
     port: CLIENT_PORT,
     serverIp: options.serverIp,
+    // Only an answer on the rack link means another server there; the office's does not.
+    device: options.device,
     onMessage: (data, from) => {
       const parsed = parsePacket(data);
       if (!parsed.ok) return;

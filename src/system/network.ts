@@ -9,7 +9,7 @@ import { KindlingError } from '../errors.js';
  */
 export function rackAddress(config: KindlingConfig, interfaces = os.networkInterfaces()): string | null {
   if (/^\d+\.\d+\.\d+\.\d+$/.test(config.server.advertise)) return config.server.advertise;
-  for (const name of [config.dhcp.interface, config.server.interface]) {
+  for (const name of [config.dhcp.interface ?? config.server.interface, config.server.interface]) {
     const found = (interfaces[name] ?? []).find((a) => a.family === 'IPv4' && !a.internal);
     if (found) return found.address;
   }
@@ -21,7 +21,7 @@ export function requireRackAddress(config: KindlingConfig): string {
   if (!address) {
     throw new KindlingError(
       'CONFIG_INVALID',
-      `dhcp.mode is ${config.dhcp.mode}, but interface ${config.dhcp.interface} has no IPv4 address and server.advertise is "${config.server.advertise}"; give the interface an address, set dhcp.interface, or set server.advertise to this machine's rack address`,
+      `dhcp.mode is ${config.dhcp.mode}, but interface ${config.dhcp.interface ?? config.server.interface} has no IPv4 address and server.advertise is "${config.server.advertise}"; give the interface an address, set dhcp.interface, or set server.advertise to this machine's rack address`,
     );
   }
   return address;
