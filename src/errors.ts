@@ -44,6 +44,8 @@ export const errorCodes = {
   SESSION_EXPIRED: { status: 401, summary: 'the session expired or was ended; log in again' },
   CSRF_INVALID: { status: 403, summary: "a state-changing request lacked the session's CSRF token" },
   BOOT_FILE_MISSING: { status: 404, summary: 'an iPXE binary is not in any TFTP root' },
+  CONFIG_ADDRESS: { status: 403, summary: "a config fetch came from an address that is not the machine's" },
+  CONFIG_RATE_LIMITED: { status: 429, summary: 'too many config fetches from one address in a minute' },
   HTTPS_REQUIRED: { status: 403, summary: 'the admin token came over plain HTTP from another host; use HTTPS' },
 } as const;
 

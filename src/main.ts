@@ -96,7 +96,8 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
   if (madeBecause) logger.info({ dir: tlsDir, names: certificate.names, because: madeBecause }, 'made a self-signed HTTPS certificate');
   let httpsPort = config.http.httpsPort;
   const tls = { fingerprint: certificate.fingerprint, port: () => httpsPort };
-  const app = buildHttpApp({ config, inventory, declarations, logger, adminToken, auth, settings, mirror, tls, services: () => services.map((s) => s()), version });
+  const leasedAddress = (mac: string) => dhcp?.leasedAddress(mac) ?? null;
+  const app = buildHttpApp({ config, inventory, declarations, logger, adminToken, auth, settings, mirror, tls, leasedAddress, services: () => services.map((s) => s()), version });
   // HTTPS binds first, so the port the HTTP side redirects to is known before it answers.
   await app.ready();
   const httpsServer = await listenHttps(app, { host: config.http.listen, port: config.http.httpsPort, key: certificate.key, cert: certificate.cert, logger }).catch(async (err: unknown) => {

@@ -15,6 +15,7 @@ import { createProxyModeHandler } from './proxy-mode.js';
 import { PXE_PORT, SERVER_PORT, type DhcpHandler } from './reply.js';
 import { guarded } from './safe-handler.js';
 import { openPort, type PortSockets } from './sockets.js';
+import { intToIp } from './packet.js';
 import { recordsByPool } from './pools.js';
 import { makePool, makeRelayPool, type Pool } from './subnet.js';
 
@@ -45,6 +46,8 @@ export interface DhcpStatus {
 
 export interface DhcpServer {
   status(): DhcpStatus;
+  /** The address leased to a MAC now (full mode), or null. */
+  leasedAddress(mac: string): string | null;
   close(): Promise<void>;
 }
 
@@ -111,7 +114,7 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
   }
 
   if (mode === 'off') {
-    return { status: () => ({ configuredMode: config.mode, mode, reason, otherServer, leases: 0, pendingOffers: 0, handlerFailures: 0, dropped: 0, journal: null }), close: async () => undefined };
+    return { status: () => ({ configuredMode: config.mode, mode, reason, otherServer, leases: 0, pendingOffers: 0, handlerFailures: 0, dropped: 0, journal: null }), leasedAddress: () => null, close: async () => undefined };
   }
 
   const policy = { bootFiles: config.bootFiles, httpBaseUrl: options.httpBaseUrl };
@@ -188,6 +191,10 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
   log.info({ mode, reason, serverIp: options.serverIp, interface: config.interface ?? 'every interface', relayPools: mode === 'full' ? relayPools.length : 0 }, 'dhcp: serving');
 
   return {
+    leasedAddress: (mac) => {
+      const lease = tables.map((t) => t.leaseOf(mac)).find((l) => l !== undefined && l.expiresAt > now());
+      return lease ? intToIp(lease.ip) : null;
+    },
     status: () => ({
       configuredMode: config.mode,
       mode,

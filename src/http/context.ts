@@ -35,6 +35,8 @@ export interface HttpDeps {
   mirror?: Mirror | null;
   /** The HTTPS side: the page and /api/ go there from other hosts (src/http/https.ts). */
   tls?: TlsEndpoint;
+  /** The address Kindling's DHCP leased to a MAC (full mode); config fetches are bound to it. */
+  leasedAddress?: (mac: string) => string | null;
   /** The built page (default: webui/dist of this checkout); null serves no page. */
   webuiDir?: string | null;
 }

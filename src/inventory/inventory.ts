@@ -1,4 +1,3 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import type { UnknownMachineRule } from '../config/schema.js';
@@ -6,6 +5,7 @@ import { KindlingError } from '../errors.js';
 import { EventLog } from '../store/event-log.js';
 import { JsonDocument } from '../store/json-document.js';
 import { SerialQueue } from '../store/serial-queue.js';
+import { newToken, redeemToken, rotateTokens, tokenFor, type ConfigPhase, type Redemption, type TokenFields } from './callback-tokens.js';
 import type { Declarations } from './declarations.js';
 import { assertTransition, type MachineState } from './lifecycle.js';
 import type { Profile } from './profile.js';
@@ -25,14 +25,13 @@ export interface MachineFacts {
   lastIp: string | null;
 }
 
-export interface MachineRecord {
+/** Callback tokens (callback-tokens.ts): only this machine's rendered configs carry them. */
+export interface MachineRecord extends TokenFields {
   mac: string;
   state: MachineState;
   stateSince: string;
   firstSeen: string | null;
   lastSeen: string | null;
-  /** Per-machine secret for callbacks; only this machine's rendered configs carry it. */
-  token: string;
   /** Set by the unknown-machine rule; machines.yaml overrides both. */
   autoName: string | null;
   autoProfile: string | null;
@@ -43,8 +42,11 @@ export interface MachineRecord {
   forgetting?: true;
 }
 
-/** A machine as the rest of Kindling sees it: the record merged with its declaration. */
-export interface Machine extends MachineRecord {
+/**
+ * A machine as the rest of Kindling sees it: the record merged with its declaration.
+ * Without the tokens: a renderer asks for one (callbackToken), nothing else sees them.
+ */
+export interface Machine extends Omit<MachineRecord, keyof TokenFields> {
   name: string | null;
   profile: string | null;
   reservedIp: string | null;
@@ -107,6 +109,11 @@ export class Inventory {
     // A write failure here (full disk) is reported by the write's own caller or the next flush, never a crash.
     options.declarations.onChange(() => void inventory.reconcile().catch(() => undefined));
     for (const record of Object.values(doc.data.machines)) if (record.forgetting) await inventory.forget(record.mac);
+    // Records from before tokens had phases get their target token now, durably, so a
+    // config served before a restart still carries the token the machine will use.
+    const unphased = Object.values(doc.data.machines).filter((r) => !r.targetToken);
+    for (const record of unphased) record.targetToken = newToken();
+    if (unphased.length) await doc.touch();
     await inventory.reconcile();
     return inventory;
   }
@@ -218,7 +225,7 @@ export class Inventory {
       if (!this.view(record).profile) throw new KindlingError('MACHINE_UNASSIGNED', `machine ${mac} has no profile; assign one before asking for a reinstall`, { mac });
       // Checked before the token changes: a refused request (409) must leave the machine as it was.
       assertTransition(mac, record.state, 'reinstall-requested');
-      record.token = newToken();
+      rotateTokens(record);
       return this.transition(mac, 'reinstall-requested', 'reinstall requested');
     });
   }
@@ -262,13 +269,37 @@ export class Inventory {
       .catch(() => undefined);
   }
 
-  /** Constant-time check of a callback token. */
-  checkToken(mac: string, token: string): boolean {
-    const record = this.doc.data.machines[mac];
-    if (!record) return false;
-    const a = Buffer.from(record.token);
-    const b = Buffer.from(token);
-    return a.length === b.length && timingSafeEqual(a, b);
+  /** The callback token a config rendered now for that phase carries. */
+  callbackToken(mac: string, phase: ConfigPhase): string {
+    return tokenFor(this.requireRecord(mac), phase);
+  }
+
+  /**
+   * A node's callback reporting state `to`. A live token of the right phase is spent
+   * and the state changes; the node's retry with the spent token only confirms the
+   * state it already reported; anything else is refused and nothing changes. Resolves
+   * once the new token and the state are durable.
+   */
+  callback(mac: string, token: string, to: MachineState, message: string, data?: Record<string, unknown>): Promise<{ redemption: Redemption; machine: Machine | null }> {
+    return this.changes.run(async () => {
+      const record = this.doc.data.machines[mac];
+      if (!record) return { redemption: 'refused' as const, machine: null };
+      const before = { token: record.token, targetToken: record.targetToken, spentTokens: record.spentTokens };
+      const redemption = redeemToken(record, token, to);
+      if (redemption !== 'fresh') return { redemption, machine: this.view(record) };
+      if (record.state === to) {
+        await this.doc.touch();
+        return { redemption, machine: this.view(record) };
+      }
+      try {
+        assertTransition(mac, record.state, to);
+      } catch (err) {
+        // A callback the lifecycle refuses (409) leaves the token usable.
+        Object.assign(record, before);
+        throw err;
+      }
+      return { redemption, machine: await this.transition(mac, to, message, data) };
+    });
   }
 
   /** Brings records in line with machines.yaml: declared machines exist, states follow profiles. */
@@ -331,8 +362,9 @@ export class Inventory {
 
   private view(record: MachineRecord): Machine {
     const decl = this.declarations.machine(record.mac);
+    const { token: _install, targetToken: _target, spentTokens: _spent, ...rest } = record;
     return {
-      ...record,
+      ...rest,
       name: decl?.name ?? record.autoName,
       profile: decl?.profile ?? record.autoProfile,
       reservedIp: decl?.ip ?? null,
@@ -356,6 +388,7 @@ export class Inventory {
       firstSeen: seenAt,
       lastSeen: seenAt,
       token: newToken(),
+      targetToken: newToken(),
       autoName: null,
       autoProfile: null,
       facts: { arch: null, platform: null, uuid: null, lastIp: null },
@@ -389,8 +422,4 @@ function pxeFirmware(arch: number): { platform: string; arch: string | null } {
     default:
       return { platform: 'efi', arch: null };
   }
-}
-
-function newToken(): string {
-  return randomBytes(24).toString('base64url');
 }

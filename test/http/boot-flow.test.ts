@@ -27,6 +27,7 @@ async function state(m: string): Promise<string> {
 
 describe('one node from power-on to installed', () => {
   let token = '';
+  let runningToken = '';
 
   it('serves /boot.ipxe chaining to /ipxe with the MAC and firmware', async () => {
     const script = await text(await k.get('/boot.ipxe'));
@@ -70,6 +71,11 @@ describe('one node from power-on to installed', () => {
     expect(script).toContain(`${k.httpUrl}/ignition?mac=${mac}&phase=target`);
     token = /callback\/installed\?mac=[^&]+&token=([A-Za-z0-9_-]{20,})/.exec(script)?.[1] ?? '';
     expect(token).not.toBe('');
+    // The installer then fetches the target config, whose running callback has a token of its own.
+    const target = await text(await k.get(`/ignition?mac=${mac}&phase=target`));
+    runningToken = /callback\/running\?mac=[^&]+&token=([A-Za-z0-9_-]{20,})/.exec(target)?.[1] ?? '';
+    expect(runningToken).not.toBe('');
+    expect(runningToken).not.toBe(token);
     if (haveIgnitionValidate) expect(ignitionValidate(body)).toEqual({ ok: true, output: '' });
   });
 
@@ -97,7 +103,10 @@ describe('one node from power-on to installed', () => {
     expect(await res.json()).toMatchObject({ state: 'installed', changed: true });
     expect(await text(await k.get(ipxeUrl(mac)))).toContain('sanboot --no-describe --drive 0x80');
     expect(await text(await k.get(ipxeUrl(mac, 'efi', 'x86_64')))).toMatch(/\nexit 1\n$/); // an error status: UEFI tries the next boot entry
-    await text(await k.get(`/callback/running?mac=${mac}&token=${token}`, { method: 'POST' }));
+    // The install token is spent: it can only repeat what it reported, and never report `running`.
+    expect(await (await k.get(`/callback/installed?mac=${mac}&token=${token}`, { method: 'POST' })).json()).toMatchObject({ state: 'installed', changed: false });
+    expect((await k.get(`/callback/running?mac=${mac}&token=${token}`, { method: 'POST' })).status).toBe(403);
+    await text(await k.get(`/callback/running?mac=${mac}&token=${runningToken}`, { method: 'POST' }));
     expect(await state(mac)).toBe('running');
   });
 

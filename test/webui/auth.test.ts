@@ -207,7 +207,8 @@ describe('profiles and settings through the page\'s API', () => {
     const ign = await preview.text();
     expect(ign).toContain(sharedKey);
     expect(ign).toContain('.lab');
-    expect(ign).not.toContain(kk.inventory.get('52:54:00:00:00:03')?.token);
+    for (const phase of ['install', 'target'] as const) expect(ign).not.toContain(kk.inventory.callbackToken('52:54:00:00:00:03', phase));
+    expect(ign).toContain('********');
     expect(await (await c.request('POST', '/api/profiles/preview', { yaml: draft, mac: '52:54:00:00:00:03', as: 'ipxe' })).text()).toMatch(/^#!ipxe/);
 
     const created = await c.json<{ created: boolean; profile: { channel: string } }>('PUT', '/api/profiles/workers', { yaml: draft });

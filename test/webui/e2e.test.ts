@@ -117,7 +117,7 @@ describe.skipIf(!existsSync(chromiumPath))('setup page in chromium', () => {
     await k.get(`/ipxe?mac=${mac}&arch=x86_64&platform=efi`);
     await expect.poll(() => row.getByTestId('state').textContent()).toBe('installing');
     await shot('machines');
-    const token = k.inventory.get(mac)?.token ?? '';
+    const token = k.inventory.callbackToken(mac, 'install');
     expect((await k.get(`/callback/installed?mac=${mac}&token=${token}`, { method: 'POST' })).status).toBe(200);
     await expect.poll(() => row.getByTestId('state').textContent()).toBe('installed');
     expect(await row.textContent()).toContain('a-coreos');

@@ -12,12 +12,9 @@ import { renderForMachine } from './config.js';
 
 export const maskedToken = '********';
 
-function publicMachine(m: Machine): Omit<Machine, 'token'> & { token: string } {
+/** The API's machine shape keeps a `token` field; the real tokens never leave the inventory. */
+function publicMachine(m: Machine): Machine & { token: string } {
   return { ...m, token: maskedToken };
-}
-
-function mask(text: string, token: string): string {
-  return token ? text.split(token).join(maskedToken) : text;
 }
 
 const assignBody = {
@@ -74,9 +71,9 @@ export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
       return bootDecision({ machine, profile, profileProblem: problem, request: facts, serverUrl, retrySeconds: config.boot.retrySeconds }).script;
     }
     if (as !== 'ignition' && as !== 'cloud-config') throw new KindlingError('REQUEST_INVALID', `as must be ipxe, ignition or cloud-config, found "${as.slice(0, 20)}"`);
-    const { config: rendered } = renderForMachine({ inventory, machine, phase: request.query.phase, serverUrl, requestIp: null });
+    const { config: rendered } = renderForMachine({ inventory, machine, phase: request.query.phase, serverUrl, requestIp: null, token: () => maskedToken });
     reply.type(rendered.contentType);
-    return mask(rendered.body, machine.token);
+    return rendered.body;
   });
 
   app.get('/profiles', async () => ({

@@ -5,8 +5,9 @@ import { clientIp, type HttpDeps } from '../context.js';
 import { macParam } from './boot.js';
 
 // Node callbacks: `POST /callback/{installed|running|failed}?mac=&token=`. The token
-// is the machine's own, found only in its rendered config; the admin session is never
-// needed. Repeats are harmless: a node retries until it hears back.
+// is the machine's own for that phase, found only in its rendered config, and works
+// once (inventory/callback-tokens.ts); the admin session is never needed. A node
+// retries until it hears back, so its repeat with the spent token is answered, unchanged.
 
 const targets: Record<string, MachineState> = { installed: 'installed', running: 'running', failed: 'failed' };
 
@@ -18,17 +19,17 @@ export function callbackRoutes(app: FastifyInstance, deps: HttpDeps): void {
     if (!to) throw new KindlingError('REQUEST_INVALID', `unknown callback "${request.params.event.slice(0, 30)}"; expected installed, running or failed`);
     const mac = macParam(request.query.mac);
     const token = request.query.token ?? '';
-    if (!inventory.checkToken(mac, token)) {
-      request.log.warn({ mac, ip: clientIp(request), callback: to }, 'callback refused: wrong or missing token');
-      if (inventory.get(mac)) inventory.note(mac, 'callback-refused', `${to} callback from ${clientIp(request)} refused: wrong or missing token`);
-      throw new KindlingError('TOKEN_INVALID', `callback for ${mac} refused: the token is missing or not this machine's`, { mac });
-    }
-    const machine = inventory.require(mac);
-    if (machine.state === to) return { mac, state: machine.state, changed: false };
     const reason = (request.query.reason ?? '').slice(0, 300);
     const message = to === 'failed' ? `install failed: ${reason || 'no reason given'}` : `node called back: ${to}`;
-    const updated = await inventory.transition(mac, to, message, { ip: clientIp(request) });
-    request.log.info({ mac, name: updated.name, state: to }, message);
-    return { mac, state: updated.state, changed: true };
+    const before = inventory.get(mac);
+    const { redemption, machine } = await inventory.callback(mac, token, to, message, { ip: clientIp(request) });
+    if (redemption === 'refused' || !machine) {
+      request.log.warn({ mac, ip: clientIp(request), callback: to }, 'callback refused: wrong, spent or missing token');
+      if (machine) inventory.note(mac, 'callback-refused', `${to} callback from ${clientIp(request)} refused: wrong, spent or missing token`);
+      throw new KindlingError('TOKEN_INVALID', `callback for ${mac} refused: the token is missing, already used, or not this machine's`, { mac });
+    }
+    const changed = before?.state !== machine.state;
+    if (changed) request.log.info({ mac, name: machine.name, state: to }, message);
+    return { mac, state: machine.state, changed };
   });
 }

@@ -7,6 +7,7 @@ import { macHyphen } from '../../inventory/mac.js';
 import { profileNamePattern, profileSchema, type Profile } from '../../inventory/profile.js';
 import { renderInstallConfig, renderTargetConfig } from '../../render/index.js';
 import { serverUrlFor, type HttpDeps } from '../context.js';
+import { maskedToken } from './api.js';
 import { macParam } from './boot.js';
 
 // Profile editing for the page: the same zod schema as the file loader checks every
@@ -106,13 +107,13 @@ export function profileEditRoutes(app: FastifyInstance, deps: HttpDeps): void {
     reply.type('text/plain; charset=utf-8');
     if (as === 'ipxe') {
       const state = machine.state === 'discovered' ? 'assigned' : machine.state;
-      return bootDecision({ machine: { ...machine, state }, profile, profileProblem: null, request: { arch: machine.facts.arch, platform: machine.facts.platform }, serverUrl, retrySeconds: config.boot.retrySeconds }).script.split(machine.token).join('********');
+      return bootDecision({ machine: { ...machine, state }, profile, profileProblem: null, request: { arch: machine.facts.arch, platform: machine.facts.platform }, serverUrl, retrySeconds: config.boot.retrySeconds }).script;
     }
     if (as !== 'ignition' && as !== 'cloud-config') throw new KindlingError('REQUEST_INVALID', `as must be ipxe, ignition or cloud-config, found "${String(as).slice(0, 20)}"`);
-    const ctx = { mac: machine.mac, name: machine.name ?? macHyphen(machine.mac), ip: machine.reservedIp ?? machine.facts.lastIp, serverUrl, token: machine.token, vars: machine.vars };
+    const ctx = { mac: machine.mac, name: machine.name ?? macHyphen(machine.mac), ip: machine.reservedIp ?? machine.facts.lastIp, serverUrl, token: maskedToken, vars: machine.vars };
     const phase = (body as { phase?: unknown }).phase;
     const rendered = profile.mode === 'install' && phase === 'install' ? renderInstallConfig(profile, ctx) : renderTargetConfig(profile, ctx);
     reply.type(rendered.contentType);
-    return rendered.body.split(machine.token).join('********');
+    return rendered.body;
   });
 }
