@@ -27,7 +27,7 @@ export class ConfigAccess {
   private readonly clock: () => number;
   /** Per source address: the start of its current minute and the fetches in it. */
   private readonly windows = new Map<string, { start: number; count: number }>();
-  /** Per machine: what its last recorded fetch was, so repeats do not each become an event. */
+  /** Per machine and kind of fetch: the state it was last recorded in, so repeats do not each become an event. */
   private readonly lastNoted = new Map<string, string>();
 
   constructor(private readonly options: ConfigAccessOptions) {
@@ -56,12 +56,13 @@ export class ConfigAccess {
     return { ok: false, code: 'CONFIG_ADDRESS', reason: `the config of ${machine.mac} is served only to the machine itself, at ${where}; this request came from ${source}` };
   }
 
-  /** True the first time a fetch of this kind is seen in the machine's current state. */
+  /** True the first time a fetch of this kind is seen for the machine in its current state. */
   firstOfItsKind(machine: Machine, kind: string): boolean {
-    const key = `${machine.state}@${machine.stateSince}/${kind}`;
-    if (this.lastNoted.get(machine.mac) === key) return false;
-    this.lastNoted.delete(machine.mac);
-    this.lastNoted.set(machine.mac, key);
+    const key = `${machine.mac} ${kind}`;
+    const since = `${machine.state}@${machine.stateSince}`;
+    if (this.lastNoted.get(key) === since) return false;
+    this.lastNoted.delete(key);
+    this.lastNoted.set(key, since);
     if (this.lastNoted.size > maxSources) this.lastNoted.delete(this.lastNoted.keys().next().value!);
     return true;
   }

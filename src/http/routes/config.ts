@@ -60,7 +60,7 @@ export function configRoutes(app: FastifyInstance, deps: HttpDeps): void {
     if (!verdict.ok) {
       // Logged, and one event per machine state at most: a refused flood must not fill the SD card.
       request.log.warn({ mac, ip, code: verdict.code }, 'config fetch refused');
-      if (verdict.code === 'CONFIG_ADDRESS' && access.firstOfItsKind(machine, `refused ${ip}`)) inventory.note(mac, 'config-refused', verdict.reason, { ip });
+      if (verdict.code === 'CONFIG_ADDRESS' && access.firstOfItsKind(machine, 'refused')) inventory.note(mac, 'config-refused', verdict.reason, { ip });
       if (verdict.retryAfterSeconds) reply.header('retry-after', String(verdict.retryAfterSeconds));
       throw new KindlingError(verdict.code, verdict.reason, { mac, ip });
     }
