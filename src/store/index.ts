@@ -2,3 +2,4 @@ export { writeFileAtomic, fsyncDirectory, removeStaleTemps } from './atomic-file
 export { JsonDocument, readJsonFile, type JsonDocumentOptions } from './json-document.js';
 export { EventLog, type EventLogOptions } from './event-log.js';
 export { SerialQueue } from './serial-queue.js';
+export { Journal, parseJournal, type JournalOptions, type JournalStats } from './journal.js';
