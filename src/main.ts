@@ -10,7 +10,7 @@ import { SettingsStore } from './settings/settings.js';
 import { Declarations, Inventory, seedSampleConfig, type InventoryEvent } from './inventory/index.js';
 import { startDhcpServer } from './dhcp/index.js';
 import { openMirror } from './mirror/index.js';
-import { removeStaleTemps } from './store/index.js';
+import { removeStaleTemps, restrictToOwner } from './store/index.js';
 import { certificateNames, createNotifier, readOrCreateCertificate, readOrCreateSecret, requireRackAddress, startWatchdog, type Notifier } from './system/index.js';
 import { startTftpServer } from './tftp/index.js';
 import { version } from './version.js';
@@ -48,9 +48,10 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
   const stateDir = path.join(config.dataDir, 'state');
   const configDir = path.join(config.dataDir, 'config');
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  // mkdir's mode applies only to a new directory; one an older version made 0755 is tightened.
+  // mkdir's mode applies only to a new directory; what an older version made 0755/0644 is tightened.
   chmodSync(stateDir, 0o700);
   await removeStaleTemps(stateDir);
+  await restrictToOwner(stateDir);
   for (const file of await seedSampleConfig(configDir)) logger.info({ file }, 'wrote a sample to start from');
 
   const declarations = new Declarations(configDir);

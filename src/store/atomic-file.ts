@@ -41,6 +41,21 @@ export async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Makes the files directly in `dir` owner-only: state an older version wrote 0644
+ * (event log, lease journal) holds addresses, tokens and hashes. Subdirectories are
+ * left to their owners (tls/ has a public certificate).
+ */
+export async function restrictToOwner(dir: string): Promise<void> {
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const file = path.join(dir, e.name);
+    const { mode } = await fs.stat(file);
+    if (mode & 0o077) await fs.chmod(file, mode & 0o700);
+  }
+}
+
 /** Removes temp files a crash left behind; they never hold the only copy of anything. */
 export async function removeStaleTemps(dir: string): Promise<number> {
   let names: string[];

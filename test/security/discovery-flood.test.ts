@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prng } from '../support/prng.js';
@@ -133,7 +133,12 @@ describe('a flood of unknown MACs on /ipxe', () => {
     const someone = k.inventory.list().find((m) => !m.declared)!;
     const dataDir = k.dataDir;
     await k.close();
+    // As an older version left them: world-readable. The next start tightens them.
+    for (const f of ['machines.jsonl', 'events.jsonl']) chmodSync(path.join(stateDir, f), 0o644);
+    chmodSync(stateDir, 0o755);
     k = await startTestKindling({ dataDir, config });
+    expect(walk(stateDir).filter((e) => !e.dir && !publicFiles.has(e.name) && e.mode !== 0o600)).toEqual([]);
+    expect(statSync(stateDir).mode & 0o777).toBe(0o700);
     expect(await undeclaredCount()).toBe(limits.maxDiscovered);
     expect(k.inventory.checkToken(someone.mac, someone.token)).toBe(true);
     expect(k.inventory.get(late)?.state).toBe('installing');
