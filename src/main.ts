@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -7,10 +7,10 @@ import { buildHttpApp, type ServiceStatus } from './http/index.js';
 import { AdminAuth } from './http/admin-auth.js';
 import { closeHttps, listenHttps } from './http/https.js';
 import { SettingsStore } from './settings/settings.js';
-import { Declarations, Inventory, seedSampleConfig } from './inventory/index.js';
+import { Declarations, Inventory, seedSampleConfig, type InventoryEvent } from './inventory/index.js';
 import { startDhcpServer } from './dhcp/index.js';
 import { openMirror } from './mirror/index.js';
-import { removeStaleTemps } from './store/index.js';
+import { removeStaleTemps, restrictToOwner } from './store/index.js';
 import { certificateNames, createNotifier, readOrCreateCertificate, readOrCreateSecret, requireRackAddress, startWatchdog, type Notifier } from './system/index.js';
 import { startTftpServer } from './tftp/index.js';
 import { version } from './version.js';
@@ -48,7 +48,10 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
   const stateDir = path.join(config.dataDir, 'state');
   const configDir = path.join(config.dataDir, 'config');
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  // mkdir's mode applies only to a new directory; what an older version made 0755/0644 is tightened.
+  chmodSync(stateDir, 0o700);
   await removeStaleTemps(stateDir);
+  await restrictToOwner(stateDir);
   for (const file of await seedSampleConfig(configDir)) logger.info({ file }, 'wrote a sample to start from');
 
   const declarations = new Declarations(configDir);
@@ -57,10 +60,15 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
   declarations.onChange(() => {
     for (const problem of declarations.problems) logger.error(problem, 'configuration problem; the last good version stays in force');
   });
-  const inventory = await Inventory.open({ stateDir, declarations, unknownRule: config.machines.unknown });
+  const discovery = { maxDiscovered: config.machines.maxDiscovered, perSourcePerMinute: config.machines.discoveryPerMinute };
+  const inventory = await Inventory.open({ stateDir, declarations, unknownRule: config.machines.unknown, discovery });
   // The page's saved settings win over kindling.yaml's (docs/decisions.md, "Setup page").
   const settings = await SettingsStore.open({ stateDir, config });
   inventory.setUnknownRule(settings.unknownRule());
+  // At most one per reason a minute (inventory.ts), so a flood of unknown MACs is one line, not one per request.
+  inventory.events.on('event', (e: InventoryEvent) => {
+    if (e.type === 'discovery-refused') logger.warn({ mac: e.mac, ...e.data }, e.message);
+  });
   const auth = await AdminAuth.open({ stateDir });
   const [adminToken, created] = await readOrCreateSecret(path.join(stateDir, 'admin-token'));
   if (created) logger.info({ file: path.join(stateDir, 'admin-token') }, 'created the admin API token');
@@ -136,7 +144,7 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
         declarations.close();
         await Promise.all([app.close(), closeHttps(httpsServer)]);
         await Promise.all([tftp?.close(), dhcp?.close(), mirror?.close()]);
-        await inventory.flush();
+        await inventory.close();
         notifier.close();
       })();
       return closing;

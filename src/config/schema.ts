@@ -118,7 +118,15 @@ export const configSchema = z.strictObject({
   tftp: tftp.prefault({}),
   dhcp: dhcp.prefault({}),
   mirror: mirror.prefault({}),
-  machines: z.strictObject({ unknown: unknownMachines.default('wait') }).prefault({}),
+  machines: z
+    .strictObject({
+      unknown: unknownMachines.default('wait'),
+      /** Undeclared machines recorded at most; beyond it an unknown MAC is answered but not recorded. */
+      maxDiscovered: z.number().int().min(0).max(100_000).default(1024),
+      /** New undeclared machines recorded per source address (or DHCP as one source) per minute. */
+      discoveryPerMinute: z.number().int().min(1).max(100_000).default(20),
+    })
+    .prefault({}),
   boot: z
     .strictObject({
       /** Seconds an unassigned machine waits before asking again. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument, isSeq, isMap, type Document, type YAMLSeq } from 'yaml';
@@ -186,7 +186,7 @@ export class Declarations {
     return this.writes.run(async () => {
       const file = this.profileFile(name);
       const created = !existsSync(file);
-      await writeFileAtomic(file, text.endsWith('\n') ? text : `${text}\n`);
+      await writeFileAtomic(file, text.endsWith('\n') ? text : `${text}\n`, modeToKeep(file));
       this.reload();
       return { file, created };
     });
@@ -218,7 +218,7 @@ export class Declarations {
       const seq = doc.contents as YAMLSeq;
       seq.flow = false; // one entry per line, as people write it
       edit(seq);
-      await writeFileAtomic(this.machinesFile, doc.toString());
+      await writeFileAtomic(this.machinesFile, doc.toString(), modeToKeep(this.machinesFile));
       this.reload();
     });
   }
@@ -242,4 +242,13 @@ function safeMac(text: string): string | null {
 
 function messageOf(err: unknown): string {
   return isKindlingError(err) ? err.message : `unexpected error: ${(err as Error).message}`;
+}
+
+/** An admin's own file keeps its mode; one Kindling creates is owner-only (a profile can hold password hashes). */
+function modeToKeep(file: string): number {
+  try {
+    return statSync(file).mode & 0o777;
+  } catch {
+    return 0o600;
+  }
 }

@@ -3,11 +3,13 @@ import path from 'node:path';
 import type { UnknownMachineRule } from '../config/schema.js';
 import { KindlingError } from '../errors.js';
 import { EventLog } from '../store/event-log.js';
-import { JsonDocument } from '../store/json-document.js';
+import type { JournalStats } from '../store/journal.js';
 import { SerialQueue } from '../store/serial-queue.js';
 import { newToken, redeemToken, rotateTokens, tokenFor, type ConfigPhase, type Redemption, type TokenFields } from './callback-tokens.js';
 import type { Declarations } from './declarations.js';
+import { defaultDiscoveryLimits, DiscoveryGate, type DiscoveryLimits, type Refusal } from './discovery-gate.js';
 import { assertTransition, type MachineState } from './lifecycle.js';
+import { MachineStore } from './machine-store.js';
 import type { Profile } from './profile.js';
 
 // Machines keyed by MAC, their lifecycle and their history. Every state change goes
@@ -38,7 +40,7 @@ export interface MachineRecord extends TokenFields {
   facts: MachineFacts;
   installs: number;
   lastError: string | null;
-  /** Set while a forget spans machines.yaml and machines.json; the next start finishes it. */
+  /** Set while a forget spans machines.yaml and machines.jsonl; the next start finishes it. */
   forgetting?: true;
 }
 
@@ -64,12 +66,6 @@ export interface InventoryEvent {
   data?: Record<string, unknown>;
 }
 
-interface StateDocument {
-  version: 1;
-  nextNumber: number;
-  machines: Record<string, MachineRecord>;
-}
-
 export interface InventoryOptions {
   stateDir: string;
   declarations: Declarations;
@@ -77,11 +73,16 @@ export interface InventoryOptions {
   clock?: () => Date;
   /** How many recent events the API keeps in memory. */
   recentEvents?: number;
+  /** Bounds on recording MACs that machines.yaml does not declare. */
+  discovery?: DiscoveryLimits;
 }
+
+/** At most one `discovery-refused` event per reason per window, however many MACs are refused. */
+const refusalWarningMs = 60_000;
 
 export class Inventory {
   readonly events = new EventEmitter();
-  private readonly doc: JsonDocument<StateDocument>;
+  private readonly store: MachineStore;
   private readonly log: EventLog<InventoryEvent>;
   private readonly declarations: Declarations;
   private readonly clock: () => Date;
@@ -90,9 +91,15 @@ export class Inventory {
   private recent: InventoryEvent[] = [];
   /** Admin changes (assign, reinstall, forget) one at a time: each sees the last one's result. */
   private readonly changes = new SerialQueue();
+  private readonly gate: DiscoveryGate;
+  /** Answers for MACs that were not recorded, and why: profileOf tells the machine. */
+  private readonly refused = new WeakMap<Machine, string>();
+  /** Per refusal reason: when it was last warned about, and how many were refused since. */
+  private readonly warnings = new Map<Refusal['reason'], { at: number; refused: number }>();
 
-  private constructor(options: InventoryOptions, doc: JsonDocument<StateDocument>, log: EventLog<InventoryEvent>) {
-    this.doc = doc;
+  private constructor(options: InventoryOptions, store: MachineStore, log: EventLog<InventoryEvent>) {
+    this.store = store;
+    this.gate = new DiscoveryGate(options.discovery ?? defaultDiscoveryLimits);
     this.log = log;
     this.declarations = options.declarations;
     this.unknownRule = options.unknownRule;
@@ -102,18 +109,18 @@ export class Inventory {
   }
 
   static async open(options: InventoryOptions): Promise<Inventory> {
-    const doc = await JsonDocument.open<StateDocument>({ file: path.join(options.stateDir, 'machines.json'), mode: 0o600 }, { version: 1, nextNumber: 1, machines: {} });
+    const store = await MachineStore.open(options.stateDir);
     const log = new EventLog<InventoryEvent>({ file: path.join(options.stateDir, 'events.jsonl') });
-    const inventory = new Inventory(options, doc, log);
+    const inventory = new Inventory(options, store, log);
     inventory.recent = (await log.readAll()).slice(-inventory.recentLimit);
     // A write failure here (full disk) is reported by the write's own caller or the next flush, never a crash.
     options.declarations.onChange(() => void inventory.reconcile().catch(() => undefined));
-    for (const record of Object.values(doc.data.machines)) if (record.forgetting) await inventory.forget(record.mac);
+    for (const record of [...store.records.values()]) if (record.forgetting) await inventory.forget(record.mac);
     // Records from before tokens had phases get their target token now, durably, so a
     // config served before a restart still carries the token the machine will use.
-    const unphased = Object.values(doc.data.machines).filter((r) => !r.targetToken);
+    const unphased = [...store.records.values()].filter((r) => !r.targetToken);
     for (const record of unphased) record.targetToken = newToken();
-    if (unphased.length) await doc.touch();
+    await Promise.all(unphased.map((r) => store.save(r)));
     await inventory.reconcile();
     return inventory;
   }
@@ -122,14 +129,18 @@ export class Inventory {
     this.unknownRule = rule;
   }
 
+  setDiscoveryLimits(limits: DiscoveryLimits): void {
+    this.gate.setLimits(limits);
+  }
+
   list(): Machine[] {
-    return Object.values(this.doc.data.machines)
+    return [...this.store.records.values()]
       .map((r) => this.view(r))
       .sort((a, b) => (a.name ?? a.mac).localeCompare(b.name ?? b.mac));
   }
 
   get(mac: string): Machine | null {
-    const record = this.doc.data.machines[mac];
+    const record = this.store.records.get(mac);
     return record ? this.view(record) : null;
   }
 
@@ -140,6 +151,8 @@ export class Inventory {
   }
 
   profileOf(machine: Machine): { profile: Profile | null; problem: string | null } {
+    const refusal = this.refused.get(machine);
+    if (refusal) return { profile: null, problem: refusal };
     if (!machine.profile) return { profile: null, problem: null };
     const profile = this.declarations.profiles.get(machine.profile) ?? null;
     return profile ? { profile, problem: null } : { profile: null, problem: `profile "${machine.profile}" does not exist or does not load; see /healthz` };
@@ -154,15 +167,22 @@ export class Inventory {
    * A machine asked for its boot script (or sent DHCP). A new MAC becomes
    * `discovered`; the unknown-machine rule may assign it a profile and a name.
    * Facts are kept in memory and persisted with the next real change, so a request
-   * costs no SD-card write unless something changed.
+   * costs no SD-card write unless something changed. A MAC machines.yaml does not
+   * declare is recorded only within the discovery limits (`origin` is the source they
+   * count per: the client address, or the DHCP service); otherwise the answer is an
+   * unrecorded machine whose profileOf() says why, so it waits and asks again.
    */
-  async seen(mac: string, facts: Partial<MachineFacts>, source: string): Promise<Machine> {
-    const now = this.clock().toISOString();
-    let record = this.doc.data.machines[mac];
+  async seen(mac: string, facts: Partial<MachineFacts>, source: string, origin: string = facts.lastIp ?? source): Promise<Machine> {
+    const clock = this.clock();
+    const now = clock.toISOString();
+    let record = this.store.records.get(mac);
     let changed = false;
+    const counter = this.store.nextNumber;
     if (!record) {
+      const refusal = this.declarations.machine(mac) ? null : this.gate.admit(origin, this.undeclaredCount(), clock.getTime());
+      if (refusal) return this.refuse(mac, facts, source, origin, refusal, clock);
       record = this.newRecord(mac, now);
-      this.doc.data.machines[mac] = record;
+      this.store.records.set(mac, record);
       this.emit({ at: now, mac, type: 'discovered', to: 'discovered', message: `first seen via ${source}`, data: { ...facts } });
       changed = true;
     }
@@ -180,7 +200,7 @@ export class Inventory {
     }
     if (this.applyUnknownRule(record, now)) changed = true;
     if (this.reconcileRecord(record, now)) changed = true;
-    if (changed) await this.doc.touch();
+    if (changed) await Promise.all([this.store.save(record), ...(this.store.nextNumber !== counter ? [this.store.saveCounter()] : [])]);
     return this.view(record);
   }
 
@@ -196,7 +216,7 @@ export class Inventory {
     if (to === 'failed') record.lastError = message;
     if (to === 'installed' || to === 'running') record.lastError = null;
     this.emit({ at: now, mac, type: 'state', from, to, message, ...(data ? { data } : {}) });
-    await this.doc.touch();
+    await this.store.save(record);
     return this.view(record);
   }
 
@@ -211,7 +231,8 @@ export class Inventory {
       if (!this.declarations.profiles.has(profile)) {
         throw new KindlingError('PROFILE_UNKNOWN', `there is no profile "${profile}"; known profiles: ${[...this.declarations.profiles.keys()].join(', ') || '(none)'}`, { profile });
       }
-      if (!this.doc.data.machines[mac]) this.doc.data.machines[mac] = this.newRecord(mac, null);
+      // An admin's assign is never subject to the discovery limits.
+      if (!this.store.records.has(mac)) await this.store.save(this.newRecord(mac, null));
       await this.declarations.upsertMachine({ mac, profile, name });
       await this.reconcile();
       return this.require(mac);
@@ -239,11 +260,10 @@ export class Inventory {
     return this.changes.run(async () => {
       const record = this.requireRecord(mac);
       record.forgetting = true;
-      await this.doc.touch();
+      await this.store.save(record);
       if (this.declarations.machine(mac)) await this.declarations.removeMachine(mac);
-      delete this.doc.data.machines[mac];
       this.emit({ at: this.clock().toISOString(), mac, type: 'forgotten', message: 'machine forgotten' });
-      await this.doc.touch();
+      await this.store.remove(mac);
     });
   }
 
@@ -264,8 +284,13 @@ export class Inventory {
    */
   recordBootOffer(offer: { mac: string; arch: number | null; vendorClass: string | null; userClass: string | null; ip: string | null; bootFile: string; mode: 'full' | 'proxy' }): void {
     const firmware = offer.arch === null ? null : pxeFirmware(offer.arch);
-    this.seen(offer.mac, { platform: firmware?.platform ?? null, arch: firmware?.arch ?? null, lastIp: offer.ip }, `DHCP (${offer.mode})`)
-      .then(() => this.note(offer.mac, 'dhcp-offer', `DHCP ${offer.mode}: offered ${offer.bootFile}${offer.ip ? ` and ${offer.ip}` : ''} (client arch ${offer.arch ?? 'unknown'})`, { ...offer }))
+    // Counted as one source: the offered address is Kindling's choice, not the sender's.
+    this.seen(offer.mac, { platform: firmware?.platform ?? null, arch: firmware?.arch ?? null, lastIp: offer.ip }, `DHCP (${offer.mode})`, 'DHCP')
+      .then((machine) => {
+        // An unrecorded MAC gets no event per offer: the refusal warning covers it.
+        if (this.refused.has(machine)) return;
+        this.note(offer.mac, 'dhcp-offer', `DHCP ${offer.mode}: offered ${offer.bootFile}${offer.ip ? ` and ${offer.ip}` : ''} (client arch ${offer.arch ?? 'unknown'})`, { ...offer });
+      })
       .catch(() => undefined);
   }
 
@@ -282,13 +307,13 @@ export class Inventory {
    */
   callback(mac: string, token: string, to: MachineState, message: string, data?: Record<string, unknown>): Promise<{ redemption: Redemption; machine: Machine | null }> {
     return this.changes.run(async () => {
-      const record = this.doc.data.machines[mac];
+      const record = this.store.records.get(mac);
       if (!record) return { redemption: 'refused' as const, machine: null };
       const before = { token: record.token, targetToken: record.targetToken, spentTokens: record.spentTokens };
       const redemption = redeemToken(record, token, to);
       if (redemption !== 'fresh') return { redemption, machine: this.view(record) };
       if (record.state === to) {
-        await this.doc.touch();
+        await this.store.save(record);
         return { redemption, machine: this.view(record) };
       }
       try {
@@ -305,27 +330,69 @@ export class Inventory {
   /** Brings records in line with machines.yaml: declared machines exist, states follow profiles. */
   async reconcile(): Promise<void> {
     const now = this.clock().toISOString();
-    let changed = false;
+    const changed = new Set<MachineRecord>();
     for (const decl of this.declarations.machines) {
-      if (!this.doc.data.machines[decl.mac]) {
-        this.doc.data.machines[decl.mac] = this.newRecord(decl.mac, null);
+      if (!this.store.records.has(decl.mac)) {
+        const record = this.newRecord(decl.mac, null);
+        this.store.records.set(decl.mac, record);
         this.emit({ at: now, mac: decl.mac, type: 'declared', to: 'discovered', message: 'declared in machines.yaml' });
-        changed = true;
+        changed.add(record);
       }
     }
-    for (const record of Object.values(this.doc.data.machines)) {
-      if (this.reconcileRecord(record, now)) changed = true;
+    for (const record of this.store.records.values()) {
+      if (this.reconcileRecord(record, now)) changed.add(record);
     }
-    if (changed) await this.doc.touch();
+    await Promise.all([...changed].map((r) => this.store.save(r)));
   }
 
-  /** Whether the event history reaches the disk: failed appends and the last reason. */
+  /** Whether machine records and the event history reach the disk: failed writes and the last reason. */
   storageStatus(): { failures: number; lastError: string | null } {
-    return { failures: this.log.failures, lastError: this.log.lastError };
+    return { failures: this.log.failures + this.store.failures, lastError: this.store.lastError ?? this.log.lastError };
+  }
+
+  /** Bytes and syncs of the machine journal since the start (bench/discovery-flood.ts). */
+  journalStats(): JournalStats {
+    return { ...this.store.stats };
   }
 
   async flush(): Promise<void> {
-    await Promise.all([this.doc.flush(), this.log.flush()]);
+    await Promise.all([this.store.flush(), this.log.flush()]);
+  }
+
+  /** Flushes, then closes the machine journal; the inventory is not used after this. */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.store.close();
+  }
+
+  /** Records machines.yaml does not declare: what machines.maxDiscovered bounds. */
+  private undeclaredCount(): number {
+    let declared = 0;
+    for (const d of this.declarations.machines) if (this.store.records.has(d.mac)) declared++;
+    return this.store.records.size - declared;
+  }
+
+  /**
+   * The answer for a MAC that is not recorded: a machine with no profile, so iPXE waits
+   * and asks again, and the reason in its banner. One warning event per reason and
+   * window says how many were refused, so a flood does not flood the event history too.
+   */
+  private refuse(mac: string, facts: Partial<MachineFacts>, source: string, origin: string, refusal: Refusal, clock: Date): Machine {
+    const now = clock.toISOString();
+    const record = this.newRecord(mac, now);
+    for (const key of ['arch', 'platform', 'uuid', 'lastIp'] as const) record.facts[key] = facts[key] ?? null;
+    const machine = this.view(record);
+    this.refused.set(machine, refusal.message);
+    const warning = this.warnings.get(refusal.reason) ?? { at: -Infinity, refused: 0 };
+    this.warnings.set(refusal.reason, warning);
+    warning.refused++;
+    if (clock.getTime() - warning.at >= refusalWarningMs) {
+      const { refused } = warning;
+      Object.assign(warning, { at: clock.getTime(), refused: 0 });
+      const count = `${refused} new MAC${refused === 1 ? '' : 's'} refused since the last such warning`;
+      this.emit({ at: now, mac, type: 'discovery-refused', message: `${refusal.message}; via ${source}, ${count}`, data: { reason: refusal.reason, origin, refused } });
+    }
+    return machine;
   }
 
   private reconcileRecord(record: MachineRecord, now: string): boolean {
@@ -352,7 +419,7 @@ export class Inventory {
     const names = new Set(this.list().map((m) => m.name));
     let name: string;
     do {
-      name = rule.name.replace(/\{\{n\}\}/g, String(this.doc.data.nextNumber++));
+      name = rule.name.replace(/\{\{n\}\}/g, String(this.store.nextNumber++));
     } while (names.has(name));
     record.autoName = name;
     record.autoProfile = rule.profile;
@@ -374,7 +441,7 @@ export class Inventory {
   }
 
   private requireRecord(mac: string): MachineRecord {
-    const record = this.doc.data.machines[mac];
+    const record = this.store.records.get(mac);
     if (!record) throw new KindlingError('MACHINE_UNKNOWN', `no machine with MAC ${mac} has been seen or declared in machines.yaml`, { mac });
     return record;
   }

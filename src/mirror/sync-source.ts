@@ -48,6 +48,8 @@ export interface SyncSourceResult {
 }
 
 const maxMetadataBytes = 8 << 20;
+/** The mirror is what nodes download: world-readable, unlike state. */
+const publicMode = 0o644;
 const maxSignatureBytes = 64 << 10;
 
 function net(input: Pick<SyncSourceInput, 'idleTimeoutMs' | 'signal'>): { idleTimeoutMs?: number; signal?: AbortSignal } {
@@ -122,7 +124,7 @@ async function fetchInto(input: SyncSourceInput, release: Release, stage: string
       signature = await fs.readFile(sigPath).catch(() => null);
       if (!signature) {
         signature = await withRetry(input, () => getBytes(file.signatureUrl as string, { source: source.name, file: `${file.name}.sig`, maxBytes: maxSignatureBytes, ...net(input) }));
-        await writeFileAtomic(path.join(stage, `${file.name}.sig`), signature);
+        await writeFileAtomic(path.join(stage, `${file.name}.sig`), signature, publicMode);
       }
     } else if (input.keys) {
       throw new KindlingError('MIRROR_METADATA', `mirror source ${source.name}: ${file.name}: expected a signature URL in the release metadata, found none`, { source: source.name, file: file.name });
@@ -165,7 +167,7 @@ async function fetchInto(input: SyncSourceInput, release: Release, stage: string
     if (signature) files[`${file.name}.sig`] = { file: `${file.name}.sig`, size: signature.length, sha256: createHash('sha256').update(signature).digest('hex') };
   }
   for (const extra of release.extras) {
-    await writeFileAtomic(path.join(stage, extra.name), extra.content);
+    await writeFileAtomic(path.join(stage, extra.name), extra.content, publicMode);
     files[extra.name] = { file: extra.name, size: Buffer.byteLength(extra.content), sha256: createHash('sha256').update(extra.content).digest('hex') };
   }
   for (const [alias, target] of Object.entries(release.aliases)) {
@@ -173,7 +175,7 @@ async function fetchInto(input: SyncSourceInput, release: Release, stage: string
     if (entry) files[alias] = entry;
   }
   const manifest: VersionManifest = { source: source.name, version: release.version, publishedAt: new Date().toISOString(), files, signatureChecked: input.keys !== null };
-  await writeFileAtomic(path.join(stage, manifestName), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeFileAtomic(path.join(stage, manifestName), `${JSON.stringify(manifest, null, 2)}\n`, publicMode);
 }
 
 async function applyRetention(input: SyncSourceInput, dir: string, current: string): Promise<string[]> {

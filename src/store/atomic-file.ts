@@ -6,9 +6,10 @@ import path from 'node:path';
  * Replaces `file` with `data` so that a crash or kill -9 at any moment leaves either
  * the old or the new contents, never a mix: write a temp file in the same directory,
  * fsync it, rename it over the target (atomic on POSIX), then fsync the directory so
- * the rename itself survives a power cut.
+ * the rename itself survives a power cut. Owner-only unless the caller says otherwise:
+ * most state holds tokens, leases or hashes (issue 13, item 8).
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
   const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -37,6 +38,21 @@ export async function fsyncDirectory(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Makes the files directly in `dir` owner-only: state an older version wrote 0644
+ * (event log, lease journal) holds addresses, tokens and hashes. Subdirectories are
+ * left to their owners (tls/ has a public certificate).
+ */
+export async function restrictToOwner(dir: string): Promise<void> {
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const file = path.join(dir, e.name);
+    const { mode } = await fs.stat(file);
+    if (mode & 0o077) await fs.chmod(file, mode & 0o700);
   }
 }
 

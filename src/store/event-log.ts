@@ -5,6 +5,8 @@ export interface EventLogOptions {
   file: string;
   /** When the log passes this size it is rotated to FILE.1 (one generation kept). */
   maxBytes?: number;
+  /** Owner-only by default. */
+  mode?: number;
 }
 
 /**
@@ -15,6 +17,7 @@ export interface EventLogOptions {
 export class EventLog<T> {
   private readonly file: string;
   private readonly maxBytes: number;
+  private readonly mode: number;
   private pending: string[] = [];
   private size = -1;
   private chain: Promise<void> = Promise.resolve();
@@ -26,6 +29,7 @@ export class EventLog<T> {
   constructor(options: EventLogOptions) {
     this.file = options.file;
     this.maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
+    this.mode = options.mode ?? 0o600;
   }
 
   append(entry: T): void {
@@ -94,13 +98,18 @@ export class EventLog<T> {
   }
 
   private async write(chunk: string): Promise<void> {
-    await fs.mkdir(path.dirname(this.file), { recursive: true });
-    if (this.size < 0) this.size = await fs.stat(this.file).then((s) => s.size, () => 0);
+    await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    if (this.size < 0) {
+      this.size = await fs.stat(this.file).then((s) => s.size, () => 0);
+      // Events name machines, addresses and callback outcomes; a log an older version wrote 0644 is tightened.
+      if (this.size > 0) await fs.chmod(this.file, this.mode);
+      await fs.chmod(`${this.file}.1`, this.mode).catch(() => undefined);
+    }
     if (this.size + chunk.length > this.maxBytes && this.size > 0) {
       await fs.rename(this.file, `${this.file}.1`);
       this.size = 0;
     }
-    await fs.appendFile(this.file, chunk);
+    await fs.appendFile(this.file, chunk, { mode: this.mode });
     this.size += Buffer.byteLength(chunk);
   }
 }

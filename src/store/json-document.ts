@@ -43,7 +43,7 @@ export class JsonDocument<T> {
   constructor(options: JsonDocumentOptions, initial: T) {
     this.file = options.file;
     this.coalesceMs = options.coalesceMs ?? 250;
-    this.mode = options.mode ?? 0o644;
+    this.mode = options.mode ?? 0o600;
     this.value = initial;
   }
 

@@ -28,6 +28,7 @@ async function adminRoutes(k: TestKindling): Promise<Array<{ method: string; url
   });
   await app.ready();
   await app.close();
+  await inventory.close();
   return routes.filter((r) => r.method !== 'HEAD');
 }
 

@@ -47,14 +47,12 @@ describe('concurrent admin writes', () => {
   it('a forget cut short between its two files is finished at the next start', async () => {
     k = await startTestKindling({ files: { 'machines.yaml': `- { mac: "${macOf(7)}", name: half, profile: flatcar-install }\n` } });
     // The state a crash leaves after the first of forget's writes: the record marked, machines.yaml untouched.
-    const stateFile = path.join(k.dataDir, 'state', 'machines.json');
-    await k.inventory.flush();
+    const stateFile = path.join(k.dataDir, 'state', 'machines.jsonl');
+    const marked = { ...k.inventory.get(macOf(7))!, forgetting: true };
     const dataDir = k.dataDir;
     await k.close();
-    const doc = JSON.parse(readFileSync(stateFile, 'utf8')) as { machines: Record<string, { forgetting?: true }> };
-    doc.machines[macOf(7)]!.forgetting = true;
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(stateFile, JSON.stringify(doc));
+    const { appendFileSync } = await import('node:fs');
+    appendFileSync(stateFile, `${JSON.stringify({ t: 'machine', r: marked })}\n`);
     k = await startTestKindling({ dataDir });
     expect(k.inventory.get(macOf(7))).toBeNull();
     expect(declaredMacs(dataDir)).toEqual([]);
