@@ -103,11 +103,23 @@ const mirror = z.strictObject({
   ]),
 });
 
+/**
+ * The unknown-machine name pattern, such as node-{{n}}: it becomes a hostname, so one
+ * DNS label (RFC 1123 §2.1) with room for the number. Checked with a length cap and a
+ * character class plus `includes`, never a regex with two unbounded runs around
+ * {{n}}: that backtracks quadratically on a long run of braces.
+ */
+export const machineNamePattern = z
+  .string()
+  .max(56, 'expected a name pattern of at most 56 characters, such as node-{{n}}')
+  .regex(/^[a-z0-9{}-]+$/, 'expected a name pattern of a-z, 0-9, - and {{n}}, such as node-{{n}}')
+  .refine((s) => s.includes('{{n}}'), 'expected a name pattern containing {{n}}, such as node-{{n}}');
+
 const unknownMachines = z.union([
   z.literal('wait'),
   z.strictObject({
     profile: z.string().min(1),
-    name: z.string().regex(/\{\{n\}\}/, 'expected a name pattern containing {{n}}, such as node-{{n}}').default('node-{{n}}'),
+    name: machineNamePattern.default('node-{{n}}'),
   }),
 ]);
 

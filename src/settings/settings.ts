@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { mirrorSourceSchema, type KindlingConfig, type MirrorSource, type UnknownMachineRule } from '../config/schema.js';
+import { machineNamePattern, mirrorSourceSchema, type KindlingConfig, type MirrorSource, type UnknownMachineRule } from '../config/schema.js';
 import { KindlingError } from '../errors.js';
 import { sshAuthorizedKey } from '../render/node-description.js';
 import { readJsonFile, SerialQueue, writeFileAtomic } from '../store/index.js';
@@ -14,7 +14,7 @@ const unknownRuleSchema = z.union([
   z.literal('wait'),
   z.strictObject({
     profile: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'expected a profile name'),
-    name: z.string().regex(/^[a-z0-9{}-]*\{\{n\}\}[a-z0-9{}-]*$/, 'expected a name pattern containing {{n}}, such as node-{{n}}'),
+    name: machineNamePattern,
   }),
 ]);
 
