@@ -81,3 +81,31 @@ describe('cloud-config templates', () => {
     expect(code(() => tpl(template, 'cloud-config'))).toMatch(message);
   });
 });
+
+describe('cloud-config templates and untrusted values', () => {
+  const template = '#cloud-config\nhostname: {{v}}\nwrite_files:\n  - path: /etc/rack\n    content: "rack {{v}}"\n';
+  const withValue = (v: string) => renderTemplate({ name: 'web', config: 'cloud-config', template }, nodeC, { ...renderVariables(nodeC), v });
+
+  it.each(['r1', 'rack-7.lab', 'a_b/c=d,e+f', 'http://10.77.0.1:8080/x?y=1&z=2', ''])('substitutes %j as written', (v) => {
+    expect(parse(withValue(v).body).hostname ?? '').toBe(v);
+  });
+
+  it.each([
+    ['a line break that adds a key', 'x\nusers: [{name: evil}]'],
+    ['a carriage return', 'x\rssh_authorized_keys: [k]'],
+    ['a mapping indicator', 'x: y'],
+    ['a comment', 'x #'],
+    ['a quote that ends the string', 'x" evil: "y'],
+    ['a flow collection', '[a, b]'],
+    ['an anchor', '&a x'],
+    ['a tag', '!!python/object x'],
+    ['a leading dash', '- x'],
+  ])('refuses %s, naming the value', (_name, v) => {
+    expect(code(() => withValue(v))).toMatch(/^TEMPLATE_VARIABLE: profile web: template: the value .* cannot go into a cloud-config template/);
+  });
+
+  it('leaves #! scripts as written', () => {
+    const out = renderTemplate({ name: 'web', config: 'cloud-config', template: '#!/bin/sh\necho {{v}}\n' }, nodeC, { ...renderVariables(nodeC), v: 'a: b' });
+    expect(out.body).toBe('#!/bin/sh\necho a: b\n');
+  });
+});

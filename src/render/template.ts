@@ -50,8 +50,22 @@ function ignitionTemplate(profile: TemplateProfile, ctx: RenderContext, vars: Re
   return servedIgnition(cfg, major, where);
 }
 
+/**
+ * A value that can stand anywhere in YAML without changing the document's shape: on one
+ * line, with no quote, comment, anchor, tag or flow character, and no ": " or " #". A
+ * value like "x\nusers: ..." would otherwise add keys to the node's cloud-config.
+ */
+const yamlSafeValue = /^(?![-?:,[\]{}#&*!|>%@`\s])[^\n\r"'\\#`[\]{}]*$/;
+
+function yamlValue(where: string) {
+  return (value: string): string => {
+    if (value === '' || (yamlSafeValue.test(value) && !value.includes(': ') && !value.endsWith(':'))) return value;
+    throw new KindlingError('TEMPLATE_VARIABLE', `${where}: the value ${JSON.stringify(value.slice(0, 80))} cannot go into a cloud-config template as written: it has a line break, a quote or a YAML indicator that would change the document; use letters, digits and . _ - / = , + in machines.yaml vars and names`, { where, value: value.slice(0, 80) });
+  };
+}
+
 function cloudConfigTemplate(profile: TemplateProfile, ctx: RenderContext, vars: Record<string, string>, where: string): RenderedConfig {
-  const text = substituteAddresses(substitute(profile.template, vars, where), ctx.ip);
+  const text = substituteAddresses(substitute(profile.template, vars, where, profile.template.startsWith('#!') ? undefined : yamlValue(where)), ctx.ip);
   if (text.startsWith('#!')) return servedCloudConfig(text);
   if (!text.startsWith('#cloud-config')) throw outputError(where, `the output must start with "#cloud-config" (or "#!" for a script), found ${JSON.stringify(text.slice(0, 20))}`);
   const doc = parseDocument(text, { version: '1.1' });
