@@ -8,6 +8,7 @@ import { FileCache, type FileCacheStats } from './file-cache.js';
 import { toNetascii } from './netascii.js';
 import { negotiate, parseMode, type NegotiationLimits } from './options.js';
 import { Opcode, TftpErrorCode, decodePacket, encodeError, encodeOack } from './packet.js';
+import { clip } from './clip.js';
 import { checkRequestPath } from './request-path.js';
 import { DEFAULT_RETRANSMIT, type RetransmitPolicy } from './retransmit.js';
 import { FileRoots } from './roots.js';
@@ -24,6 +25,8 @@ export interface TftpSettings {
   maxBlksize: number;
   maxTransfers: number;
   maxPerClient: number;
+  maxTimeoutSeconds: number;
+  maxTransferSeconds: number;
 }
 
 export interface TftpServerDeps {
@@ -73,6 +76,14 @@ interface PeerEntry {
   transfer: TransferHandle | null;
 }
 
+/**
+ * Slots kept for addresses that hold none: a flood from a few addresses (each under
+ * `maxPerClient`) fills the rest, and a machine that starts to boot still gets one.
+ */
+export function reservedSlots(maxTransfers: number): number {
+  return Math.floor(maxTransfers / 8);
+}
+
 export function defaultTransferThreads(deps: Pick<TftpServerDeps, 'socketFactory' | 'transferThreads'>): number {
   if (deps.transferThreads !== undefined) return deps.transferThreads;
   if (deps.socketFactory !== undefined) return 0;
@@ -89,6 +100,8 @@ export class TftpServerCore {
   private readonly limits: NegotiationLimits;
   private readonly cache: FileCache;
   private readonly roots: FileRoots;
+  /** Transfers an address that already holds one may take; the rest are the reserve. */
+  private readonly sharedSlots: number;
   /** Peers ("address:port") with a transfer under way, to tell a retransmitted RRQ from a restart. */
   private readonly peers = new Map<string, PeerEntry>();
   private readonly perClient = new Map<string, number>();
@@ -106,7 +119,13 @@ export class TftpServerCore {
     this.logger = deps.logger;
     this.makeSocket = deps.socketFactory ?? udp4;
     this.retransmit = deps.retransmit ?? DEFAULT_RETRANSMIT;
-    this.limits = { maxBlksize: deps.settings.maxBlksize, maxWindowsize: deps.maxWindowsize ?? DEFAULT_MAX_WINDOWSIZE, maxWindowBytes: MAX_WINDOW_BYTES };
+    this.limits = {
+      maxBlksize: deps.settings.maxBlksize,
+      maxWindowsize: deps.maxWindowsize ?? DEFAULT_MAX_WINDOWSIZE,
+      maxWindowBytes: MAX_WINDOW_BYTES,
+      maxTimeoutSeconds: deps.settings.maxTimeoutSeconds,
+    };
+    this.sharedSlots = deps.settings.maxTransfers - reservedSlots(deps.settings.maxTransfers);
     this.cache = new FileCache(deps.cacheFileBytes ?? DEFAULT_CACHE_FILE_BYTES, deps.cacheTotalBytes ?? DEFAULT_CACHE_TOTAL_BYTES);
     this.roots = roots;
     this.socket = socket;
@@ -190,19 +209,21 @@ export class TftpServerCore {
       this.logger.info({ client: peer, reason }, 'tftp malformed request refused');
       return this.refuse(encodeError(TftpErrorCode.ILLEGAL_OPERATION, `malformed request: ${reason}`), rinfo);
     }
-    const { filename, mode: rawMode, options } = decoded.packet;
+    const { filename: requested, mode: rawMode, options } = decoded.packet;
+    // The name as logs and replies show it; the full name is only looked up, after checks.
+    const filename = clip(requested);
     const existing = this.peers.get(peer);
     if (existing !== undefined) {
       // The same RRQ again before any ACK is the client retransmitting: one transfer is
       // already answering it. Anything else from that port is a client that restarted
       // (firmware often reuses its source port), so the old transfer gives way.
       if (existing.transfer === null) return;
-      if (existing.filename === filename && !existing.transfer.hasProgress) return existing.transfer.repeatStart();
+      if (existing.filename === requested && !existing.transfer.hasProgress) return existing.transfer.repeatStart();
       void existing.transfer.abort('superseded by a new request from the same port', false);
     }
     const mode = parseMode(rawMode);
-    if (mode === null) return this.refuse(encodeError(TftpErrorCode.ILLEGAL_OPERATION, `unknown mode "${rawMode}"; expected octet or netascii`), rinfo);
-    const path = checkRequestPath(filename);
+    if (mode === null) return this.refuse(encodeError(TftpErrorCode.ILLEGAL_OPERATION, `unknown mode "${clip(rawMode, 64)}"; expected octet or netascii`), rinfo);
+    const path = checkRequestPath(requested);
     if (!path.ok) {
       this.logger.warn({ client: peer, filename, reason: path.reason }, 'tftp path refused');
       return this.refuse(encodeError(TftpErrorCode.ACCESS_VIOLATION, `path refused: ${path.reason}`), rinfo);
@@ -210,10 +231,11 @@ export class TftpServerCore {
     if (this.active >= this.settings.maxTransfers) return this.refuse(BUSY, rinfo);
     const fromClient = this.perClient.get(rinfo.address) ?? 0;
     if (fromClient >= this.settings.maxPerClient) return this.refuse(CLIENT_BUSY, rinfo);
+    if (fromClient > 0 && this.active >= this.sharedSlots) return this.refuse(BUSY, rinfo);
 
     this.active++;
     this.perClient.set(rinfo.address, fromClient + 1);
-    const entry: PeerEntry = { filename, transfer: null };
+    const entry: PeerEntry = { filename: requested, transfer: null };
     this.peers.set(peer, entry);
     this.counts.started++;
     const release = (result: TransferResult): void => {
@@ -225,9 +247,9 @@ export class TftpServerCore {
       this.counts.bytesSent += result.bytes;
       if (result.ok) this.counts.completed++;
       else this.counts.failed++;
-      this.logger[result.ok ? 'debug' : 'info']({ client: peer, filename, bytes: result.bytes, reason: result.reason }, result.ok ? 'tftp transfer complete' : 'tftp transfer ended early');
+      this.logger[result.ok ? 'debug' : 'info']({ client: peer, filename, bytes: result.bytes, reason: clip(result.reason) }, result.ok ? 'tftp transfer complete' : 'tftp transfer ended early');
     };
-    const settled = this.begin(rinfo, entry, path.segments, mode, options, release).catch((err: Error) => {
+    const settled = this.begin(rinfo, entry, filename, path.segments, mode, options, release).catch((err: Error) => {
       this.logger.error({ client: peer, filename, err }, 'tftp transfer setup failed');
       this.refuse(encodeError(TftpErrorCode.NOT_DEFINED, 'internal error'), rinfo);
       release({ ok: false, reason: err.message, bytes: 0 });
@@ -239,6 +261,7 @@ export class TftpServerCore {
   private async begin(
     rinfo: RemoteInfo,
     entry: PeerEntry,
+    filename: string,
     segments: string[],
     mode: 'octet' | 'netascii',
     options: ReadonlyArray<readonly [string, string]>,
@@ -248,7 +271,6 @@ export class TftpServerCore {
       this.refuse(encodeError(code, message), rinfo);
       release({ ok: false, reason, bytes: 0 });
     };
-    const { filename } = entry;
     const found = await this.roots.resolve(segments);
     if (this.closed) return release({ ok: false, reason: 'server closed', bytes: 0 });
     if (!found.ok) {
@@ -279,6 +301,7 @@ export class TftpServerCore {
       oack: oack === null ? null : encodeOack(oack),
       clientTimeoutMs: timeoutMs,
       retransmit: this.retransmit,
+      maxLifetimeMs: this.settings.maxTransferSeconds * 1000,
     };
     const remote = this.pool?.run(plan, {
       onEnd: (result) => {
