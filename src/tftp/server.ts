@@ -54,6 +54,8 @@ export interface TftpStats {
   completed: number;
   failed: number;
   refused: number;
+  /** Transfers that never got an ACK, ended to make room for a new client (see evictStalled). */
+  evicted: number;
   bytesSent: number;
   cache: FileCacheStats;
 }
@@ -74,7 +76,17 @@ interface PeerEntry {
   filename: string;
   /** Null while the file is being resolved. */
   transfer: TransferHandle | null;
+  startedAt: number;
+  /** Ended to make room; its slot is already counted as free. */
+  evicted: boolean;
 }
+
+/**
+ * A transfer with no ACK this long after it started may be ended when the pool is full.
+ * Firmware ACKs within milliseconds, and by then the server has sent twice (1 s back-off);
+ * an RRQ that is never followed up (a flood, possibly from forged addresses) is not a client.
+ */
+const STALLED_MS = 3000;
 
 /**
  * Slots kept for addresses that hold none: a flood from a few addresses (each under
@@ -110,7 +122,9 @@ export class TftpServerCore {
   private readonly pool: TransferPool | null;
   private readonly settling = new Set<Promise<void>>();
   private active = 0;
-  private counts = { started: 0, completed: 0, failed: 0, refused: 0, bytesSent: 0 };
+  /** Evicted transfers still winding down, counted in `active` but not against the limit. */
+  private evicting = 0;
+  private counts = { started: 0, completed: 0, failed: 0, refused: 0, evicted: 0, bytesSent: 0 };
   private closed = false;
 
   private constructor(deps: TftpServerDeps, roots: FileRoots, socket: Socket, pool: TransferPool | null) {
@@ -228,18 +242,24 @@ export class TftpServerCore {
       this.logger.warn({ client: peer, filename, reason: path.reason }, 'tftp path refused');
       return this.refuse(encodeError(TftpErrorCode.ACCESS_VIOLATION, `path refused: ${path.reason}`), rinfo);
     }
-    if (this.active >= this.settings.maxTransfers) return this.refuse(BUSY, rinfo);
     const fromClient = this.perClient.get(rinfo.address) ?? 0;
     if (fromClient >= this.settings.maxPerClient) return this.refuse(CLIENT_BUSY, rinfo);
-    if (fromClient > 0 && this.active >= this.sharedSlots) return this.refuse(BUSY, rinfo);
+    const inUse = this.active - this.evicting;
+    // The reserve (reservedSlots) is for addresses holding nothing; when even it is gone,
+    // such an address may still displace a transfer that never got an ACK.
+    const full = fromClient > 0 ? inUse >= this.sharedSlots : inUse >= this.settings.maxTransfers && !this.evictStalled();
+    if (full) return this.refuse(BUSY, rinfo);
 
     this.active++;
     this.perClient.set(rinfo.address, fromClient + 1);
-    const entry: PeerEntry = { filename: requested, transfer: null };
+    const entry: PeerEntry = { filename: requested, transfer: null, startedAt: Date.now(), evicted: false };
+    // Deleted first so the map stays in request order for evictStalled.
+    this.peers.delete(peer);
     this.peers.set(peer, entry);
     this.counts.started++;
     const release = (result: TransferResult): void => {
       this.active--;
+      if (entry.evicted) this.evicting--;
       const left = (this.perClient.get(rinfo.address) ?? 1) - 1;
       if (left === 0) this.perClient.delete(rinfo.address);
       else this.perClient.set(rinfo.address, left);
@@ -256,6 +276,23 @@ export class TftpServerCore {
     });
     this.settling.add(settled);
     void settled.then(() => this.settling.delete(settled));
+  }
+
+  /** Ends the oldest transfer that has had no ACK for STALLED_MS; false if there is none. */
+  private evictStalled(): boolean {
+    const before = Date.now() - STALLED_MS;
+    // The map is in request order, so the first match is the oldest.
+    for (const [peer, entry] of this.peers) {
+      if (entry.startedAt > before) break;
+      if (entry.transfer === null || entry.evicted || entry.transfer.hasProgress) continue;
+      entry.evicted = true;
+      this.evicting++;
+      this.counts.evicted++;
+      this.logger.info({ client: peer, filename: clip(entry.filename) }, 'tftp transfer without an ACK ended to make room');
+      void entry.transfer.abort('server busy');
+      return true;
+    }
+    return false;
   }
 
   private async begin(
