@@ -195,14 +195,18 @@ describe('ReadTransfer', () => {
     const t = setup(Buffer.alloc(512 * 1000), { maxLifetimeMs: 50 });
     t.transfer.start();
     // A slow client: one ACK every 10 ms keeps the per-window timer from ever firing.
+    const sent: Array<ReturnType<typeof decodePacket>> = [];
     for (let i = 0; i < 200 && t.result() === null; i++) {
-      const data = t.socket.take().filter((p) => p.ok && p.packet.op === 'DATA');
+      const fresh = t.socket.take();
+      sent.push(...fresh);
+      const data = fresh.filter((p) => p.ok && p.packet.op === 'DATA');
       const last = data.at(-1);
       if (last?.ok && last.packet.op === 'DATA') t.socket.fromPeer(encodeAck(last.packet.block));
       await new Promise((r) => setTimeout(r, 10));
     }
     expect(t.result()).toMatchObject({ ok: false, reason: 'still running after 0.05 s (tftp.maxTransferSeconds)' });
-    expect(t.socket.take().at(-1)).toMatchObject({ ok: true, packet: { op: 'ERROR', message: 'transfer took too long' } });
+    sent.push(...t.socket.take());
+    expect(sent.at(-1)).toMatchObject({ ok: true, packet: { op: 'ERROR', message: 'transfer took too long' } });
     expect(t.socket.closed).toBe(true);
   });
 });
