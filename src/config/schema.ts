@@ -32,6 +32,12 @@ const tftp = z.strictObject({
   maxBlksize: z.number().int().min(512).max(65464).default(1468),
   maxTransfers: z.number().int().min(1).max(10_000).default(256),
   maxPerClient: z.number().int().min(1).max(64).default(4),
+  // A client's RFC 2349 timeout above this is not granted: honouring 255 s let one unanswered
+  // RRQ hold a slot for 7 x 255 s (docs/tftp.md). Clients that send it ask for 1-5 s.
+  maxTimeoutSeconds: z.number().int().min(1).max(255).default(10),
+  // A transfer still running after this ends with an error: ipxe.efi takes well under a
+  // second, and a slow ACKer cannot hold a slot for longer than this.
+  maxTransferSeconds: z.number().int().min(1).max(86_400).default(600),
 });
 
 /** A pool for a network behind a DHCP relay; chosen by the relay's address (giaddr). */

@@ -30,6 +30,8 @@ export async function startTftpServer(options: StartTftpServerOptions): Promise<
       maxBlksize: config.maxBlksize,
       maxTransfers: config.maxTransfers,
       maxPerClient: config.maxPerClient,
+      maxTimeoutSeconds: config.maxTimeoutSeconds,
+      maxTransferSeconds: config.maxTransferSeconds,
     },
     logger: logger.child({ component: 'tftp' }),
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { negotiate, parseMode, type NegotiationLimits } from './options.js';
 import type { OptionList } from './packet.js';
 
-const limits: NegotiationLimits = { maxBlksize: 1468, maxWindowsize: 64, maxWindowBytes: 1024 * 1024 };
+const limits: NegotiationLimits = { maxBlksize: 1468, maxWindowsize: 64, maxWindowBytes: 1024 * 1024, maxTimeoutSeconds: 10 };
 
 describe('negotiate', () => {
   const table: Array<[string, OptionList, { blksize: number; windowsize: number; timeoutMs: number | null; oack: Array<[string, string]> | null }]> = [
@@ -21,6 +21,12 @@ describe('negotiate', () => {
     ['option names are case-insensitive', [['BlkSize', '1024']], { blksize: 1024, windowsize: 1, timeoutMs: null, oack: [['blksize', '1024']] }],
     ['timeout in range', [['timeout', '3']], { blksize: 512, windowsize: 1, timeoutMs: 3000, oack: [['timeout', '3']] }],
     ['timeout 0 ignored', [['timeout', '0']], { blksize: 512, windowsize: 1, timeoutMs: null, oack: null }],
+    ['timeout at the cap granted', [['timeout', '10']], { blksize: 512, windowsize: 1, timeoutMs: 10_000, oack: [['timeout', '10']] }],
+    [
+      'timeout 255 over the cap left out, blksize still granted',
+      [['blksize', '1468'], ['timeout', '255']],
+      { blksize: 1468, windowsize: 1, timeoutMs: null, oack: [['blksize', '1468']] },
+    ],
     ['timeout 256 ignored', [['timeout', '256']], { blksize: 512, windowsize: 1, timeoutMs: null, oack: null }],
     ['windowsize capped', [['windowsize', '65535']], { blksize: 512, windowsize: 64, timeoutMs: null, oack: [['windowsize', '64']] }],
     ['windowsize 0 ignored', [['windowsize', '0']], { blksize: 512, windowsize: 1, timeoutMs: null, oack: null }],
@@ -32,7 +38,7 @@ describe('negotiate', () => {
   });
 
   it('bounds one window by bytes, whatever order the options come in', () => {
-    const big: NegotiationLimits = { maxBlksize: 65464, maxWindowsize: 64, maxWindowBytes: 1024 * 1024 };
+    const big: NegotiationLimits = { ...limits, maxBlksize: 65464 };
     const result = negotiate([['windowsize', '64'], ['blksize', '65464']], 10, big);
     expect(result.ok && result.value.windowsize).toBe(16);
     expect(result.ok && result.value.oack).toEqual([['windowsize', '16'], ['blksize', '65464']]);
@@ -40,6 +46,13 @@ describe('negotiate', () => {
 
   it('refuses a repeated option', () => {
     expect(negotiate([['blksize', '1024'], ['BLKSIZE', '512']], 1, limits)).toEqual({ ok: false, reason: 'option "blksize" appears more than once' });
+  });
+
+  it('shortens a long repeated option name in its reason', () => {
+    const name = 'x'.repeat(30_000);
+    const result = negotiate([[name, '1'], [name, '1']], 1, limits);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.reason.length).toBeLessThan(200);
   });
 });
 

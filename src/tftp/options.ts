@@ -1,5 +1,6 @@
 // Option negotiation for a read request: pure, so the rules are tested by table.
 // RFC 2347 (framework, OACK), 2348 (blksize), 2349 (timeout, tsize), 7440 (windowsize).
+import { clip } from './clip.js';
 import { DEFAULT_BLKSIZE, MAX_BLKSIZE, MIN_BLKSIZE, type OptionList } from './packet.js';
 
 export interface NegotiationLimits {
@@ -9,6 +10,8 @@ export interface NegotiationLimits {
   maxWindowsize: number;
   /** Cap on blksize x windowsize: one window is buffered per transfer, so this bounds memory. */
   maxWindowBytes: number;
+  /** Largest client timeout granted, in seconds (config `tftp.maxTimeoutSeconds`). */
+  maxTimeoutSeconds: number;
 }
 
 export interface Negotiated {
@@ -44,7 +47,7 @@ export function negotiate(options: OptionList, fileSize: number, limits: Negotia
 
   for (const [rawName, value] of options) {
     const name = rawName.toLowerCase();
-    if (seen.has(name)) return { ok: false, reason: `option "${name}" appears more than once` };
+    if (seen.has(name)) return { ok: false, reason: `option "${clip(name, 64)}" appears more than once` };
     seen.add(name);
     const n = parseDecimal(value);
     switch (name) {
@@ -60,8 +63,10 @@ export function negotiate(options: OptionList, fileSize: number, limits: Negotia
         oack.push(['tsize', String(fileSize)]);
         break;
       case 'timeout':
-        // RFC 2349 section 4: 1..255 seconds, and the server must accept it as is or ignore it.
-        if (n === null || n < 1 || n > 255) continue;
+        // RFC 2349: 1..255 seconds, and the OACK must carry the client's value or leave the
+        // option out, so a value over the cap is left out and the server's own back-off
+        // applies: a never-acking client then frees its slot in ~40 s, not 7 x 255 s.
+        if (n === null || n < 1 || n > 255 || n > limits.maxTimeoutSeconds) continue;
         timeoutMs = n * 1000;
         oack.push(['timeout', String(n)]);
         break;

@@ -8,6 +8,7 @@ import { FileCache, type FileCacheStats } from './file-cache.js';
 import { toNetascii } from './netascii.js';
 import { negotiate, parseMode, type NegotiationLimits } from './options.js';
 import { Opcode, TftpErrorCode, decodePacket, encodeError, encodeOack } from './packet.js';
+import { clip } from './clip.js';
 import { checkRequestPath } from './request-path.js';
 import { DEFAULT_RETRANSMIT, type RetransmitPolicy } from './retransmit.js';
 import { FileRoots } from './roots.js';
@@ -24,6 +25,8 @@ export interface TftpSettings {
   maxBlksize: number;
   maxTransfers: number;
   maxPerClient: number;
+  maxTimeoutSeconds: number;
+  maxTransferSeconds: number;
 }
 
 export interface TftpServerDeps {
@@ -51,6 +54,8 @@ export interface TftpStats {
   completed: number;
   failed: number;
   refused: number;
+  /** Transfers that never got an ACK, ended to make room for a new client (see evictStalled). */
+  evicted: number;
   bytesSent: number;
   cache: FileCacheStats;
 }
@@ -71,6 +76,24 @@ interface PeerEntry {
   filename: string;
   /** Null while the file is being resolved. */
   transfer: TransferHandle | null;
+  startedAt: number;
+  /** Ended to make room; its slot is already counted as free. */
+  evicted: boolean;
+}
+
+/**
+ * A transfer with no ACK this long after it started may be ended when the pool is full.
+ * Firmware ACKs within milliseconds, and by then the server has sent twice (1 s back-off);
+ * an RRQ that is never followed up (a flood, possibly from forged addresses) is not a client.
+ */
+const STALLED_MS = 3000;
+
+/**
+ * Slots kept for addresses that hold none: a flood from a few addresses (each under
+ * `maxPerClient`) fills the rest, and a machine that starts to boot still gets one.
+ */
+export function reservedSlots(maxTransfers: number): number {
+  return Math.floor(maxTransfers / 8);
 }
 
 export function defaultTransferThreads(deps: Pick<TftpServerDeps, 'socketFactory' | 'transferThreads'>): number {
@@ -89,6 +112,8 @@ export class TftpServerCore {
   private readonly limits: NegotiationLimits;
   private readonly cache: FileCache;
   private readonly roots: FileRoots;
+  /** Transfers an address that already holds one may take; the rest are the reserve. */
+  private readonly sharedSlots: number;
   /** Peers ("address:port") with a transfer under way, to tell a retransmitted RRQ from a restart. */
   private readonly peers = new Map<string, PeerEntry>();
   private readonly perClient = new Map<string, number>();
@@ -97,7 +122,9 @@ export class TftpServerCore {
   private readonly pool: TransferPool | null;
   private readonly settling = new Set<Promise<void>>();
   private active = 0;
-  private counts = { started: 0, completed: 0, failed: 0, refused: 0, bytesSent: 0 };
+  /** Evicted transfers still winding down, counted in `active` but not against the limit. */
+  private evicting = 0;
+  private counts = { started: 0, completed: 0, failed: 0, refused: 0, evicted: 0, bytesSent: 0 };
   private closed = false;
 
   private constructor(deps: TftpServerDeps, roots: FileRoots, socket: Socket, pool: TransferPool | null) {
@@ -106,7 +133,13 @@ export class TftpServerCore {
     this.logger = deps.logger;
     this.makeSocket = deps.socketFactory ?? udp4;
     this.retransmit = deps.retransmit ?? DEFAULT_RETRANSMIT;
-    this.limits = { maxBlksize: deps.settings.maxBlksize, maxWindowsize: deps.maxWindowsize ?? DEFAULT_MAX_WINDOWSIZE, maxWindowBytes: MAX_WINDOW_BYTES };
+    this.limits = {
+      maxBlksize: deps.settings.maxBlksize,
+      maxWindowsize: deps.maxWindowsize ?? DEFAULT_MAX_WINDOWSIZE,
+      maxWindowBytes: MAX_WINDOW_BYTES,
+      maxTimeoutSeconds: deps.settings.maxTimeoutSeconds,
+    };
+    this.sharedSlots = deps.settings.maxTransfers - reservedSlots(deps.settings.maxTransfers);
     this.cache = new FileCache(deps.cacheFileBytes ?? DEFAULT_CACHE_FILE_BYTES, deps.cacheTotalBytes ?? DEFAULT_CACHE_TOTAL_BYTES);
     this.roots = roots;
     this.socket = socket;
@@ -190,34 +223,43 @@ export class TftpServerCore {
       this.logger.info({ client: peer, reason }, 'tftp malformed request refused');
       return this.refuse(encodeError(TftpErrorCode.ILLEGAL_OPERATION, `malformed request: ${reason}`), rinfo);
     }
-    const { filename, mode: rawMode, options } = decoded.packet;
+    const { filename: requested, mode: rawMode, options } = decoded.packet;
+    // The name as logs and replies show it; the full name is only looked up, after checks.
+    const filename = clip(requested);
     const existing = this.peers.get(peer);
     if (existing !== undefined) {
       // The same RRQ again before any ACK is the client retransmitting: one transfer is
       // already answering it. Anything else from that port is a client that restarted
       // (firmware often reuses its source port), so the old transfer gives way.
       if (existing.transfer === null) return;
-      if (existing.filename === filename && !existing.transfer.hasProgress) return existing.transfer.repeatStart();
+      if (existing.filename === requested && !existing.transfer.hasProgress) return existing.transfer.repeatStart();
       void existing.transfer.abort('superseded by a new request from the same port', false);
     }
     const mode = parseMode(rawMode);
-    if (mode === null) return this.refuse(encodeError(TftpErrorCode.ILLEGAL_OPERATION, `unknown mode "${rawMode}"; expected octet or netascii`), rinfo);
-    const path = checkRequestPath(filename);
+    if (mode === null) return this.refuse(encodeError(TftpErrorCode.ILLEGAL_OPERATION, `unknown mode "${clip(rawMode, 64)}"; expected octet or netascii`), rinfo);
+    const path = checkRequestPath(requested);
     if (!path.ok) {
       this.logger.warn({ client: peer, filename, reason: path.reason }, 'tftp path refused');
       return this.refuse(encodeError(TftpErrorCode.ACCESS_VIOLATION, `path refused: ${path.reason}`), rinfo);
     }
-    if (this.active >= this.settings.maxTransfers) return this.refuse(BUSY, rinfo);
     const fromClient = this.perClient.get(rinfo.address) ?? 0;
     if (fromClient >= this.settings.maxPerClient) return this.refuse(CLIENT_BUSY, rinfo);
+    const inUse = this.active - this.evicting;
+    // The reserve (reservedSlots) is for addresses holding nothing; when even it is gone,
+    // such an address may still displace a transfer that never got an ACK.
+    const full = fromClient > 0 ? inUse >= this.sharedSlots : inUse >= this.settings.maxTransfers && !this.evictStalled();
+    if (full) return this.refuse(BUSY, rinfo);
 
     this.active++;
     this.perClient.set(rinfo.address, fromClient + 1);
-    const entry: PeerEntry = { filename, transfer: null };
+    const entry: PeerEntry = { filename: requested, transfer: null, startedAt: Date.now(), evicted: false };
+    // Deleted first so the map stays in request order for evictStalled.
+    this.peers.delete(peer);
     this.peers.set(peer, entry);
     this.counts.started++;
     const release = (result: TransferResult): void => {
       this.active--;
+      if (entry.evicted) this.evicting--;
       const left = (this.perClient.get(rinfo.address) ?? 1) - 1;
       if (left === 0) this.perClient.delete(rinfo.address);
       else this.perClient.set(rinfo.address, left);
@@ -225,9 +267,9 @@ export class TftpServerCore {
       this.counts.bytesSent += result.bytes;
       if (result.ok) this.counts.completed++;
       else this.counts.failed++;
-      this.logger[result.ok ? 'debug' : 'info']({ client: peer, filename, bytes: result.bytes, reason: result.reason }, result.ok ? 'tftp transfer complete' : 'tftp transfer ended early');
+      this.logger[result.ok ? 'debug' : 'info']({ client: peer, filename, bytes: result.bytes, reason: clip(result.reason) }, result.ok ? 'tftp transfer complete' : 'tftp transfer ended early');
     };
-    const settled = this.begin(rinfo, entry, path.segments, mode, options, release).catch((err: Error) => {
+    const settled = this.begin(rinfo, entry, filename, path.segments, mode, options, release).catch((err: Error) => {
       this.logger.error({ client: peer, filename, err }, 'tftp transfer setup failed');
       this.refuse(encodeError(TftpErrorCode.NOT_DEFINED, 'internal error'), rinfo);
       release({ ok: false, reason: err.message, bytes: 0 });
@@ -236,9 +278,27 @@ export class TftpServerCore {
     void settled.then(() => this.settling.delete(settled));
   }
 
+  /** Ends the oldest transfer that has had no ACK for STALLED_MS; false if there is none. */
+  private evictStalled(): boolean {
+    const before = Date.now() - STALLED_MS;
+    // The map is in request order, so the first match is the oldest.
+    for (const [peer, entry] of this.peers) {
+      if (entry.startedAt > before) break;
+      if (entry.transfer === null || entry.evicted || entry.transfer.hasProgress) continue;
+      entry.evicted = true;
+      this.evicting++;
+      this.counts.evicted++;
+      this.logger.info({ client: peer, filename: clip(entry.filename) }, 'tftp transfer without an ACK ended to make room');
+      void entry.transfer.abort('server busy');
+      return true;
+    }
+    return false;
+  }
+
   private async begin(
     rinfo: RemoteInfo,
     entry: PeerEntry,
+    filename: string,
     segments: string[],
     mode: 'octet' | 'netascii',
     options: ReadonlyArray<readonly [string, string]>,
@@ -248,7 +308,6 @@ export class TftpServerCore {
       this.refuse(encodeError(code, message), rinfo);
       release({ ok: false, reason, bytes: 0 });
     };
-    const { filename } = entry;
     const found = await this.roots.resolve(segments);
     if (this.closed) return release({ ok: false, reason: 'server closed', bytes: 0 });
     if (!found.ok) {
@@ -279,6 +338,7 @@ export class TftpServerCore {
       oack: oack === null ? null : encodeOack(oack),
       clientTimeoutMs: timeoutMs,
       retransmit: this.retransmit,
+      maxLifetimeMs: this.settings.maxTransferSeconds * 1000,
     };
     const remote = this.pool?.run(plan, {
       onEnd: (result) => {

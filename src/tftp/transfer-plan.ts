@@ -22,6 +22,8 @@ export interface TransferPlan {
   oack: Uint8Array | null;
   clientTimeoutMs: number | null;
   retransmit: RetransmitPolicy;
+  /** The transfer's longest life (config `tftp.maxTransferSeconds`). */
+  maxLifetimeMs: number;
 }
 
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -45,6 +47,7 @@ export async function openReadTransfer(plan: TransferPlan, makeSocket: () => Soc
     oack: plan.oack === null ? null : asBuffer(plan.oack),
     clientTimeoutMs: plan.clientTimeoutMs,
     retransmit: plan.retransmit,
+    maxLifetimeMs: plan.maxLifetimeMs,
     ...hooks,
   });
 }

@@ -32,7 +32,7 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-function setup(data: Buffer, opts: { blksize?: number; windowsize?: number; oack?: boolean; retries?: number; initialMs?: number } = {}) {
+function setup(data: Buffer, opts: { blksize?: number; windowsize?: number; oack?: boolean; retries?: number; initialMs?: number; maxLifetimeMs?: number } = {}) {
   const socket = new FakeSocket();
   let result: TransferResult | null = null;
   const transfer = new ReadTransfer({
@@ -44,6 +44,7 @@ function setup(data: Buffer, opts: { blksize?: number; windowsize?: number; oack
     oack: opts.oack ? encodeOack([['blksize', String(opts.blksize ?? 512)]]) : null,
     clientTimeoutMs: null,
     retransmit: { initialMs: opts.initialMs ?? 60_000, maxMs: 60_000, retries: opts.retries ?? 3 },
+    ...(opts.maxLifetimeMs === undefined ? {} : { maxLifetimeMs: opts.maxLifetimeMs }),
     onEnd: (r) => {
       result = r;
     },
@@ -176,5 +177,36 @@ describe('ReadTransfer', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(65);
     expect(blocksOf(t.socket.take())).toEqual([1, 2, 1, 2, 1, 2]);
     expect(t.result()).toMatchObject({ ok: false, reason: 'no ACK after 2 retransmissions' });
+  });
+
+  it('stops answering a client that repeats its RRQ forever without ACKing', async () => {
+    // 2000 bytes, lock-step: 4 blocks, a budget of 3 + 2 x 4 = 11 resends.
+    const t = setup(Buffer.alloc(2000), { retries: 3 });
+    t.transfer.start();
+    for (let i = 0; i < 50 && t.result() === null; i++) t.transfer.repeatStart();
+    await new Promise((r) => setImmediate(r));
+    const sent = t.socket.take();
+    expect(blocksOf(sent.slice(0, 12))).toEqual(new Array(12).fill(1));
+    expect(sent[12]).toMatchObject({ ok: true, packet: { op: 'ERROR', message: 'too many retransmissions' } });
+    expect(t.result()).toMatchObject({ ok: false, reason: 'more than 11 retransmissions in all' });
+  });
+
+  it('ends a transfer that outlives maxLifetimeMs, ACKs or not', async () => {
+    const t = setup(Buffer.alloc(512 * 1000), { maxLifetimeMs: 50 });
+    t.transfer.start();
+    // A slow client: one ACK every 10 ms keeps the per-window timer from ever firing.
+    const sent: Array<ReturnType<typeof decodePacket>> = [];
+    for (let i = 0; i < 200 && t.result() === null; i++) {
+      const fresh = t.socket.take();
+      sent.push(...fresh);
+      const data = fresh.filter((p) => p.ok && p.packet.op === 'DATA');
+      const last = data.at(-1);
+      if (last?.ok && last.packet.op === 'DATA') t.socket.fromPeer(encodeAck(last.packet.block));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(t.result()).toMatchObject({ ok: false, reason: 'still running after 0.05 s (tftp.maxTransferSeconds)' });
+    sent.push(...t.socket.take());
+    expect(sent.at(-1)).toMatchObject({ ok: true, packet: { op: 'ERROR', message: 'transfer took too long' } });
+    expect(t.socket.closed).toBe(true);
   });
 });

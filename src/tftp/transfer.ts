@@ -30,6 +30,12 @@ export interface ReadTransferOptions {
   oack: Buffer | null;
   clientTimeoutMs: number | null;
   retransmit: RetransmitPolicy;
+  /**
+   * The transfer ends with an error this long after start(), however it is going (config
+   * `tftp.maxTransferSeconds`): a client that ACKs just often enough cannot keep its slot.
+   * Unset: no limit.
+   */
+  maxLifetimeMs?: number;
   onEnd: (result: TransferResult) => void;
   /** Called once, at the first ACK that moves the transfer on (hasProgress turns true). */
   onProgress?: () => void;
@@ -38,6 +44,8 @@ export interface ReadTransferOptions {
 // Built once: these go to strangers and misbehaving peers, never per-transfer state.
 const UNKNOWN_TID = encodeError(TftpErrorCode.UNKNOWN_TID, 'unknown transfer ID');
 const ILLEGAL_OP = encodeError(TftpErrorCode.ILLEGAL_OPERATION, 'expected an ACK');
+const TOO_LONG = encodeError(TftpErrorCode.NOT_DEFINED, 'transfer took too long');
+const TOO_MANY_RESENDS = encodeError(TftpErrorCode.NOT_DEFINED, 'too many retransmissions');
 
 export class ReadTransfer implements TransferHandle {
   private readonly socket: Socket;
@@ -58,6 +66,14 @@ export class ReadTransfer implements TransferHandle {
   private attempt = 0;
   private timer: NodeJS.Timeout | null = null;
   private timerDelay = -1;
+  private lifetimeTimer: NodeJS.Timeout | null = null;
+  /**
+   * Resends left for the whole transfer. The per-window count starts again at every ACK
+   * and every repeated RRQ, so without this a client repeating its RRQ and never ACKing
+   * would be answered for as long as it liked; two tries a window is ample for a lossy link.
+   */
+  private resendsLeft: number;
+  private readonly resendBudget: number;
   private reading = false;
   private ended = false;
   /** Settles once the socket and the file are released and onEnd has run. */
@@ -78,11 +94,21 @@ export class ReadTransfer implements TransferHandle {
     this.slotBytes = new Array<number>(slotCount).fill(0);
     this.acked = options.oack === null ? 0 : -1;
     this.sent = 0;
+    this.resendBudget = options.retransmit.retries + 2 * Math.ceil(this.lastBlock / slotCount);
+    this.resendsLeft = this.resendBudget;
     this.socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.receive(msg, rinfo));
     this.socket.on('error', (err: Error) => this.end(false, `socket error: ${err.message}`));
   }
 
   start(): void {
+    const lifetime = this.options.maxLifetimeMs;
+    if (lifetime !== undefined) {
+      this.lifetimeTimer = setTimeout(() => {
+        if (this.ended) return;
+        this.sendRaw(TOO_LONG);
+        this.end(false, `still running after ${lifetime / 1000} s (tftp.maxTransferSeconds)`);
+      }, lifetime);
+    }
     if (this.options.oack !== null) {
       this.sendRaw(this.options.oack);
       this.arm();
@@ -100,7 +126,7 @@ export class ReadTransfer implements TransferHandle {
 
   /** The client repeated its RRQ: answer it now and give the transfer its full retries again. */
   repeatStart(): void {
-    if (this.ended || this.reading || this.hasProgress) return;
+    if (this.ended || this.reading || this.hasProgress || !this.spendResend()) return;
     this.attempt = 0;
     if (this.acked < 0) this.sendRaw(this.options.oack!);
     else this.resend();
@@ -224,16 +250,27 @@ export class ReadTransfer implements TransferHandle {
       this.end(false, `no ACK after ${this.options.retransmit.retries} retransmissions`);
       return;
     }
+    if (!this.spendResend()) return;
     if (this.acked < 0) this.sendRaw(this.options.oack!);
     else this.resend();
     this.arm();
+  }
+
+  /** Takes one resend from the transfer's budget; false (and the transfer ended) when none is left. */
+  private spendResend(): boolean {
+    if (--this.resendsLeft >= 0) return true;
+    this.sendRaw(TOO_MANY_RESENDS);
+    this.end(false, `more than ${this.resendBudget} retransmissions in all`);
+    return false;
   }
 
   private end(ok: boolean, reason: string): void {
     if (this.ended) return;
     this.ended = true;
     if (this.timer !== null) clearTimeout(this.timer);
+    if (this.lifetimeTimer !== null) clearTimeout(this.lifetimeTimer);
     this.timer = null;
+    this.lifetimeTimer = null;
     const closed = new Promise<void>((resolve) => this.socket.close(resolve));
     const bytes = Math.min(this.source.size, Math.max(0, this.acked) * this.blksize);
     // onEnd runs once the socket and the file are really released, so close() and the

@@ -45,7 +45,7 @@ export async function startLoopbackServer(roots: string[], options: ServerOption
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
   const { config, ...rest } = options;
   const server = await startTftpServer({
-    config: { enabled: true, listen: LOOPBACK, port: 0, roots, extraRoot: null, maxBlksize: 1468, maxTransfers: 256, maxPerClient: 64, ...config },
+    config: { enabled: true, listen: LOOPBACK, port: 0, roots, extraRoot: null, maxBlksize: 1468, maxTransfers: 256, maxPerClient: 64, maxTimeoutSeconds: 10, maxTransferSeconds: 600, ...config },
     logger,
     ...rest,
   });

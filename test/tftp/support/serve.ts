@@ -15,6 +15,8 @@ const server = await startTftpServer({
     maxBlksize: 1468,
     maxTransfers: 256,
     maxPerClient: 4,
+    maxTimeoutSeconds: 10,
+    maxTransferSeconds: 600,
     ...(input.config as object),
   },
   logger: pino({ level: (input.logLevel as string) ?? 'warn' }, pino.destination(2)),
