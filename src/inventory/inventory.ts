@@ -305,16 +305,16 @@ export class Inventory {
    * state it already reported; anything else is refused and nothing changes. Resolves
    * once the new token and the state are durable.
    */
-  callback(mac: string, token: string, to: MachineState, message: string, data?: Record<string, unknown>): Promise<{ redemption: Redemption; machine: Machine | null }> {
+  callback(mac: string, token: string, to: MachineState, message: string, data?: Record<string, unknown>): Promise<{ redemption: Redemption; machine: Machine | null; changed: boolean }> {
     return this.changes.run(async () => {
       const record = this.store.records.get(mac);
-      if (!record) return { redemption: 'refused' as const, machine: null };
+      if (!record) return { redemption: 'refused' as const, machine: null, changed: false };
       const before = { token: record.token, targetToken: record.targetToken, spentTokens: record.spentTokens };
       const redemption = redeemToken(record, token, to);
-      if (redemption !== 'fresh') return { redemption, machine: this.view(record) };
+      if (redemption !== 'fresh') return { redemption, machine: this.view(record), changed: false };
       if (record.state === to) {
         await this.store.save(record);
-        return { redemption, machine: this.view(record) };
+        return { redemption, machine: this.view(record), changed: false };
       }
       try {
         assertTransition(mac, record.state, to);
@@ -323,7 +323,7 @@ export class Inventory {
         Object.assign(record, before);
         throw err;
       }
-      return { redemption, machine: await this.transition(mac, to, message, data) };
+      return { redemption, machine: await this.transition(mac, to, message, data), changed: true };
     });
   }
 

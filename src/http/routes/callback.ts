@@ -21,14 +21,12 @@ export function callbackRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const token = request.query.token ?? '';
     const reason = (request.query.reason ?? '').slice(0, 300);
     const message = to === 'failed' ? `install failed: ${reason || 'no reason given'}` : `node called back: ${to}`;
-    const before = inventory.get(mac);
-    const { redemption, machine } = await inventory.callback(mac, token, to, message, { ip: clientIp(request) });
+    const { redemption, machine, changed } = await inventory.callback(mac, token, to, message, { ip: clientIp(request) });
     if (redemption === 'refused' || !machine) {
       request.log.warn({ mac, ip: clientIp(request), callback: to }, 'callback refused: wrong, spent or missing token');
       if (machine) inventory.note(mac, 'callback-refused', `${to} callback from ${clientIp(request)} refused: wrong, spent or missing token`);
       throw new KindlingError('TOKEN_INVALID', `callback for ${mac} refused: the token is missing, already used, or not this machine's`, { mac });
     }
-    const changed = before?.state !== machine.state;
     if (changed) request.log.info({ mac, name: machine.name, state: to }, message);
     return { mac, state: machine.state, changed };
   });
