@@ -18,8 +18,12 @@
 #   sudo apt install coreutils quilt parted qemu-user-binfmt debootstrap zerofree zip \
 #     dosfstools e2fsprogs libarchive-tools libcap2-bin grep rsync xz-utils file git curl \
 #     bc gpg pigz xxd arch-test bmap-tools kmod
-# On an amd64 host arm64 programs run through qemu-user-binfmt; the unix-dgram addon is
-# then rebuilt inside the image's root by install-kindling.sh. Takes 30-90 minutes.
+# and on an amd64 host also the cross compiler for the one native addon:
+#   sudo apt install g++-aarch64-linux-gnu
+# pi-gen checks for the `qemu-arm` command, which qemu-user-binfmt brings (with qemu-user);
+# qemu-user-static alone registers the binfmt handlers but has no `qemu-arm`, and pi-gen
+# stops at its dependency check. The addon is built here (make-bundle.sh --arch arm64), so
+# nothing is compiled or purged inside the image. Takes 30-90 minutes.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,7 +37,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --pi-gen-ref) pi_gen_ref=$2; shift 2 ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "build.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -50,7 +54,11 @@ for tool in git quilt parted debootstrap zerofree zip mkdosfs mke2fs capsh bsdta
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
 [ ${#missing[@]} -eq 0 ] || die "missing host tools: ${missing[*]} (see the apt install line at the top of $0)"
-arch-test arm64 >/dev/null || die "this machine cannot run arm64 programs: install qemu-user-binfmt (or qemu-user-static) and binfmt-support"
+command -v qemu-arm >/dev/null || die "pi-gen's dependency check needs qemu-arm: apt install qemu-user-binfmt (qemu-user-static has no qemu-arm)"
+arch-test arm64 >/dev/null || die "this machine cannot run arm64 programs: apt install qemu-user-binfmt, and mount binfmt_misc if it is not (mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc)"
+if [ "$(node -p process.arch)" != arm64 ]; then
+  command -v aarch64-linux-gnu-g++ >/dev/null || die "the arm64 addon is cross-built here: apt install g++-aarch64-linux-gnu"
+fi
 
 version=$(node -p "require('$repo/package.json').version")
 mkdir -p "$work" "$out"
@@ -58,7 +66,7 @@ out=$(cd "$out" && pwd)
 
 say "1/4 the bundle"
 rm -rf "$work/bundle"
-"$repo/image-build/make-bundle.sh" "$work/bundle"
+"$repo/image-build/make-bundle.sh" --arch arm64 "$work/bundle"
 
 say "2/4 pi-gen ($pi_gen_ref)"
 if [ ! -d "$work/pi-gen/.git" ]; then

@@ -85,18 +85,13 @@ chown -R 0:0 "$rootfs/usr/lib/kindling.new"
 rm -rf "$rootfs/usr/lib/kindling"
 mv "$rootfs/usr/lib/kindling.new" "$rootfs/usr/lib/kindling"
 
-# The native addon was built for the bundle maker's node; load it with the root's node
-# (under qemu-user binfmt for an arm64 root) and rebuild it there when it does not load.
-if ! in_root node -e "require('/usr/lib/kindling/node_modules/unix-dgram')" 2>/dev/null; then
-  say "unix-dgram does not load with the root's node ($(in_root node -p 'process.arch+" modules "+process.versions.modules')); rebuilding it inside the root"
-  [ "${KINDLING_APT:-1}" = 1 ] || die "rebuilding needs npm, node-gyp and a compiler in the root (KINDLING_APT=0)"
-  ensure_mounts
-  build_deps=(npm node-gyp build-essential python3 libnode-dev)
-  in_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${build_deps[@]}"
-  in_root sh -c 'cd /usr/lib/kindling/node_modules/unix-dgram && node-gyp rebuild --nodedir=/usr/include/nodejs'
-  in_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq --auto-remove "${build_deps[@]}"
-  in_root node -e "require('/usr/lib/kindling/node_modules/unix-dgram')" || die "unix-dgram still does not load in the root"
+# The native addon comes built for the root's architecture (make-bundle.sh --arch); the
+# root gets no compiler and loses no package. Here it is only loaded with the root's own
+# node (under qemu-user binfmt for an arm64 root on an x64 machine).
+bundle_arch=$(sed -n 's/^arch=//p' "$bundle/BUNDLE-INFO")
+if ! load_error=$(in_root node -e "require('/usr/lib/kindling/node_modules/unix-dgram')" 2>&1); then
+  root_arch=$(in_root node -p process.arch 2>/dev/null || echo unknown)
+  die "the bundle's unix-dgram addon (built for ${bundle_arch:-unknown}) does not load with the root's node ($root_arch): ${load_error##*$'\n'}; make the bundle with image-build/make-bundle.sh --arch $root_arch"
 fi
 
 # --- files -----------------------------------------------------------------------------
@@ -128,6 +123,23 @@ else
   say "keeping the existing /etc/kindling/kindling.yaml"
 fi
 mkdir -p "$rootfs/var/log/journal"
+
+# SSH, when the operator turns it on, takes keys only (docs/appliance.md, "SSH").
+install -D -m 0644 /dev/stdin "$rootfs/etc/ssh/sshd_config.d/10-kindling.conf" <<'CONF'
+# Kindling appliance (install-kindling.sh): logins by key only.
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+CONF
+# cloud-init (Raspberry Pi OS ships it) keeps the user and keys that Raspberry Pi Imager
+# seeds, but leaves the network to kindling-firstboot: two owners of eth0 would fight.
+if [ -d "$rootfs/etc/cloud" ]; then
+  install -D -m 0644 /dev/stdin "$rootfs/etc/cloud/cloud.cfg.d/99-kindling.cfg" <<'CONF'
+# Kindling appliance (install-kindling.sh): eth0 is configured by kindling-firstboot.
+network:
+  config: disabled
+CONF
+fi
 
 # The name avahi announces: kindling.local.
 echo "$hostname" >"$rootfs/etc/hostname"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make-bundle.sh OUT_DIR: the Kindling bundle that install-kindling.sh puts in /usr/lib/kindling.
+# make-bundle.sh [--arch x64|arm64] OUT_DIR: the Kindling bundle that install-kindling.sh
+# puts in /usr/lib/kindling.
 #
 #   OUT_DIR/package.json, package-lock.json   the project's, unchanged
 #   OUT_DIR/dist/                             compiled TypeScript (entry dist/cli.js)
@@ -7,12 +8,28 @@
 #   OUT_DIR/node_modules/                     production dependencies only
 #   OUT_DIR/BUNDLE-INFO                       version, commit, and the arch/ABI of native addons
 #
-# Native addons (unix-dgram) are built for this machine's node; install-kindling.sh
-# rebuilds them inside the target root when they do not load there (an arm64 Pi image).
+# The one native addon (unix-dgram) is built here for --arch (default: this machine's):
+# natively, or for arm64 on an x64 machine with Debian's cross compiler
+# (g++-aarch64-linux-gnu) against this machine's Node headers. Node 20's addon ABI
+# (NODE_MODULE_VERSION 115) is the same in every 20.x, so the addon loads with the node
+# of a Raspberry Pi OS or Debian trixie root. The image never needs a compiler
+# (docs/decisions.md, "The arm64 addon is built outside the image").
 set -euo pipefail
 
-usage() { echo "usage: $0 OUT_DIR" >&2; exit 2; }
+usage() { echo "usage: $0 [--arch x64|arm64] OUT_DIR" >&2; exit 2; }
+arch=$(node -p process.arch)
+if [ "${1:-}" = --arch ]; then
+  [ $# -ge 2 ] || usage
+  arch=$2
+  shift 2
+fi
 [ $# -eq 1 ] || usage
+case $arch in x64 | arm64) ;; *) echo "make-bundle: --arch $arch: expected x64 or arm64" >&2; exit 2 ;; esac
+host_arch=$(node -p process.arch)
+if [ "$arch" != "$host_arch" ]; then
+  if [ "$arch" != arm64 ] || [ "$host_arch" != x64 ]; then echo "make-bundle: cannot build $arch addons on $host_arch" >&2; exit 2; fi
+  command -v aarch64-linux-gnu-g++ >/dev/null || { echo "make-bundle: --arch arm64 on x64 needs the cross compiler: apt-get install g++-aarch64-linux-gnu" >&2; exit 1; }
+fi
 out=$1
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -55,8 +72,20 @@ if ! npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error; t
   echo "make-bundle: package-lock.json is out of step with package.json; resolving with npm install" >&2
   npm install --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
-npm rebuild unix-dgram --no-audit --no-fund
-node -e "require('./node_modules/unix-dgram')" # fails here if the addon did not build
+if [ "$arch" = "$host_arch" ]; then
+  npm rebuild unix-dgram --no-audit --no-fund
+  node -e "require('./node_modules/unix-dgram')" # fails here if the addon did not build
+else
+  # npm's own node-gyp, pointed at the cross compiler; the headers are the ones npm
+  # already builds against (npm config nodedir), so nothing is downloaded.
+  node_gyp=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")/node_modules/node-gyp/bin/node-gyp.js
+  nodedir=$(npm config get nodedir)
+  [ -n "$nodedir" ] && [ "$nodedir" != undefined ] || nodedir=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+  (cd node_modules/unix-dgram && rm -rf build &&
+    CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ node "$node_gyp" rebuild --arch=arm64 --nodedir="$nodedir" --loglevel=warn)
+  file node_modules/unix-dgram/build/Release/unix_dgram.node | grep -q 'ARM aarch64' || { echo "make-bundle: the cross-built addon is not arm64" >&2; exit 1; }
+  rm -rf node_modules/unix-dgram/build/Release/obj.target node_modules/unix-dgram/build/Release/.deps
+fi
 
 cat >BUNDLE-INFO <<INFO
 name=kindling
@@ -64,7 +93,7 @@ version=$(node -p "require('./package.json').version")
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 built=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 node=$(node -p process.version)
-arch=$(node -p process.arch)
+arch=$arch
 modules=$(node -p process.versions.modules)
 INFO
 echo "make-bundle: $(du -sh "$out" | cut -f1) in $out"

@@ -8,10 +8,10 @@ import { AdminAuth } from './http/admin-auth.js';
 import { closeHttps, listenHttps } from './http/https.js';
 import { SettingsStore } from './settings/settings.js';
 import { Declarations, Inventory, seedSampleConfig, type InventoryEvent } from './inventory/index.js';
-import { startDhcpServer } from './dhcp/index.js';
+import { startDhcpServer, type DhcpServer } from './dhcp/index.js';
 import { openMirror } from './mirror/index.js';
 import { removeStaleTemps, restrictToOwner } from './store/index.js';
-import { certificateNames, createNotifier, readOrCreateCertificate, readOrCreateSecret, requireRackAddress, startWatchdog, type Notifier } from './system/index.js';
+import { certificateNames, createNotifier, readOrCreateCertificate, readOrCreateSecret, requireRackAddress, startWatchdog, watchRackAddress, type Notifier } from './system/index.js';
 import { startTftpServer } from './tftp/index.js';
 import { version } from './version.js';
 
@@ -79,19 +79,38 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
     const { address, port } = server.address();
     return { server, status: () => ({ name: 'tftp', state: 'running', detail: `${server.stats().active} transfers now, ${server.stats().completed} done`, listen: `${address}:${port}` }) };
   });
-  const dhcp = await startService('dhcp', config.dhcp.mode !== 'off', logger, services, async () => {
-    const serverIp = requireRackAddress(config);
+  const startDhcpOn = (serverIp: string) => {
     const httpBaseUrl = `http://${serverIp}${config.http.port === 80 ? '' : `:${config.http.port}`}`;
-    const server = await startDhcpServer({ config: config.dhcp, serverIp, httpBaseUrl, dataDir: config.dataDir, logger, inventory });
+    return startDhcpServer({ config: config.dhcp, serverIp, httpBaseUrl, dataDir: config.dataDir, logger, inventory });
+  };
+  // Replaced in place when the rack address changes, so status and close see the live one.
+  const live: { server: DhcpServer; serverIp: string } | null = await startService('dhcp', config.dhcp.mode !== 'off', logger, services, async () => {
+    const holder = { serverIp: requireRackAddress(config), server: null as unknown as DhcpServer };
+    holder.server = await startDhcpOn(holder.serverIp);
     return {
-      server,
+      server: Object.assign(holder, { close: () => holder.server.close() }),
       status: () => {
-        const s = server.status();
+        const s = holder.server.status();
         const state = s.mode === 'off' ? 'off' : s.otherServer && config.dhcp.mode === 'full' ? 'degraded' : 'running';
-        return { name: 'dhcp', state, detail: `${s.mode} mode: ${s.reason}; ${s.leases} leases`, listen: `${serverIp}:67` };
+        return { name: 'dhcp', state, detail: `${s.mode} mode: ${s.reason}; ${s.leases} leases`, listen: `${holder.serverIp}:67` };
       },
     };
   });
+  const dhcp = live && { close: () => live.server.close(), leasedAddress: (mac: string) => live.server.leasedAddress(mac) };
+  const stopFollowingAddress = live
+    ? watchRackAddress({
+        config,
+        current: live.serverIp,
+        onChange: (next, previous) => {
+          logger.warn({ previous, next }, `dhcp: the rack address changed from ${previous} to ${next}; answering from ${next} now`);
+          void (async () => {
+            await live.server.close();
+            live.server = await startDhcpOn(next);
+            live.serverIp = next;
+          })().catch((err: unknown) => logger.error({ err, next }, `dhcp: could not start again on ${next}`));
+        },
+      })
+    : () => undefined;
 
   const mirror = await startService('mirror', true, logger, services, async () => {
     const opened = await openMirror({ config: config.mirror, dataDir: config.dataDir, logger, inUse: () => versionsInstalling(inventory), currentSources: () => settings.mirrorSources() });
@@ -141,6 +160,7 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
       closing ??= (async () => {
         await notifier.notify({ STOPPING: 1, STATUS: 'stopping' });
         stopWatchdog?.();
+        stopFollowingAddress();
         declarations.close();
         await Promise.all([app.close(), closeHttps(httpsServer)]);
         await Promise.all([tftp?.close(), dhcp?.close(), mirror?.close()]);
