@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# test-rootfs.sh: the appliance boot test (issue 7). It runs the image's install step
-# (install-kindling.sh) on a debootstrapped Debian root, boots that root under QEMU with
-# Debian's kernel, and checks from the host, through a tap device in a network namespace
-# of its own, that:
+# test-rootfs.sh [--arch amd64|arm64]: the appliance boot test. It runs the image's
+# install step (install-kindling.sh) on a debootstrapped Debian root, boots that root under
+# QEMU with Debian's kernel, and checks from the host, through a tap device in a network
+# namespace of its own, that:
+#   - install-kindling.sh removed no package the root had and compiled nothing in it;
 #   - kindling-firstboot found no DHCP server, took 10.77.0.1/24 and chose full DHCP;
 #   - kindling.service reaches active through READY=1 (Type=notify) and /healthz answers on :80;
 #   - the units pass `systemd-analyze verify` in the guest;
@@ -10,7 +11,12 @@
 #   - a reboot keeps the configuration and state (admin token, a discovered machine);
 #   - a broken /etc/kindling/kindling.yaml fails the unit with the error in
 #     `systemctl status`, with no restart loop.
-# Needs root, debootstrap, qemu-system-x86, e2fsprogs, iproute2, curl, zstd.
+# --arch arm64 is the Raspberry Pi lane: the root also gets linux-image-arm64 and
+# raspi-firmware, is laid out as a two-partition SD card image (make-sd-image.sh) that is
+# checked statically, and boots under qemu-system-aarch64 -M virt with the kernel,
+# initramfs and cmdline.txt taken from the image's FAT partition.
+# Needs root, debootstrap, qemu-system-x86 (qemu-system-arm, qemu-user-static, binfmt_misc,
+# g++-aarch64-linux-gnu, fdisk, dosfstools, mtools for arm64), e2fsprogs, iproute2, curl, zstd.
 # The Debian root is cached under /var/cache/kindling-test (KINDLING_TEST_CACHE).
 # Traffic stays inside the namespace: the guest is 10.77.0.1, the host side 10.77.0.2.
 # Environment: KINDLING_TEST_ACCEL=kvm|tcg (default: kvm when it works, else tcg),
@@ -18,16 +24,25 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+arch=${KINDLING_TEST_ARCH:-amd64}
+if [ "${1:-}" = --arch ]; then arch=${2:?--arch needs amd64 or arm64}; fi
 release=trixie
 mirror=${KINDLING_TEST_MIRROR:-http://deb.debian.org/debian}
 cache=${KINDLING_TEST_CACHE:-/var/cache/kindling-test}
 # What Raspberry Pi OS Lite has (systemd, NetworkManager) plus a kernel for QEMU; the
 # packages install-kindling.sh adds are included so the test needs no network after caching.
-base_packages=systemd,systemd-sysv,udev,dbus,linux-image-amd64,initramfs-tools,network-manager,avahi-daemon,libnss-mdns,ipxe,nodejs,curl,iproute2,procps,kmod,ca-certificates
+base_packages=systemd,systemd-sysv,udev,dbus,linux-image-$arch,initramfs-tools,network-manager,avahi-daemon,libnss-mdns,ipxe,nodejs,curl,iproute2,procps,kmod,ca-certificates
+components=main
+case $arch in
+  amd64) node_arch=x64 ;;
+  # python3 stands for what Raspberry Pi OS Lite ships and the old install step purged.
+  arm64) base_packages+=,raspi-firmware,python3 node_arch=arm64 components=main,non-free-firmware ;;
+  *) echo "test-rootfs: --arch $arch: expected amd64 or arm64" >&2; exit 2 ;;
+esac
 guest=10.77.0.1
 host_ip=10.77.0.2
 agent_port=8999
-ns=kindling-rootfs-$$
+ns=kindling-rootfs-$arch-$$
 started=$(date +%s)
 
 failures=0
@@ -43,11 +58,19 @@ expect() { # DESCRIPTION COMMAND...: ok when the command succeeds
 }
 
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, network namespaces)"
-for tool in debootstrap qemu-system-x86_64 mkfs.ext4 ip curl zstd; do
-  command -v "$tool" >/dev/null || die "missing $tool (apt-get install debootstrap qemu-system-x86 e2fsprogs iproute2 curl zstd)"
+for tool in debootstrap mkfs.ext4 ip curl zstd; do
+  command -v "$tool" >/dev/null || die "missing $tool (apt-get install debootstrap e2fsprogs iproute2 curl zstd)"
 done
+if [ "$arch" = amd64 ]; then
+  command -v qemu-system-x86_64 >/dev/null || die "missing qemu-system-x86_64 (apt-get install qemu-system-x86)"
+else
+  for tool in qemu-system-aarch64 sfdisk mkfs.vfat mcopy aarch64-linux-gnu-g++; do
+    command -v "$tool" >/dev/null || die "missing $tool (apt-get install qemu-system-arm fdisk dosfstools mtools g++-aarch64-linux-gnu)"
+  done
+  [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || die "arm64 programs do not run here: apt-get install qemu-user-static binfmt-support, and mount binfmt_misc"
+fi
 
-work=$(mktemp -d /tmp/kindling-rootfs-test.XXXXXX)
+work=$(mktemp -d "/var/tmp/kindling-rootfs-test-$arch.XXXXXX")
 qemu_pid=
 cleanup() {
   local status=$?
@@ -71,15 +94,46 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The SD image, read as the Pi's firmware reads it: an MBR with a FAT partition at the
+# front holding config.txt, cmdline.txt, the kernel and initramfs they name and the DTBs.
+# What QEMU boots is then taken from that FAT, not from the root directory.
+check_sd_image() {
+  local img=$work/sd.img fat="$work/sd.img@@4M" table config cmdline kernel_file initramfs_file f
+  table=$(sfdisk -d "$img")
+  fat_has() { mdir -b -i "$fat" "::$1" >/dev/null 2>&1; }
+  mbr_layout() { grep -q 'label: dos' <<<"$table" && [ "$(grep -c 'type=' <<<"$table")" = 2 ] && grep -q 'type=c, bootable' <<<"$table" && grep -q 'type=83' <<<"$table"; }
+  expect "the SD image has an MBR with a bootable FAT32 (0c) partition, then a Linux (83) one" mbr_layout
+  local size
+  size=$(stat -c %s "$img")
+  expect "the SD image's size ($size) is a power of two, as QEMU's raspi boards need" [ $((size & (size - 1))) = 0 ]
+  config=$(mtype -i "$fat" ::config.txt)
+  cmdline=$(mtype -i "$fat" ::cmdline.txt | tr -d '\r\n')
+  kernel_file=$(sed -n -E 's/^kernel=//p' <<<"$config" | tail -n1)
+  initramfs_file=$(sed -n -E 's/^initramfs ([^ ]+).*/\1/p' <<<"$config" | tail -n1)
+  expect "config.txt asks for a 64-bit kernel" grep -q '^arm_64bit=1' <<<"$config"
+  for f in "${kernel_file:-"(no kernel= in config.txt)"}" "${initramfs_file:-"(no initramfs in config.txt)"}" start4.elf fixup4.dat bootcode.bin \
+    bcm2710-rpi-3-b.dtb bcm2710-rpi-3-b-plus.dtb bcm2837-rpi-3-b.dtb bcm2711-rpi-4-b.dtb bcm2711-rpi-400.dtb; do
+    # Pi 3 (and Zero 2 W), Pi 4 and Pi 400: the firmware picks the DTB by board.
+    expect "the FAT partition has $f" fat_has "$f"
+  done
+  expect "cmdline.txt mounts the root by label (cmdline.txt: $cmdline)" grep -q 'root=LABEL=RASPIROOT' <<<"$cmdline"
+  root_label() { blkid -p -O $((260 * 1024 * 1024)) -s LABEL -o value "$img"; }
+  expect "partition 2 is the ext4 root labelled RASPIROOT" [ "$(root_label)" = RASPIROOT ]
+  mcopy -n -i "$fat" "::$kernel_file" "$work/vmlinuz"
+  mcopy -n -i "$fat" "::$initramfs_file" "$work/initrd.img"
+  append=$cmdline
+}
+
 # --- 1. the Debian root, cached -------------------------------------------------------
 key=$(printf '%s %s %s' "$release" "$base_packages" "$mirror" | sha256sum | cut -c1-12)
-tarball="$cache/rootfs-$release-amd64-$key.tar.zst"
+[ "$components" = main ] || key=$(printf '%s %s' "$key" "$components" | sha256sum | cut -c1-12)
+tarball="$cache/rootfs-$release-$arch-$key.tar.zst"
 mkdir -p "$cache"
 (
   flock -w 900 9 || die "another test holds $cache/lock"
   if [ ! -s "$tarball" ]; then
-    log "debootstrap $release amd64 (cached afterwards as $tarball)"
-    debootstrap --variant=minbase --arch=amd64 --include="$base_packages" "$release" "$work/base" "$mirror" >"$work/debootstrap.log" 2>&1 \
+    log "debootstrap $release $arch (cached afterwards as $tarball)"
+    debootstrap --variant=minbase --arch="$arch" --components="$components" --include="$base_packages" "$release" "$work/base" "$mirror" >"$work/debootstrap.log" 2>&1 \
       || { tail -n 30 "$work/debootstrap.log"; die "debootstrap failed"; }
     rm -rf "$work/base/var/cache/apt/archives/"*.deb "$work/base/var/lib/apt/lists/"*_Packages
     tar -C "$work/base" --numeric-owner --xattrs -cf - . | zstd -q -T0 -3 -o "$tarball.partial"
@@ -96,17 +150,34 @@ if [ -n "${KINDLING_TEST_BUNDLE:-}" ]; then
   bundle=$KINDLING_TEST_BUNDLE
 else
   bundle=$work/bundle
-  "$here/make-bundle.sh" "$bundle" >"$work/bundle.log" 2>&1 || { tail -n 30 "$work/bundle.log"; die "make-bundle.sh failed"; }
+  "$here/make-bundle.sh" --arch "$node_arch" "$bundle" >"$work/bundle.log" 2>&1 || { tail -n 30 "$work/bundle.log"; die "make-bundle.sh failed"; }
 fi
+# shellcheck disable=SC2016 # dpkg-query's fields, not the shell's
+packages_of() { chroot "$work/root" dpkg-query -W -f='${Package}:${Architecture} ${Version}\n' | sort; }
+packages_of >"$work/packages.before"
 KINDLING_APT=0 "$here/install-kindling.sh" "$work/root" "$bundle" >"$work/install.log" 2>&1 \
   || { cat "$work/install.log"; die "install-kindling.sh failed"; }
-ok "install-kindling.sh installed into the Debian $release root"
+ok "install-kindling.sh installed into the Debian $release $arch root"
+packages_of >"$work/packages.after"
+changed=$(diff "$work/packages.before" "$work/packages.after" || true)
+expect "install-kindling.sh left the root's $(wc -l <"$work/packages.before") packages as they were${changed:+: $changed}" [ -z "$changed" ]
+compilers=$(chroot "$work/root" sh -c 'command -v cc gcc g++ make node-gyp' || true)
+expect "the root has no compiler or node-gyp${compilers:+ (found $compilers)}" [ -z "$compilers" ]
+expect "the bundle's $arch unix-dgram addon loads with the root's own node" chroot "$work/root" node -e "require('/usr/lib/kindling/node_modules/unix-dgram')"
 
 # --- 3. test-only additions: what the Pi has (fstab) and a command agent -------------
 root=$work/root
-echo '/dev/vda / ext4 defaults,errors=remount-ro 0 1' >"$root/etc/fstab"
+if [ "$arch" = amd64 ]; then
+  echo '/dev/vda / ext4 defaults,errors=remount-ro 0 1' >"$root/etc/fstab"
+else
+  # The SD card's partitions by label, as make-sd-image.sh names them; raspi-firmware's
+  # hook writes the same root into cmdline.txt.
+  printf 'LABEL=RASPIROOT / ext4 defaults,errors=remount-ro 0 1\nLABEL=RASPIFIRM /boot/firmware vfat defaults 0 2\n' >"$root/etc/fstab"
+fi
 # A short DHCP wait: nothing in the namespace answers, and the test waits for the fallback.
 echo 'KINDLING_DHCP_TIMEOUT=8' >"$root/etc/default/kindling-firstboot"
+# The file as installed, for the second first boot (section 10).
+cp "$root/etc/kindling/kindling.yaml" "$root/root/kindling.yaml.pristine"
 cat >"$root/usr/local/lib/kindling-test-agent.mjs" <<'JS'
 // Test only (never in the image): runs a shell command posted to /run, answers "CODE\nOUTPUT".
 import http from 'node:http';
@@ -134,11 +205,28 @@ Restart=always
 WantedBy=multi-user.target
 UNIT
 chroot "$root" systemctl enable kindling-test-agent.service >/dev/null 2>&1
-kernel=$(find "$root/boot" -name 'vmlinuz-*' | sort -V | tail -n1)
-initrd=$(find "$root/boot" -name 'initrd.img-*' | sort -V | tail -n1)
-cp "$kernel" "$work/vmlinuz"; cp "$initrd" "$work/initrd.img"
+if [ "$arch" = amd64 ]; then
+  kernel=$(find "$root/boot" -name 'vmlinuz-*' | sort -V | tail -n1)
+  initrd=$(find "$root/boot" -name 'initrd.img-*' | sort -V | tail -n1)
+  cp "$kernel" "$work/vmlinuz"; cp "$initrd" "$work/initrd.img"
+  append="root=/dev/vda rw console=ttyS0,115200"
+else
+  # raspi-firmware's hooks put the kernel, initramfs, DTBs, config.txt and cmdline.txt on
+  # the FAT; they ran at debootstrap time, and run again for the root by label.
+  kver=$(find "$root/boot" -name 'vmlinuz-*' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -V | tail -n1)
+  sed -i -E 's|^#?ROOTPART=.*|ROOTPART=LABEL=RASPIROOT|' "$root/etc/default/raspi-firmware"
+  chroot "$root" /etc/kernel/postinst.d/z50-raspi-firmware "$kver" >"$work/raspi-firmware.log" 2>&1 \
+    || { cat "$work/raspi-firmware.log"; die "raspi-firmware's hook failed"; }
+  "$here/make-sd-image.sh" "$root" "$work/sd.img" >"$work/sd-image.log" 2>&1 || { cat "$work/sd-image.log"; die "make-sd-image.sh failed"; }
+  log "$(cat "$work/sd-image.log")"
+  check_sd_image
+fi
 
 make_disk() {
+  if [ "$arch" = arm64 ]; then
+    # The SD image is the disk; it is made once, above, and booted as it is.
+    return 0
+  fi
   rm -f "$work/disk.img"
   truncate -s 3G "$work/disk.img"
   mkfs.ext4 -q -F -L kindling-root -d "$root" "$work/disk.img"
@@ -154,13 +242,27 @@ in_ns() { ip netns exec "$ns" "$@"; }
 
 boot() {
   local accel=$1
+  : >"$work/serial.log"
+  if [ "$arch" = arm64 ]; then
+    # TCG on an x86 host: a Cortex-A72, the Pi 4's core, on QEMU's virt board.
+    in_ns qemu-system-aarch64 -name kindling-rootfs-test -machine virt -accel tcg,thread=multi \
+      -cpu cortex-a72 -smp 2 -m 1536 \
+      -kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
+      -append "$append net.ifnames=0 systemd.show_status=1 panic=-1" \
+      -drive "file=$work/sd.img,if=none,id=sd,format=raw,cache=unsafe" -device virtio-blk-pci,drive=sd \
+      -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac=52:54:00:4b:1d:01 \
+      -display none -serial "file:$work/serial.log" -monitor none \
+      -daemonize -pidfile "$work/qemu.pid"
+    qemu_pid=$(cat "$work/qemu.pid")
+    return 0
+  fi
   local cpu=max
   [ "$accel" = kvm ] && cpu=host
   : >"$work/serial.log"
   in_ns qemu-system-x86_64 -name kindling-rootfs-test -machine q35 -accel "$accel" \
     -cpu "$cpu" -smp 2 -m 1536 \
     -kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
-    -append "root=/dev/vda rw console=ttyS0,115200 net.ifnames=0 systemd.show_status=1 panic=-1" \
+    -append "$append net.ifnames=0 systemd.show_status=1 panic=-1" \
     -drive "file=$work/disk.img,if=virtio,format=raw,cache=unsafe" \
     -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac=52:54:00:4b:1d:01 \
     -display none -serial "file:$work/serial.log" -monitor none \
@@ -204,6 +306,7 @@ kvm_works() {
   grep -q 'Linux version' "$probe" 2>/dev/null
 }
 accel=${KINDLING_TEST_ACCEL:-}
+[ "$arch" = arm64 ] && accel=tcg # an arm64 guest on an x86 host: emulation only
 if [ -z "$accel" ]; then
   if kvm_works; then accel=kvm; else accel=tcg; log "KVM does not boot a kernel here: using TCG"; fi
 fi
@@ -211,6 +314,7 @@ make_disk
 boot "$accel"
 log "booting under $accel"
 limit=$([ "$accel" = kvm ] && echo 120 || echo 480)
+[ "$arch" = arm64 ] && limit=900
 if ! wait_for "$limit" "the guest's agent on $guest:$agent_port" agent_up; then
   if [ "$accel" = kvm ] && [ -z "${KINDLING_TEST_ACCEL:-}" ]; then
     log "no answer under KVM; booting again under TCG"
@@ -225,6 +329,7 @@ if ! wait_for "$limit" "the guest's agent on $guest:$agent_port" agent_up; then
 fi
 log "guest answers under $accel"
 boot_timeout=$([ "$accel" = kvm ] && echo 120 || echo 420)
+[ "$arch" = arm64 ] && boot_timeout=900
 
 # --- 6. first boot ---------------------------------------------------------------------
 wait_for "$boot_timeout" "kindling.service active" is_active || true
@@ -265,6 +370,29 @@ if machines | grep -q '52:54:00:aa:bb:cc'; then ok "a machine that asked for /ip
 plain=$(in_ns curl -s --max-time 10 -o /dev/null -w '%{http_code} %{redirect_url}' "http://$guest/" || true)
 expect "plain HTTP sends the setup page to HTTPS (got '$plain')" [ "$plain" = "308 https://$guest/" ]
 expect "/etc/issue.d/kindling-https.issue shows the certificate fingerprint" run "grep -q '${fingerprint:0:47}' /etc/issue.d/kindling-https.issue"
+
+# --- 6b. a PXE client on the rack gets an address and the boot loader ------------------
+# udhcpc as a BIOS PXE ROM asks (options 60 and 93); its script only reports, so the
+# namespace's own address stays. Then tftp-hpa fetches the boot file it was given.
+cat >"$work/udhcpc-report" <<'SH'
+#!/bin/sh
+[ "$1" = bound ] && printf 'ip=%s siaddr=%s boot_file=%s\n' "$ip" "$siaddr" "$boot_file" >"$UDHCPC_REPORT"
+exit 0
+SH
+chmod +x "$work/udhcpc-report"
+in_ns env UDHCPC_REPORT="$work/lease" timeout 40 udhcpc -i tap0 -f -q -n -t 5 -T 3 -s "$work/udhcpc-report" \
+  -V 'PXEClient:Arch:00000:UNDI:002001' -x 0x5d:0000 -x hostname:rack-node >/dev/null 2>&1 || true
+lease=$(cat "$work/lease" 2>/dev/null || true)
+case $lease in
+  "ip=10.77.0."*" siaddr=$guest boot_file=undionly.kpxe") ok "a PXE client got a lease from Kindling's full DHCP: $lease" ;;
+  *) not_ok "the PXE client's DHCP answer: '$lease'" ;;
+esac
+if in_ns tftp "$guest" -m binary -c get undionly.kpxe "$work/undionly.kpxe" 2>/dev/null \
+  && [ "$(sha256sum <"$work/undionly.kpxe")" = "$(sha256sum <"$root/usr/lib/ipxe/undionly.kpxe")" ]; then
+  ok "tftp-hpa fetched undionly.kpxe from Kindling's TFTP, byte for byte Debian's ($(stat -c %s "$work/undionly.kpxe") bytes)"
+else
+  not_ok "tftp-hpa did not fetch undionly.kpxe intact"
+fi
 
 # --- 7. the watchdog -------------------------------------------------------------------
 pid_before=$(run "systemctl show -p MainPID --value kindling" | tr -d '\n')
@@ -320,7 +448,50 @@ fi
 run "cp /root/kindling.yaml.good /etc/kindling/kindling.yaml && systemctl reset-failed kindling && systemctl start kindling" >/dev/null || true
 if wait_for 120 "recovery" is_active; then ok "fixing the file and starting again brings it back"; else not_ok "no recovery after fixing the file"; fi
 
-# --- 10. power off ------------------------------------------------------------------------
+# --- 10. proxy mode beside the site's DHCP server, and a lease that changes ------------
+# The first boot again, now with a dnsmasq on the link: kindling-firstboot keeps the lease
+# and picks proxy DHCP with server.advertise auto; when dnsmasq later hands the box another
+# address, Kindling answers from the new one without a restart.
+dnsmasq_pid=
+start_dnsmasq() { # ADDRESS: the reservation for the guest
+  [ -n "$dnsmasq_pid" ] && kill "$dnsmasq_pid" 2>/dev/null && sleep 1
+  rm -f "$work/dnsmasq.leases"
+  in_ns dnsmasq --keep-in-foreground --port=0 --interface=tap0 --bind-interfaces --no-resolv --no-hosts --user=root \
+    --dhcp-range=10.77.0.50,10.77.0.70,255.255.255.0,10m --dhcp-host="52:54:00:4b:1d:01,$1" \
+    --dhcp-leasefile="$work/dnsmasq.leases" --log-dhcp --log-facility="$work/dnsmasq.log" --pid-file= &
+  dnsmasq_pid=$!
+}
+if command -v dnsmasq >/dev/null; then
+  start_dnsmasq 10.77.0.60
+  run "systemd-run --on-active=1 sh -c 'rm -f /var/lib/kindling-firstboot/done && cp /root/kindling.yaml.pristine /etc/kindling/kindling.yaml && nmcli connection delete kindling-eth0; systemctl reboot'" >/dev/null || true
+  log "first boot again, beside a dnsmasq that reserves 10.77.0.60 for the guest"
+  guest=10.77.0.60
+  if wait_for "$boot_timeout" "the guest at $guest" agent_up && wait_for "$boot_timeout" "kindling.service active in proxy mode" is_active; then
+    marker=$(run "cat /var/lib/kindling-firstboot/done" || true)
+    case $marker in *mode=proxy*address=10.77.0.60*) ok "first boot beside dnsmasq: kept its lease 10.77.0.60 and chose proxy DHCP" ;; *) not_ok "first boot marker beside dnsmasq: '$marker'" ;; esac
+    config=$(run "cat /etc/kindling/kindling.yaml" || true)
+    if grep -q '^  mode: proxy' <<<"$config" && grep -q '^  advertise: auto' <<<"$config"; then ok "kindling.yaml: dhcp.mode proxy, server.advertise auto (no pinned lease)"; else not_ok "kindling.yaml in proxy mode:"; printf '%s\n' "$config"; fi
+    dhcp_listen() { in_ns curl -sf --max-time 5 "http://$guest/healthz" | grep -o '"name":"dhcp"[^}]*' | grep -o '"listen":"[^"]*"'; }
+    listens_on() { [ "$(dhcp_listen)" = "\"listen\":\"$1:67\"" ]; }
+    expect "Kindling's proxy DHCP answers from 10.77.0.60 ($(dhcp_listen))" listens_on 10.77.0.60
+    # The site's DHCP server moves the box: a new reservation, and the lease taken again.
+    start_dnsmasq 10.77.0.61
+    run "systemd-run --on-active=1 nmcli --wait 60 connection up kindling-eth0" >/dev/null || true
+    guest=10.77.0.61
+    if wait_for 240 "Kindling to answer from the new lease 10.77.0.61" listens_on 10.77.0.61; then
+      ok "after the lease moved to 10.77.0.61, Kindling's proxy DHCP answers from it, with no restart ($(run "systemctl show -p NRestarts --value kindling" | tr -d '\n') restarts)"
+    else
+      not_ok "Kindling still answers from $(dhcp_listen) after the lease moved"; run "ip -4 addr show eth0; journalctl -b -u kindling --no-pager | tail -n 20" || true
+    fi
+  else
+    not_ok "the guest did not come back in proxy mode beside dnsmasq"; tail -n 20 "$work/dnsmasq.log" 2>/dev/null || true
+  fi
+  kill "$dnsmasq_pid" 2>/dev/null || true
+else
+  not_ok "dnsmasq is not installed: the proxy-mode first boot was not tested (apt-get install dnsmasq)"
+fi
+
+# --- 11. power off ------------------------------------------------------------------------
 run "systemd-run --on-active=1 systemctl poweroff" >/dev/null || true
 wait_for 90 "QEMU to exit after poweroff" bash -c "! kill -0 $qemu_pid 2>/dev/null" || true
 
