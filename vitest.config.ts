@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // Tests that boot virtual machines under QEMU (often TCG: software emulation) need
 // both cores to themselves: they run after everything else, one file at a time.
-const vmTests = ['test/e2e/**/*.test.ts', 'test/appliance/rootfs.test.ts', 'test/dhcp/firmware.test.ts'];
+const vmTests = ['test/e2e/**/*.test.ts', 'test/appliance/rootfs.test.ts', 'test/appliance/sd-image-arm64.test.ts', 'test/dhcp/firmware.test.ts'];
 
 export default defineConfig({
   test: {
