@@ -215,10 +215,15 @@ else
   # the FAT; they ran at debootstrap time, and run again for the root by label.
   kver=$(find "$root/boot" -name 'vmlinuz-*' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -V | tail -n1)
   sed -i -E 's|^#?ROOTPART=.*|ROOTPART=LABEL=RASPIROOT|' "$root/etc/default/raspi-firmware"
-  chroot "$root" /etc/kernel/postinst.d/z50-raspi-firmware "$kver" >"$work/raspi-firmware.log" 2>&1 \
+  # The hook writes only into a mounted /boot/firmware (as on a Pi), which it asks /proc
+  # about; a bind mount is one.
+  mount --bind "$root/boot/firmware" "$root/boot/firmware"
+  mount -t proc proc "$root/proc"
+  chroot "$root" env DEB_MAINT_PARAMS=configure /etc/kernel/postinst.d/z50-raspi-firmware "$kver" >"$work/raspi-firmware.log" 2>&1 \
     || { cat "$work/raspi-firmware.log"; die "raspi-firmware's hook failed"; }
+  umount "$root/proc" "$root/boot/firmware"
   "$here/make-sd-image.sh" "$root" "$work/sd.img" >"$work/sd-image.log" 2>&1 || { cat "$work/sd-image.log"; die "make-sd-image.sh failed"; }
-  log "$(cat "$work/sd-image.log")"
+  log "$(tail -n1 "$work/sd-image.log")"
   check_sd_image
 fi
 
@@ -248,7 +253,7 @@ boot() {
     in_ns qemu-system-aarch64 -name kindling-rootfs-test -machine virt -accel tcg,thread=multi \
       -cpu cortex-a72 -smp 2 -m 1536 \
       -kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
-      -append "$append net.ifnames=0 systemd.show_status=1 panic=-1" \
+      -append "$append console=ttyAMA0,115200 systemd.show_status=1 panic=-1" \
       -drive "file=$work/sd.img,if=none,id=sd,format=raw,cache=unsafe" -device virtio-blk-pci,drive=sd \
       -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac=52:54:00:4b:1d:01 \
       -display none -serial "file:$work/serial.log" -monitor none \
