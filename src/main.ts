@@ -83,31 +83,25 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
     const httpBaseUrl = `http://${serverIp}${config.http.port === 80 ? '' : `:${config.http.port}`}`;
     return startDhcpServer({ config: config.dhcp, serverIp, httpBaseUrl, dataDir: config.dataDir, logger, inventory });
   };
-  // Replaced in place when the rack address changes, so status and close see the live one.
-  const live: { server: DhcpServer; serverIp: string } | null = await startService('dhcp', config.dhcp.mode !== 'off', logger, services, async () => {
-    const holder = { serverIp: requireRackAddress(config), server: null as unknown as DhcpServer };
-    holder.server = await startDhcpOn(holder.serverIp);
+  const live = await startService('dhcp', config.dhcp.mode !== 'off', logger, services, async () => {
+    const rack = await startRackDhcp(requireRackAddress(config), startDhcpOn);
     return {
-      server: Object.assign(holder, { close: () => holder.server.close() }),
+      server: rack,
       status: () => {
-        const s = holder.server.status();
+        const s = rack.server.status();
         const state = s.mode === 'off' ? 'off' : s.otherServer && config.dhcp.mode === 'full' ? 'degraded' : 'running';
-        return { name: 'dhcp', state, detail: `${s.mode} mode: ${s.reason}; ${s.leases} leases`, listen: `${holder.serverIp}:67` };
+        return { name: 'dhcp', state, detail: `${s.mode} mode: ${s.reason}; ${s.leases} leases`, listen: `${rack.serverIp}:67` };
       },
     };
   });
-  const dhcp = live && { close: () => live.server.close(), leasedAddress: (mac: string) => live.server.leasedAddress(mac) };
+  const dhcp = live && { close: () => live.close(), leasedAddress: (mac: string) => live.server.leasedAddress(mac) };
   const stopFollowingAddress = live
     ? watchRackAddress({
         config,
         current: live.serverIp,
         onChange: (next, previous) => {
           logger.warn({ previous, next }, `dhcp: the rack address changed from ${previous} to ${next}; answering from ${next} now`);
-          void (async () => {
-            await live.server.close();
-            live.server = await startDhcpOn(next);
-            live.serverIp = next;
-          })().catch((err: unknown) => logger.error({ err, next }, `dhcp: could not start again on ${next}`));
+          live.moveTo(next).catch((err: unknown) => logger.error({ err, next }, `dhcp: could not start again on ${next}`));
         },
       })
     : () => undefined;
@@ -170,6 +164,32 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
       return closing;
     },
   };
+}
+
+/**
+ * The DHCP service on the rack address. `moveTo` starts it again on a new one (a renewed
+ * lease in proxy mode, src/system/rack-address-watch.ts); status and close always see the
+ * server in use.
+ */
+interface RackDhcp {
+  server: DhcpServer;
+  serverIp: string;
+  moveTo(next: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function startRackDhcp(serverIp: string, start: (serverIp: string) => Promise<DhcpServer>): Promise<RackDhcp> {
+  const rack: RackDhcp = {
+    serverIp,
+    server: await start(serverIp),
+    moveTo: async (next) => {
+      await rack.server.close();
+      rack.server = await start(next);
+      rack.serverIp = next;
+    },
+    close: () => rack.server.close(),
+  };
+  return rack;
 }
 
 /**
