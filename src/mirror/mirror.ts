@@ -13,12 +13,17 @@ import { flatcarImageSigningKey } from './keys/flatcar-image-signing.js';
 import { sourceDir, sourceRelativeDir, stagingDirName } from './layout.js';
 import { loadSourceIndex, type SourceIndex } from './published.js';
 import { checkSchedule, startSchedule, type Schedule } from './schedule.js';
+import { resolveNetwork, type UpstreamNetwork } from './proxy.js';
 import { syncSource, type RetryPolicy } from './sync-source.js';
 import type { MirrorSource, ProgressEvent, SyncOutcome, VersionManifest } from './types.js';
 import { readKeys } from './verify.js';
 
+type MirrorConfig = KindlingConfig['mirror'];
+
 export interface MirrorOptions {
-  config: KindlingConfig['mirror'];
+  config: Omit<MirrorConfig, 'proxy' | 'caFile'> & Partial<Pick<MirrorConfig, 'proxy' | 'caFile'>>;
+  /** The environment HTTPS_PROXY, HTTP_PROXY and NO_PROXY are read from; default process.env. */
+  env?: NodeJS.ProcessEnv;
   dataDir: string;
   logger: Logger;
   /** Versions machines in state `installing` use; retention never deletes them. */
@@ -75,11 +80,13 @@ export class Mirror {
   private running: Promise<SyncOutcome[]> | null = null;
   private schedule: Schedule | null = null;
   private readonly abort = new AbortController();
+  readonly network: UpstreamNetwork;
 
   constructor(
     private readonly options: MirrorOptions,
     private readonly persisted: JsonDocument<Persisted>,
   ) {
+    this.network = resolveNetwork(options.config, options.env);
     this.root = path.join(options.dataDir, 'mirror');
     // SSE clients come and go; more than the default 10 listeners is normal, not a leak.
     this.events.setMaxListeners(0);
@@ -143,6 +150,7 @@ export class Mirror {
         ...(this.options.writeStream ? { writeStream: this.options.writeStream } : {}),
         ...(this.options.beforeStep ? { beforeStep: this.options.beforeStep } : {}),
         signal: this.abort.signal,
+        network: this.network,
       });
       outcome = { source: source.name, ok: true, result: result.result, version: result.version, startedAt, finishedAt: new Date().toISOString(), error: null };
     } catch (err) {
