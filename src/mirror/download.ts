@@ -134,7 +134,7 @@ async function fsyncFile(file: string, where: { source: string; name: string }):
   }
 }
 
-function classify(where: { source: string; name: string; url?: string }, err: unknown, bytes: number, total: number | null): KindlingError {
+export function classify(where: { source: string; name: string; url?: string }, err: unknown, bytes: number, total: number | null): KindlingError {
   if (err instanceof KindlingError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   const details = { source: where.source, file: where.name, ...(where.url ? { url: where.url } : {}) };
