@@ -1,6 +1,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
+import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { KindlingError } from '../errors.js';
 import { proxyFor, type UpstreamNetwork } from './proxy.js';
@@ -79,7 +80,9 @@ export function get(url: string, options: RequestOptions, redirects = 0): Promis
           reject(upstreamError(options, url, `the proxy ${proxy.display} refused CONNECT to ${parsed.hostname}:${port} with HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd(), res.statusCode));
           return;
         }
-        const secure = tls.connect({ socket, servername: parsed.hostname, ...ca });
+        // SNI carries host names only (RFC 6066 §3); the certificate is still checked against an IP.
+        const host = parsed.hostname.replace(/^\[|\]$/g, '');
+        const secure = tls.connect({ socket, ...(isIP(host) ? {} : { servername: host }), host, ...ca });
         watch(https.get(parsed, { headers, createConnection: () => secure, ...signal }, onResponse));
       });
       connect.end();
