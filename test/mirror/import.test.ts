@@ -1,10 +1,12 @@
-import { mkdtemp, readdir, rm, truncate, writeFile, mkdir } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importDirectory } from '../../src/mirror/import-client.js';
 import type { ProgressEvent } from '../../src/mirror/index.js';
 import { startTestKindling, type TestKindling } from '../support/kindling.js';
+import { repoRoot } from '../webui/build.js';
 import { FakeUpstream, flatcarNames, makeSigner, sign } from './support/fake-upstream.js';
 
 // A release copied from a USB stick, in upstream's layout, imported into a running
@@ -81,7 +83,6 @@ describe('kindling mirror import DIR', () => {
     const dir = await stick('3815.2.1');
     const forger = await makeSigner('forger');
     const image = path.join(dir, 'flatcar_production_image.bin.bz2');
-    const { readFile } = await import('node:fs/promises');
     await writeFile(`${image}.sig`, await sign(forger, await readFile(image)));
     const err = await refusal(dir);
     expect(err.code).toBe('MIRROR_SIGNATURE');
@@ -111,6 +112,27 @@ describe('kindling mirror import DIR', () => {
     await nothingHalfPublished('3815.2.3');
     expect(await (await k.get(`${base}/current/version.txt`)).text()).toContain('FLATCAR_VERSION=3815.2.0');
   });
+
+  it('runs as the kindling command, one progress line per file, and exits 1 naming the file on a refusal', async () => {
+    const config = path.join(work, 'kindling.yaml');
+    await writeFile(config, `dataDir: ${k.dataDir}\nhttp: { listen: 127.0.0.1, port: ${new URL(k.httpUrl).port} }\n`);
+    const cli = (dir: string) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli.ts'), 'mirror', 'import', dir, '--config', config], { cwd: repoRoot, timeout: 60_000 }, (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    const good = await cli(await stick('3815.2.4'));
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/flatcar-stable {2}flatcar_production_image\.bin\.bz2 {2}1\.0 MiB \/ 1\.0 MiB {2}100% {2}done/);
+    expect(good.stdout).toContain('flatcar-stable: verified and published 3815.2.4');
+    const dir = await stick('3815.2.5');
+    await rm(path.join(dir, 'flatcar_production_pxe.vmlinuz.sig'));
+    const bad = await cli(dir);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/flatcar_production_pxe\.vmlinuz\.sig is not there.*\[MIRROR_IMPORT_MISSING\]/);
+    await nothingHalfPublished('3815.2.5');
+  }, 90_000);
 
   it('refuses a directory that is no release of a configured source', async () => {
     const dir = path.join(work, 'empty');
