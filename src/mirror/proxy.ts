@@ -27,7 +27,7 @@ function parseProxy(value: string | undefined | null, where: string): URL | null
   let url: URL;
   try {
     // curl and most tools accept "host:3128" without a scheme.
-    url = new URL(/^[a-z]+:\/\//i.test(value) ? value : `http://${value}`);
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
   } catch {
     throw new KindlingError('CONFIG_INVALID', `${where}: expected a proxy URL such as http://proxy.example:3128, found ${JSON.stringify(value)}`, { key: where });
   }
