@@ -127,7 +127,8 @@ export class Mirror {
     const outcomes: SyncOutcome[] = [];
     for (const source of sources) {
       if (this.abort.signal.aborted) break;
-      outcomes.push(await this.runOne(source));
+      const { cause: _cause, ...outcome } = (await this.runOne(source)) as SyncOutcome & { cause?: unknown };
+      outcomes.push(outcome);
     }
     return outcomes;
   }

@@ -134,6 +134,23 @@ describe('kindling mirror import DIR', () => {
     await nothingHalfPublished('3815.2.5');
   }, 90_000);
 
+  it('keeps the upload API to the admin and to plain file names inside the upload', async () => {
+    const anonymous = await k.get('/api/mirror/import', { method: 'POST' });
+    expect(anonymous.status).toBe(401);
+    const { upload } = (await (await k.api('POST', '/api/mirror/import')).json()) as { upload: string };
+    const put = (name: string, auth = true) =>
+      k.get(`/api/mirror/import/${upload}/${name}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', ...(auth ? { authorization: `Bearer ${k.adminToken}` } : {}) }, body: 'x' });
+    expect((await put('version.txt', false)).status).toBe(401);
+    for (const name of ['..%2F..%2Fstate%2Fadmin-token', '.hidden', '%2E%2E']) {
+      const res = await put(name);
+      expect([400, 404]).toContain(res.status);
+    }
+    expect(await readdir(path.join(k.dataDir, 'mirror/.staging', `.upload-${upload}`))).toEqual([]);
+    const stale = await k.get(`/api/mirror/import/${'0'.repeat(16)}/version.txt`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${k.adminToken}` }, body: 'x' });
+    expect(stale.status).toBe(400);
+    expect(((await stale.json()) as { error: { message: string } }).error.message).toMatch(/no import upload 0+ is open/);
+  });
+
   it('refuses a directory that is no release of a configured source', async () => {
     const dir = path.join(work, 'empty');
     await mkdir(dir);
