@@ -7,6 +7,7 @@ import { isKindlingError } from './errors.js';
 import { checkAll } from './check.js';
 import { parseMac } from './inventory/mac.js';
 import { formatBytes, formatProgress, type ProgressEvent } from './mirror/index.js';
+import { importDirectory } from './mirror/import-client.js';
 import { startKindling } from './main.js';
 import { createLogger } from './system/index.js';
 
@@ -22,6 +23,7 @@ const usage = `kindling: the network-boot server of a rack
   kindling render MAC --as ipxe|ignition|cloud-config   what a machine would get now (secrets masked)
   kindling mirror sync [--source NAME]   sync the mirror now and show progress until it ends
   kindling mirror status                 sources, versions held, last sync
+  kindling mirror import DIR [--source NAME]   verify and publish a release copied from a USB stick
 `;
 
 /** The config file to use: --config, else the appliance's file if present, else the embedded defaults. */
@@ -117,7 +119,16 @@ interface MirrorStatus {
   progress: ProgressEvent[];
 }
 
-async function mirrorCommand(config: KindlingConfig, sub: string | undefined, source: string | undefined): Promise<number> {
+async function mirrorImport(config: KindlingConfig, dir: string | undefined, source: string | undefined): Promise<number> {
+  if (!dir) throw new Error('usage: kindling mirror import DIR [--source NAME]');
+  const token = readFileSync(path.join(config.dataDir, 'state', 'admin-token'), 'utf8').trim();
+  const host = config.http.listen === '0.0.0.0' ? '127.0.0.1' : config.http.listen;
+  const outcome = await importDirectory({ dir: path.resolve(dir), baseUrl: `http://${host}:${config.http.port}`, token, ...(source ? { source } : {}), onProgress: (e) => process.stdout.write(`${formatProgress(e)}\n`) });
+  process.stdout.write(`${outcome.source}: ${outcome.result === 'published' ? 'verified and published' : 'already held; current'} ${outcome.version}\n`);
+  return 0;
+}
+
+async function mirrorCommand(config: KindlingConfig, sub: string | undefined, source: string | undefined, rest: string[] = []): Promise<number> {
   const show = (state: MirrorStatus) => {
     const rows = [['SOURCE', 'CURRENT', 'VERSIONS HELD', 'LAST SYNC']];
     for (const s of state.sources) {
@@ -130,6 +141,7 @@ async function mirrorCommand(config: KindlingConfig, sub: string | undefined, so
     show((await api(config, 'GET', '/api/mirror')) as MirrorStatus);
     return 0;
   }
+  if (sub === 'import') return mirrorImport(config, rest[0], source);
   if (sub !== 'sync') throw new Error(`unknown mirror command "${sub}"\n\n${usage}`);
   await api(config, 'POST', '/api/mirror/sync', source ? { source } : {});
   // One request a second is nothing for the Pi, and needs no stream in a terminal.
@@ -173,7 +185,7 @@ async function main(argv: string[]): Promise<number> {
       await machines(loadConfig(configFileFrom(values.config)).config, rest, values.name);
       return 0;
     case 'mirror':
-      return mirrorCommand(loadConfig(configFileFrom(values.config)).config, rest[0], values.source);
+      return mirrorCommand(loadConfig(configFileFrom(values.config)).config, rest[0], values.source, rest.slice(1));
     case 'render': {
       const as = values.as ?? 'ipxe';
       const config = loadConfig(configFileFrom(values.config)).config;

@@ -33,6 +33,8 @@ export const errorCodes = {
   MIRROR_WRITE: { status: 500, summary: 'the mirror cannot write to its data directory' },
   MIRROR_SYNC_RUNNING: { status: 409, summary: 'a mirror sync is already running' },
   MIRROR_SOURCE_UNKNOWN: { status: 404, summary: 'no mirror source has that name' },
+  MIRROR_IMPORT_MISSING: { status: 422, summary: 'a file the imported release needs is not in the import directory' },
+  MIRROR_IMPORT_SOURCE: { status: 422, summary: 'an import directory fits no configured mirror source, or more than one' },
   MIRROR_SCHEDULE_INVALID: { status: 500, summary: 'mirror.schedule is not a valid cron expression' },
   NOT_FOUND: { status: 404, summary: 'no route answers that method and path' },
   INTERNAL: { status: 500, summary: 'an unexpected error; the log has the details' },

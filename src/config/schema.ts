@@ -104,6 +104,10 @@ export const mirrorSourceSchema = z.discriminatedUnion('os', [flatcarSource, fco
 const mirror = z.strictObject({
   schedule: z.string().nullable().default('17 3 * * *'),
   keep: z.number().int().min(1).max(50).default(2),
+  /** http://HOST:PORT for upstream (CONNECT for https); null uses HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
+  proxy: z.string().min(1).nullable().default(null),
+  /** A PEM CA bundle added to the system CAs, for a TLS-intercepting proxy. */
+  caFile: z.string().min(1).nullable().default(null),
   sources: z.array(mirrorSourceSchema).default([
     { name: 'flatcar-stable', os: 'flatcar', channel: 'stable', arch: 'amd64', baseUrl: null, keys: null },
   ]),

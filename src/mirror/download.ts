@@ -2,7 +2,7 @@ import { createWriteStream, promises as fs } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { Transform, type Writable } from 'node:stream';
 import { KindlingError } from '../errors.js';
-import { get, upstreamError } from './http-client.js';
+import { get, upstreamError, type UpstreamNetwork } from './http-client.js';
 
 export type WriteStreamFactory = (file: string, flags: 'a' | 'w') => Writable;
 
@@ -16,6 +16,7 @@ export interface DownloadInput {
   /** Called with the bytes held so far and the full length when known. */
   onBytes?: (bytes: number, total: number | null) => void;
   signal?: AbortSignal;
+  network?: UpstreamNetwork;
   /** Where bytes are written; tests inject a failing disk here. */
   writeStream?: WriteStreamFactory;
 }
@@ -35,6 +36,7 @@ export async function download(input: DownloadInput, restarted = false): Promise
     headers: held > 0 ? { range: `bytes=${held}-` } : {},
     ...(input.idleTimeoutMs ? { idleTimeoutMs: input.idleTimeoutMs } : {}),
     ...(input.signal ? { signal: input.signal } : {}),
+    ...(input.network ? { network: input.network } : {}),
   });
   const status = response.statusCode ?? 0;
   let start = 0;
@@ -132,7 +134,7 @@ async function fsyncFile(file: string, where: { source: string; name: string }):
   }
 }
 
-function classify(where: { source: string; name: string; url?: string }, err: unknown, bytes: number, total: number | null): KindlingError {
+export function classify(where: { source: string; name: string; url?: string }, err: unknown, bytes: number, total: number | null): KindlingError {
   if (err instanceof KindlingError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   const details = { source: where.source, file: where.name, ...(where.url ? { url: where.url } : {}) };

@@ -1,6 +1,12 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import { isIP } from 'node:net';
+import tls from 'node:tls';
 import { KindlingError } from '../errors.js';
+import { proxyFor, type UpstreamNetwork } from './proxy.js';
+
+export type { UpstreamNetwork };
 
 // A small client over node:http rather than fetch: a download needs to see a short
 // body (truncation), a stalled socket and Content-Range exactly as they happen.
@@ -16,6 +22,8 @@ export interface RequestOptions {
   idleTimeoutMs?: number;
   /** Aborts the request when Kindling stops. */
   signal?: AbortSignal;
+  /** mirror.proxy / HTTPS_PROXY and mirror.caFile; none means direct with the system CAs. */
+  network?: UpstreamNetwork;
 }
 
 /** GET `url`, following redirects. Resolves with the response of any status; network failures reject with MIRROR_UPSTREAM. */
@@ -33,7 +41,8 @@ export function get(url: string, options: RequestOptions, redirects = 0): Promis
       reject(new KindlingError('MIRROR_UPSTREAM', `mirror source ${options.source}: ${options.file}: expected an http or https URL, found ${url}`, { source: options.source, url }));
       return;
     }
-    const request = client.get(parsed, { headers: { 'user-agent': 'kindling-mirror', ...options.headers }, ...(options.signal ? { signal: options.signal } : {}) }, (response) => {
+    const proxy = options.network ? proxyFor(parsed, options.network) : null;
+    const onResponse = (response: IncomingMessage): void => {
       const location = response.headers.location;
       if (response.statusCode && response.statusCode >= 300 && response.statusCode < 400 && location) {
         response.resume();
@@ -45,12 +54,50 @@ export function get(url: string, options: RequestOptions, redirects = 0): Promis
         return;
       }
       resolve(response);
-    });
-    request.setTimeout(options.idleTimeoutMs ?? defaultIdleTimeoutMs, () => {
-      request.destroy(upstreamError(options, url, `no data for ${Math.round((options.idleTimeoutMs ?? defaultIdleTimeoutMs) / 1000)} s`));
-    });
-    request.on('error', (err) => reject(err instanceof KindlingError ? err : upstreamError(options, url, (err as NodeJS.ErrnoException).code ?? err.message)));
+    };
+    const headers = { 'user-agent': 'kindling-mirror', ...options.headers };
+    const watch = (request: http.ClientRequest): void => {
+      request.setTimeout(options.idleTimeoutMs ?? defaultIdleTimeoutMs, () => {
+        request.destroy(upstreamError(options, url, `no data for ${Math.round((options.idleTimeoutMs ?? defaultIdleTimeoutMs) / 1000)} s${proxy ? ` (through the proxy ${proxy.display})` : ''}`));
+      });
+      request.on('error', (err) => reject(err instanceof KindlingError ? err : upstreamError(options, url, describe(err, proxy?.display, options.network))));
+    };
+    const signal = options.signal ? { signal: options.signal } : {};
+    const ca = options.network?.ca ? { ca: options.network.ca } : {};
+    if (!proxy) {
+      watch(client.get(parsed, { headers, ...signal, ...(client === https ? ca : {}) }, onResponse));
+    } else if (parsed.protocol === 'http:') {
+      // A plain-HTTP request through a proxy names the absolute URL (RFC 9112 §3.2.2).
+      watch(http.get({ host: proxy.url.hostname, port: proxy.url.port || 80, path: parsed.toString(), headers: { ...headers, host: parsed.host, ...proxy.auth }, ...signal }, onResponse));
+    } else {
+      // https: a CONNECT tunnel (RFC 9110 §9.3.6), then TLS to the origin inside it.
+      const port = parsed.port || '443';
+      const connect = http.request({ method: 'CONNECT', host: proxy.url.hostname, port: proxy.url.port || 80, path: `${parsed.hostname}:${port}`, headers: { host: `${parsed.hostname}:${port}`, ...proxy.auth }, ...signal });
+      watch(connect);
+      connect.on('connect', (res, socket: Duplex) => {
+        if (res.statusCode !== 200) {
+          socket.destroy();
+          reject(upstreamError(options, url, `the proxy ${proxy.display} refused CONNECT to ${parsed.hostname}:${port} with HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd(), res.statusCode));
+          return;
+        }
+        // SNI carries host names only (RFC 6066 §3); the certificate is still checked against an IP.
+        const host = parsed.hostname.replace(/^\[|\]$/g, '');
+        const secure = tls.connect({ socket, ...(isIP(host) ? {} : { servername: host }), host, ...ca });
+        watch(https.get(parsed, { headers, createConnection: () => secure, ...signal }, onResponse));
+      });
+      connect.end();
+    }
   });
+}
+
+/** A network error as a person can act on it: the TLS ones usually mean an intercepting proxy. */
+function describe(err: NodeJS.ErrnoException, proxy: string | undefined, network: UpstreamNetwork | undefined): string {
+  const code = err.code ?? err.message;
+  const via = proxy ? ` through the proxy ${proxy}` : '';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) {
+    return `${code}${via}: the TLS certificate is not trusted; ${network?.caFile ? `mirror.caFile (${network.caFile}) does not hold its CA` : 'a TLS-intercepting proxy needs its CA bundle in mirror.caFile'}`;
+  }
+  return `${code}${via}`;
 }
 
 export function upstreamError(options: { source: string; file: string }, url: string, what: string, status?: number): KindlingError {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -10,15 +11,21 @@ import { JsonDocument } from '../store/index.js';
 import type { WriteStreamFactory } from './download.js';
 import { fedoraSigningKeys } from './keys/fedora-signing.js';
 import { flatcarImageSigningKey } from './keys/flatcar-image-signing.js';
-import { sourceDir, sourceRelativeDir, stagingDirName } from './layout.js';
+import { chooseImportSource, directoryTransport, importName } from './import.js';
+import { sourceDir, sourceRelativeDir, stagingDir, stagingDirName } from './layout.js';
 import { loadSourceIndex, type SourceIndex } from './published.js';
 import { checkSchedule, startSchedule, type Schedule } from './schedule.js';
-import { syncSource, type RetryPolicy } from './sync-source.js';
+import { resolveNetwork, type UpstreamNetwork } from './proxy.js';
+import { resolveRelease, syncSource, type RetryPolicy } from './sync-source.js';
 import type { MirrorSource, ProgressEvent, SyncOutcome, VersionManifest } from './types.js';
 import { readKeys } from './verify.js';
 
+type MirrorConfig = KindlingConfig['mirror'];
+
 export interface MirrorOptions {
-  config: KindlingConfig['mirror'];
+  config: Omit<MirrorConfig, 'proxy' | 'caFile'> & Partial<Pick<MirrorConfig, 'proxy' | 'caFile'>>;
+  /** The environment HTTPS_PROXY, HTTP_PROXY and NO_PROXY are read from; default process.env. */
+  env?: NodeJS.ProcessEnv;
   dataDir: string;
   logger: Logger;
   /** Versions machines in state `installing` use; retention never deletes them. */
@@ -73,13 +80,16 @@ export class Mirror {
   private readonly indexes = new Map<string, SourceIndex>();
   private readonly progress = new Map<string, ProgressEvent>();
   private running: Promise<SyncOutcome[]> | null = null;
+  private upload: { id: string; dir: string } | null = null;
   private schedule: Schedule | null = null;
   private readonly abort = new AbortController();
+  readonly network: UpstreamNetwork;
 
   constructor(
     private readonly options: MirrorOptions,
     private readonly persisted: JsonDocument<Persisted>,
   ) {
+    this.network = resolveNetwork(options.config, options.env);
     this.root = path.join(options.dataDir, 'mirror');
     // SSE clients come and go; more than the default 10 listeners is normal, not a leak.
     this.events.setMaxListeners(0);
@@ -117,15 +127,70 @@ export class Mirror {
     const outcomes: SyncOutcome[] = [];
     for (const source of sources) {
       if (this.abort.signal.aborted) break;
-      outcomes.push(await this.runOne(source));
+      const { cause: _cause, ...outcome } = (await this.runOne(source)) as SyncOutcome & { cause?: unknown };
+      outcomes.push(outcome);
     }
     return outcomes;
   }
 
-  private async runOne(source: MirrorSource): Promise<SyncOutcome> {
+  /**
+   * Imports a release copied from a USB stick (src/mirror/import.ts): the sync pipeline
+   * with the directory standing in for upstream, so the same checks and the same atomic
+   * publish. Rejects with the typed error (file and reason) when the copy is refused.
+   */
+  importRelease(options: { dir: string; source?: string; consume?: boolean }): Promise<SyncOutcome> {
+    if (this.running) throw new KindlingError('MIRROR_SYNC_RUNNING', 'a mirror sync or import is already running; wait for it to finish (GET /api/mirror shows its progress)');
+    const run = (async () => {
+      const source = await chooseImportSource(options.dir, this.sources, options.source);
+      const outcome = await this.runOne(source, { dir: options.dir, consume: options.consume ?? false });
+      return [outcome];
+    })().finally(() => {
+      this.running = null;
+      this.progress.clear();
+      this.events.emit('idle');
+    });
+    this.running = run;
+    return run.then(([outcome]) => {
+      const o = outcome as SyncOutcome & { cause?: unknown };
+      if (!o.ok) throw o.cause;
+      return o;
+    });
+  }
+
+  /** Starts an upload for the page or the CLI: files PUT one by one, then imported (routes.ts). */
+  async openUpload(): Promise<{ id: string; dir: string }> {
+    if (this.upload) await fs.rm(this.upload.dir, { recursive: true, force: true });
+    const id = randomBytes(8).toString('hex');
+    const dir = path.join(this.root, stagingDirName, `.upload-${id}`);
+    await fs.mkdir(dir, { recursive: true });
+    this.upload = { id, dir };
+    return this.upload;
+  }
+
+  uploadDir(id: string): string {
+    if (!this.upload || this.upload.id !== id) throw new KindlingError('REQUEST_INVALID', `no import upload ${id.slice(0, 32)} is open (a newer one replaced it, or Kindling restarted); start again`, { upload: id.slice(0, 32) });
+    return this.upload.dir;
+  }
+
+  /** What an import needs, read from the metadata already in `dir`: the files to copy, so a stick's extras are not uploaded. */
+  async planImport(options: { dir: string; source?: string }): Promise<{ source: string; version: string; files: string[] }> {
+    const source = await chooseImportSource(options.dir, this.sources, options.source);
+    const release = await resolveRelease({ source, transport: directoryTransport({ dir: options.dir }) });
+    const names = release.files.flatMap((f) => [f.name, ...(f.signatureUrl ? [importName(f.signatureUrl, options.dir, source.name)] : [])]);
+    return { source: source.name, version: release.version, files: names };
+  }
+
+  async closeUpload(id: string): Promise<void> {
+    if (this.upload?.id !== id) return;
+    await fs.rm(this.upload.dir, { recursive: true, force: true });
+    this.upload = null;
+  }
+
+  private async runOne(source: MirrorSource, fromDir?: { dir: string; consume: boolean }): Promise<SyncOutcome> {
     const { logger } = this.options;
     const startedAt = new Date().toISOString();
     let outcome: SyncOutcome;
+    let cause: unknown;
     try {
       const result = await syncSource({
         root: this.root,
@@ -143,18 +208,23 @@ export class Mirror {
         ...(this.options.writeStream ? { writeStream: this.options.writeStream } : {}),
         ...(this.options.beforeStep ? { beforeStep: this.options.beforeStep } : {}),
         signal: this.abort.signal,
+        network: this.network,
+        ...(fromDir ? { transport: directoryTransport(fromDir) } : {}),
       });
-      outcome = { source: source.name, ok: true, result: result.result, version: result.version, startedAt, finishedAt: new Date().toISOString(), error: null };
+      outcome = { source: source.name, ok: true, result: result.result, version: result.version, startedAt, finishedAt: new Date().toISOString(), error: null, ...(fromDir ? { via: 'import' as const } : {}) };
     } catch (err) {
+      cause = err;
+      // An import that was refused leaves nothing behind: its verified files stay in no directory.
+      if (fromDir) await fs.rm(stagingDir(this.root, source), { recursive: true, force: true });
       const error = isKindlingError(err) ? { code: err.code, message: err.message } : { code: 'MIRROR_WRITE', message: `mirror source ${source.name}: ${(err as Error).message}` };
       logger.error({ source: source.name, code: error.code, err: error.message }, 'mirror: sync failed; the previous version stays current');
-      outcome = { source: source.name, ok: false, result: 'failed', version: null, startedAt, finishedAt: new Date().toISOString(), error };
+      outcome = { source: source.name, ok: false, result: 'failed', version: null, startedAt, finishedAt: new Date().toISOString(), error, ...(fromDir ? { via: 'import' as const } : {}) };
     }
     this.indexes.set(source.name, await loadSourceIndex(sourceDir(this.root, source)));
     this.persisted.data.lastSync[source.name] = outcome;
     await this.persisted.set(this.persisted.data).catch((err) => logger.warn({ err }, 'mirror: cannot record the sync result'));
     this.events.emit('outcome', outcome);
-    return outcome;
+    return cause === undefined ? outcome : Object.assign({}, outcome, { cause });
   }
 
   private async keysFor(source: MirrorSource): Promise<openpgp.PublicKey[] | null> {
@@ -259,6 +329,10 @@ export async function openMirror(options: MirrorOptions): Promise<Mirror> {
   if (options.config.schedule) checkSchedule(options.config.schedule);
   const root = path.join(options.dataDir, 'mirror');
   await fs.mkdir(path.join(root, stagingDirName), { recursive: true });
+  // An upload is tied to the process that opened it; a restart ends it.
+  for (const name of await fs.readdir(path.join(root, stagingDirName))) {
+    if (name.startsWith('.upload-')) await fs.rm(path.join(root, stagingDirName, name), { recursive: true, force: true });
+  }
   const persisted = await JsonDocument.open<Persisted>({ file: path.join(root, '.status.json'), coalesceMs: 0 }, { lastSync: {} });
   persisted.data.lastSync ??= {};
   const mirror = new Mirror(options, persisted);

@@ -1,7 +1,12 @@
-import { promises as fs } from 'node:fs';
+import { createWriteStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isKindlingError, KindlingError } from '../errors.js';
 import type { Mirror, ServedFile } from './mirror.js';
+import { classify } from './download.js';
+import { isSafeSegment } from './layout.js';
 import { parseRange } from './range.js';
 import { readChunkBytes } from './verify.js';
 
@@ -55,6 +60,71 @@ export function mirrorAdminRoutes(app: FastifyInstance, mirror: Mirror): void {
       if (isKindlingError(err)) return sendError(reply, err);
       throw err;
     }
+  });
+
+  importRoutes(app, mirror);
+}
+
+/** Files one import may upload: a release is a handful; this bounds a runaway client. */
+const maxUploadFiles = 64;
+
+/**
+ * The import upload (the page's and `kindling mirror import`'s way in): POST opens one,
+ * PUT /mirror/import/ID/NAME streams a file of the copied release (application/octet-stream),
+ * POST .../plan names the files the release needs, POST .../finish verifies and publishes.
+ */
+function importRoutes(app: FastifyInstance, mirror: Mirror): void {
+  app.register(async (scope) => {
+    // The body is a stream written to disk as it arrives, never held in memory.
+    scope.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+    const fail = (reply: FastifyReply, err: unknown) => {
+      if (isKindlingError(err)) return sendError(reply, err);
+      throw err;
+    };
+
+    scope.post('/mirror/import', async (_request, reply) => reply.status(201).send({ upload: (await mirror.openUpload()).id }));
+
+    scope.put<{ Params: { id: string; name: string } }>('/mirror/import/:id/:name', async (request, reply) => {
+      try {
+        const dir = mirror.uploadDir(request.params.id);
+        const name = request.params.name;
+        if (!isSafeSegment(name)) throw new KindlingError('PATH_INVALID', `upload ${name.slice(0, 64)}: expected a plain file name (letters, digits, . _ + -)`, { file: name.slice(0, 64) });
+        const held = await fs.readdir(dir);
+        if (!held.includes(name) && held.length >= maxUploadFiles) throw new KindlingError('REQUEST_INVALID', `upload ${name}: at most ${maxUploadFiles} files per import`, { file: name });
+        if (!(request.body instanceof Readable)) throw new KindlingError('REQUEST_INVALID', `upload ${name}: expected the file as the body with content-type application/octet-stream`, { file: name });
+        const temp = path.join(dir, `.${name}.part`);
+        try {
+          await pipeline(request.body, createWriteStream(temp, { highWaterMark: 1 << 20 }));
+        } catch (err) {
+          await fs.rm(temp, { force: true });
+          throw classify({ source: 'upload', name }, err, 0, null);
+        }
+        await fs.rename(temp, path.join(dir, name));
+        return reply.send({ file: name, size: (await fs.stat(path.join(dir, name))).size });
+      } catch (err) {
+        return fail(reply, err);
+      }
+    });
+
+    scope.post<{ Params: { id: string }; Body: { source?: unknown } | null }>('/mirror/import/:id/plan', async (request, reply) => {
+      try {
+        const source = typeof request.body?.source === 'string' ? request.body.source : undefined;
+        return await mirror.planImport({ dir: mirror.uploadDir(request.params.id), ...(source ? { source } : {}) });
+      } catch (err) {
+        return fail(reply, err);
+      }
+    });
+
+    scope.post<{ Params: { id: string }; Body: { source?: unknown } | null }>('/mirror/import/:id/finish', async (request, reply) => {
+      const source = typeof request.body?.source === 'string' ? request.body.source : undefined;
+      try {
+        const dir = mirror.uploadDir(request.params.id);
+        const outcome = await mirror.importRelease({ dir, consume: true, ...(source ? { source } : {}) }).finally(() => mirror.closeUpload(request.params.id));
+        return reply.send({ outcome });
+      } catch (err) {
+        return fail(reply, err);
+      }
+    });
   });
 }
 

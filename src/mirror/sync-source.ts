@@ -5,10 +5,10 @@ import type { Logger } from 'pino';
 import type * as openpgp from 'openpgp';
 import { isKindlingError, KindlingError } from '../errors.js';
 import { removeStaleTemps, writeFileAtomic } from '../store/index.js';
-import { download, type WriteStreamFactory } from './download.js';
+import { download, type DownloadInput, type WriteStreamFactory } from './download.js';
 import { fcosRelease, streamUrl } from './fcos.js';
 import { flatcarRelease, versionTxtUrl } from './flatcar.js';
-import { getBytes } from './http-client.js';
+import { getBytes, type RequestOptions, type UpstreamNetwork } from './http-client.js';
 import { manifestName, sourceDir, stagingDir } from './layout.js';
 import { ProgressMeter } from './progress.js';
 import { loadSourceIndex, publishVersion, removeVersion, setCurrent } from './published.js';
@@ -24,6 +24,14 @@ export interface RetryPolicy {
 /** Transient faults (a reset connection, a 503) usually pass; three tries with a pause ride them out. */
 export const defaultRetry: RetryPolicy = { attempts: 3, delayMs: 2_000 };
 
+/** Where a release's bytes come from: upstream over HTTP, or a directory copied from a USB stick (import.ts). */
+export interface Transport {
+  getBytes(url: string, options: RequestOptions & { maxBytes: number }): Promise<Buffer>;
+  download(input: DownloadInput): Promise<{ size: number }>;
+}
+
+export const httpTransport: Transport = { getBytes, download: (input) => download(input) };
+
 export interface SyncSourceInput {
   root: string;
   source: MirrorSource;
@@ -37,6 +45,10 @@ export interface SyncSourceInput {
   idleTimeoutMs?: number;
   writeStream?: WriteStreamFactory;
   signal?: AbortSignal;
+  /** Default: upstream over HTTP. */
+  transport?: Transport;
+  /** Proxy and CA bundle for upstream (mirror.proxy, mirror.caFile, HTTPS_PROXY). */
+  network?: UpstreamNetwork;
   /** Test seam: called before each publish step, so a test can kill the process right there. */
   beforeStep?: (step: 'publish' | 'current', version: string) => Promise<void>;
 }
@@ -52,18 +64,21 @@ const maxMetadataBytes = 8 << 20;
 const publicMode = 0o644;
 const maxSignatureBytes = 64 << 10;
 
-function net(input: Pick<SyncSourceInput, 'idleTimeoutMs' | 'signal'>): { idleTimeoutMs?: number; signal?: AbortSignal } {
-  return { ...(input.idleTimeoutMs ? { idleTimeoutMs: input.idleTimeoutMs } : {}), ...(input.signal ? { signal: input.signal } : {}) };
+type NetInput = Pick<SyncSourceInput, 'idleTimeoutMs' | 'signal' | 'network'>;
+
+function net(input: NetInput): { idleTimeoutMs?: number; signal?: AbortSignal; network?: UpstreamNetwork } {
+  return { ...(input.idleTimeoutMs ? { idleTimeoutMs: input.idleTimeoutMs } : {}), ...(input.signal ? { signal: input.signal } : {}), ...(input.network ? { network: input.network } : {}) };
 }
 
-export async function resolveRelease(input: Pick<SyncSourceInput, 'source' | 'idleTimeoutMs' | 'signal'>): Promise<Release> {
+export async function resolveRelease(input: Pick<SyncSourceInput, 'source' | 'transport'> & NetInput): Promise<Release> {
   const { source } = input;
+  const transport = input.transport ?? httpTransport;
   const options = { source: source.name, ...net(input), maxBytes: maxMetadataBytes };
   if (source.os === 'flatcar') {
-    const text = (await getBytes(versionTxtUrl(source), { ...options, file: 'version.txt' })).toString('utf8');
+    const text = (await transport.getBytes(versionTxtUrl(source), { ...options, file: 'version.txt' })).toString('utf8');
     return flatcarRelease(source, text);
   }
-  const text = (await getBytes(streamUrl(source), { ...options, file: `${source.stream}.json` })).toString('utf8');
+  const text = (await transport.getBytes(streamUrl(source), { ...options, file: `${source.stream}.json` })).toString('utf8');
   return fcosRelease(source, text);
 }
 
@@ -116,6 +131,7 @@ export async function syncSource(input: SyncSourceInput): Promise<SyncSourceResu
 /** Downloads and verifies every file of `release` into `stage`, then writes the manifest that marks it complete. */
 async function fetchInto(input: SyncSourceInput, release: Release, stage: string): Promise<void> {
   const { source } = input;
+  const transport = input.transport ?? httpTransport;
   const files: VersionManifest['files'] = {};
   for (const file of release.files) {
     let signature: Uint8Array | null = null;
@@ -123,7 +139,7 @@ async function fetchInto(input: SyncSourceInput, release: Release, stage: string
       const sigPath = path.join(stage, `${file.name}.sig`);
       signature = await fs.readFile(sigPath).catch(() => null);
       if (!signature) {
-        signature = await withRetry(input, () => getBytes(file.signatureUrl as string, { source: source.name, file: `${file.name}.sig`, maxBytes: maxSignatureBytes, ...net(input) }));
+        signature = await withRetry(input, () => transport.getBytes(file.signatureUrl as string, { source: source.name, file: `${file.name}.sig`, maxBytes: maxSignatureBytes, ...net(input) }));
         await writeFileAtomic(path.join(stage, `${file.name}.sig`), signature, publicMode);
       }
     } else if (input.keys) {
@@ -136,7 +152,7 @@ async function fetchInto(input: SyncSourceInput, release: Release, stage: string
       const meter = new ProgressMeter({ source: source.name, file: file.name, total: null, startBytes: 0 }, input.onProgress);
       let last = 0;
       await withRetry(input, () =>
-        download({
+        transport.download({
           source: source.name,
           name: file.name,
           url: file.url,

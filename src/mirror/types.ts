@@ -53,6 +53,8 @@ export interface SyncOutcome {
   startedAt: string;
   finishedAt: string;
   error: { code: string; message: string } | null;
+  /** Set when the version came from `kindling mirror import` or the page's upload. */
+  via?: 'import';
 }
 
 export type { MirrorSource };

@@ -117,10 +117,17 @@ export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
     };
     const keepAlive = setInterval(() => write(': ping\n\n'), 25_000);
     inventory.events.on('event', send);
+    // Mirror progress rides the same stream as named events (the page's onmessage sees
+    // only machine events); a meter sends at most two a second per file (progress.ts).
+    const mirrorEvents = deps.mirror?.events;
+    const named = (name: string) => (data: unknown) => write(`event: ${name}\ndata: ${JSON.stringify(data ?? {})}\n\n`);
+    const mirrorListeners = { progress: named('mirror-progress'), outcome: named('mirror-outcome'), idle: named('mirror-idle') };
+    if (!mac) for (const [event, listener] of Object.entries(mirrorListeners)) mirrorEvents?.on(event, listener);
     streams.set(res, owner);
     res.on('close', () => {
       clearInterval(keepAlive);
       inventory.events.off('event', send);
+      for (const [event, listener] of Object.entries(mirrorListeners)) mirrorEvents?.off(event, listener);
       streams.delete(res);
     });
   });

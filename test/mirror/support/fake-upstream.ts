@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as openpgp from 'openpgp';
 
@@ -53,15 +54,18 @@ export class FakeUpstream {
   readonly requests: RequestRecord[] = [];
   private server: http.Server | null = null;
   port = 0;
+  private secure = false;
 
   constructor(readonly signer: Signer) {}
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.secure ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
+  /** With `tls`, serves HTTPS (an upstream behind a CONNECT proxy). */
+  async start(tls?: { key: string; cert: string }): Promise<void> {
+    this.secure = tls !== undefined;
+    this.server = tls ? https.createServer(tls, (req, res) => this.handle(req, res)) : http.createServer((req, res) => this.handle(req, res));
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }

@@ -25,7 +25,7 @@ export function fcosSource(upstream: FakeUpstream, extra: Partial<Extract<Mirror
   return { name: 'fcos-stable', os: 'fcos', stream: 'stable', arch: 'x86_64', baseUrl: upstream.url, keys: upstream.signer.armoredPublic, ...extra };
 }
 
-export async function makeHarness(options: { sources: MirrorSource[]; keep?: number; schedule?: string | null; dataDir?: string } & Partial<Omit<MirrorOptions, 'config' | 'dataDir' | 'logger'>>): Promise<Harness> {
+export async function makeHarness(options: { sources: MirrorSource[]; keep?: number; schedule?: string | null; dataDir?: string; proxy?: string | null; caFile?: string | null } & Partial<Omit<MirrorOptions, 'config' | 'dataDir' | 'logger'>>): Promise<Harness> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'kindling-mirror-')));
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
@@ -35,8 +35,8 @@ export async function makeHarness(options: { sources: MirrorSource[]; keep?: num
     },
   });
   const logger = pino({ level: 'debug' }, sink);
-  const { sources, keep, schedule, dataDir: _d, ...rest } = options;
-  const mirror = await openMirror({ config: { schedule: schedule ?? null, keep: keep ?? 2, sources }, dataDir, logger, retry: { attempts: 1, delayMs: 10 }, idleTimeoutMs: 5_000, ...rest });
+  const { sources, keep, schedule, dataDir: _d, proxy, caFile, ...rest } = options;
+  const mirror = await openMirror({ config: { schedule: schedule ?? null, keep: keep ?? 2, sources, proxy: proxy ?? null, caFile: caFile ?? null }, env: {}, dataDir, logger, retry: { attempts: 1, delayMs: 10 }, idleTimeoutMs: 5_000, ...rest });
   const app = fastify({ logger: false });
   mirrorFileRoutes(app, { mirror });
   app.register(async (api) => mirrorAdminRoutes(api, mirror), { prefix: '/api' });

@@ -21,6 +21,7 @@ function ensure(): void {
   source = new EventSource('/api/events', { withCredentials: true });
   source.onopen = () => setConnected(true);
   source.onerror = () => setConnected(false); // EventSource reconnects by itself
+  for (const name of named.keys()) attach(name);
   source.onmessage = (m) => {
     let event: KindlingEvent;
     try {
@@ -30,6 +31,33 @@ function ensure(): void {
     }
     for (const l of listeners) l(event);
   };
+}
+
+/** Named events on the same stream (mirror-progress, mirror-outcome, mirror-idle); machine events stay unnamed. */
+const named = new Map<string, Set<(data: any) => void>>();
+
+export function onNamed(name: string, listener: (data: any) => void): () => void {
+  ensure();
+  let set = named.get(name);
+  if (!set) {
+    set = new Set();
+    named.set(name, set);
+    attach(name);
+  }
+  set.add(listener);
+  return () => set.delete(listener);
+}
+
+function attach(name: string): void {
+  source?.addEventListener(name, (m) => {
+    let data: unknown;
+    try {
+      data = JSON.parse((m as MessageEvent).data);
+    } catch {
+      return;
+    }
+    for (const l of named.get(name) ?? []) l(data);
+  });
 }
 
 function setConnected(c: boolean): void {

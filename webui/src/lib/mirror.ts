@@ -1,4 +1,4 @@
-import { api, ApiError } from './api';
+import { api, ApiError, upload } from './api';
 
 /** GET /api/mirror, or null when this Kindling has no mirror service (404). */
 export async function mirrorState(): Promise<any | null> {
@@ -8,4 +8,25 @@ export async function mirrorState(): Promise<any | null> {
     if (err instanceof ApiError && err.status === 404) return null;
     throw err;
   }
+}
+
+/** Small files Kindling reads first to say which others the release needs. */
+const isMetadata = (name: string): boolean => name === 'version.txt' || name.endsWith('.json');
+
+/**
+ * The page's import, the same steps as `kindling mirror import` (src/mirror/import-client.ts):
+ * upload the metadata, ask which files the release needs, upload those, then have
+ * Kindling verify and publish. Rejects with the server's ApiError (file and reason).
+ */
+export async function importFiles(files: File[], onFile: (name: string, sent: number, total: number) => void): Promise<any> {
+  const byName = new Map(files.map((f) => [f.name, f]));
+  const { upload: id } = await api<{ upload: string }>('POST', '/api/mirror/import', {});
+  const send = (f: File) => upload(`/api/mirror/import/${id}/${encodeURIComponent(f.name)}`, f, (sent) => onFile(f.name, sent, f.size));
+  for (const f of files.filter((f) => isMetadata(f.name))) await send(f);
+  const plan = await api<{ source: string; files: string[] }>('POST', `/api/mirror/import/${id}/plan`, {});
+  for (const name of plan.files) {
+    const f = byName.get(name);
+    if (f) await send(f);
+  }
+  return (await api<{ outcome: any }>('POST', `/api/mirror/import/${id}/finish`, { source: plan.source })).outcome;
 }
