@@ -16,6 +16,9 @@ export const errorCodes = {
   RENDER_INVALID: { status: 500, summary: 'a rendered config failed validation and was not served' },
   TOKEN_INVALID: { status: 403, summary: 'a callback carried a missing or wrong machine token' },
   REQUEST_INVALID: { status: 400, summary: 'a request is missing a parameter or has one of the wrong form' },
+  BODY_TOO_LARGE: { status: 413, summary: 'a request body is larger than the 64 KiB the API accepts' },
+  URL_TOO_LONG: { status: 414, summary: 'a path parameter is longer than the server accepts' },
+  MEDIA_TYPE_UNSUPPORTED: { status: 415, summary: 'a request body is not JSON (content-type application/json)' },
   PATH_INVALID: { status: 400, summary: 'a path leaves its root or has forbidden characters' },
   AUTH_REQUIRED: { status: 401, summary: 'the admin API needs the admin token' },
   STORE_CORRUPT: { status: 500, summary: 'a state document does not parse' },
@@ -70,6 +73,15 @@ export class KindlingError extends Error {
   toJSON(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
     return { code: this.code, message: this.message, details: this.details };
   }
+}
+
+/** What every error answer carries, whoever sends it: the HTTP status is errorCodes[code].status. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details: Record<string, unknown> };
+}
+
+export function errorBody(err: KindlingError): ErrorBody {
+  return { error: err.toJSON() };
 }
 
 export function isKindlingError(err: unknown, code?: ErrorCode): err is KindlingError {

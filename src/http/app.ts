@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { HttpDeps } from './context.js';
 import { mirrorFileRoutes } from '../mirror/routes.js';
 import { adminApi } from './admin-api.js';
-import { installErrorHandler } from './errors.js';
+import { frameworkErrors, installErrorHandler } from './errors.js';
 import { installHttpsOnly } from './https.js';
 import { bootRoutes } from './routes/boot.js';
 import { callbackRoutes } from './routes/callback.js';
@@ -23,6 +23,9 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
     // Kindling sits behind no proxy; the peer address is the node's address.
     trustProxy: false,
     routerOptions: { maxParamLength: 200 },
+    // A bad URL or an over-long parameter is answered before any route, by fastify itself
+    // unless told otherwise; this keeps those answers in the error table too.
+    frameworkErrors,
   });
   installErrorHandler(app);
   // Open to the network: what nodes need to boot and install, and the health summary.

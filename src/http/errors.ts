@@ -1,5 +1,30 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { isKindlingError, type KindlingError } from '../errors.js';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errorBody, isKindlingError, KindlingError, type ErrorCode } from '../errors.js';
+
+// fastify's own 4xx errors, as codes of the table in src/errors.ts (docs/errors.md), so
+// the status sent is always the one documented for the code. Any other fastify 4xx is
+// REQUEST_INVALID and its documented 400.
+const fastifyCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'MEDIA_TYPE_UNSUPPORTED',
+  FST_ERR_MAX_PARAM_LENGTH: 'URL_TOO_LONG',
+};
+
+/** A fastify error a client caused, as a KindlingError; null for anything else. */
+export function fromFastifyError(fe: FastifyError): KindlingError | null {
+  if (fe.validation) {
+    return new KindlingError('REQUEST_INVALID', `request ${fe.validationContext ?? ''} ${fe.message}`.replace(/\s+/g, ' ').trim());
+  }
+  if (!fe.statusCode || fe.statusCode < 400 || fe.statusCode >= 500) return null;
+  const code = fastifyCodes[fe.code] ?? 'REQUEST_INVALID';
+  const message = code === 'BODY_TOO_LARGE' ? 'the request body is larger than 64 KiB; the API takes small JSON documents' : fe.message;
+  return new KindlingError(code, message, { fastify: fe.code });
+}
+
+/** The one way an error answer leaves: the code's documented status and body. */
+export function sendError(reply: FastifyReply, err: KindlingError): FastifyReply {
+  return reply.status(err.status).send(errorBody(err));
+}
 
 /**
  * Every error leaves as JSON with a stable code and a message a person can act on.
@@ -9,19 +34,19 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | KindlingError, request, reply) => {
     if (isKindlingError(error)) {
       request.log.info({ code: error.code, err: error.message }, 'request refused');
-      return reply.status(error.status).send({ error: error.toJSON() });
+      return sendError(reply, error);
     }
-    const fe = error as FastifyError;
-    if (fe.validation) {
-      return reply.status(400).send({ error: { code: 'REQUEST_INVALID', message: `request ${fe.validationContext ?? ''} ${fe.message}`.replace(/\s+/g, ' ').trim(), details: {} } });
-    }
-    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
-      return reply.status(fe.statusCode).send({ error: { code: 'REQUEST_INVALID', message: fe.message, details: { fastify: fe.code } } });
-    }
+    const mapped = fromFastifyError(error);
+    if (mapped) return sendError(reply, mapped);
     request.log.error({ err: error }, 'unexpected error');
-    return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error; the log has the details', details: {} } });
+    return sendError(reply, new KindlingError('INTERNAL', 'internal error; the log has the details'));
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send({ error: { code: 'NOT_FOUND', message: `nothing at ${request.method} ${request.url.split('?')[0]}`, details: {} } });
+    sendError(reply, new KindlingError('NOT_FOUND', `nothing at ${request.method} ${request.url.split('?')[0]}`));
   });
+}
+
+/** For Fastify({ frameworkErrors }): a bad URL or an over-long parameter, before any route runs. */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  sendError(reply, fromFastifyError(error) ?? new KindlingError('INTERNAL', 'internal error; the log has the details'));
 }

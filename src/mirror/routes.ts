@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isKindlingError, KindlingError } from '../errors.js';
+import { errorBody, isKindlingError, KindlingError } from '../errors.js';
 import type { Mirror, ServedFile } from './mirror.js';
 import { classify } from './download.js';
 import { isSafeSegment } from './layout.js';
@@ -35,7 +35,7 @@ export function mirrorFileRoutes(app: FastifyInstance, deps: MirrorRouteDeps): v
         return sendError(reply, new KindlingError('PATH_INVALID', `/mirror/${raw}: expected /mirror/OS/CHANNEL/ARCH/VERSION/FILE without empty, . or .. parts`, { path: raw }));
       }
       const file = mirror.resolve(segments);
-      if (!file) return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `/mirror/${raw}: no verified file of that name; GET /api/mirror lists the versions held`, details: {} } });
+      if (!file) return sendError(reply, new KindlingError('NOT_FOUND', `/mirror/${raw}: no verified file of that name; GET /api/mirror lists the versions held`, { path: raw }));
       return serveFile(request, reply, file, deps.chunkBytes ?? readChunkBytes);
     },
   });
@@ -128,8 +128,9 @@ function importRoutes(app: FastifyInstance, mirror: Mirror): void {
   });
 }
 
+// The same answer as src/http/errors.ts sendError, without the mirror depending on the HTTP layer.
 function sendError(reply: FastifyReply, err: KindlingError): FastifyReply {
-  return reply.status(err.status).send({ error: err.toJSON() });
+  return reply.status(err.status).send(errorBody(err));
 }
 
 async function serveFile(request: FastifyRequest, reply: FastifyReply, file: ServedFile, chunkBytes: number): Promise<FastifyReply> {
@@ -167,7 +168,7 @@ async function serveFile(request: FastifyRequest, reply: FastifyReply, file: Ser
   } catch {
     reply.removeHeader('content-length');
     reply.removeHeader('content-range');
-    return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `${request.url}: the file is gone (an old version removed by mirror.keep)`, details: {} } });
+    return sendError(reply, new KindlingError('NOT_FOUND', `${request.url}: the file is gone (an old version removed by mirror.keep)`));
   }
   // 1 MiB reads: Node has no sendfile for HTTP, and 64 KiB reads cost about twice the CPU per GB.
   return reply.send(handle.createReadStream({ start, end, highWaterMark: chunkBytes }));

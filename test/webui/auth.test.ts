@@ -200,7 +200,10 @@ describe('profiles and settings through the page\'s API', () => {
     expect(await c.json('POST', '/api/profiles/validate', { yaml: 'os: [' })).toMatchObject({ ok: false, issues: [{ path: [], message: expect.stringMatching(/YAML/) }] });
 
     const draft = `# workers\nos: flatcar\nchannel: beta\nhostname: "{{name}}.lab"\nusers:\n  - name: core\n    sshAuthorizedKeys: ["${sharedKey}"]\n`;
-    expect(await c.json('POST', '/api/profiles/validate', { yaml: draft })).toEqual({ ok: true, issues: [] });
+    expect(await c.json('POST', '/api/profiles/validate', { yaml: draft })).toEqual({ ok: true, issues: [], yaml: draft, data: { os: 'flatcar', channel: 'beta', hostname: '{{name}}.lab', users: [{ name: 'core', sshAuthorizedKeys: [sharedKey] }] } });
+    // The form's draft comes back as the YAML saving it would write, and a broken YAML as no data.
+    expect(await c.json('POST', '/api/profiles/validate', { profile: { os: 'flatcar', kernelArgs: ['quiet'] } })).toMatchObject({ ok: true, yaml: 'os: flatcar\nkernelArgs:\n  - quiet\n' });
+    expect(await c.json('POST', '/api/profiles/validate', { yaml: 'os: [' })).toMatchObject({ data: null, yaml: 'os: [' });
     await kk.get('/ipxe?mac=52:54:00:00:00:03&arch=x86_64&platform=efi');
     const preview = await c.request('POST', '/api/profiles/preview', { yaml: draft, mac: '52:54:00:00:00:03', as: 'ignition' });
     expect(preview.status).toBe(200);

@@ -61,9 +61,12 @@ export function profileEditRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const { declarations, inventory, config } = deps;
   const fileOf = (name: string) => declarations.profileFile(checkProfileName(name));
 
+  // The draft back as data and as YAML too: the editor's form and YAML tab stay in step
+  // through the server's own parser and writer (api-client DraftCheck).
   app.post<{ Body: DraftBody }>('/profiles/validate', async (request) => {
-    const { issues } = checkDraft(request.body ?? {});
-    return { ok: issues.length === 0, issues };
+    const { issues, data, text } = checkDraft(request.body ?? {});
+    const object = data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : null;
+    return { ok: issues.length === 0, issues, data: object, yaml: text };
   });
 
   app.get<{ Params: { name: string } }>('/profiles/:name/source', async (request, reply) => {

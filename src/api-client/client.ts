@@ -1,0 +1,196 @@
+// The one client of the admin API (docs/api.md), for the `kindling` command (bearer
+// token, a URL from kindling.yaml) and the setup page (same origin, session cookie,
+// CSRF token). It runs in Node and in the browser: fetch only, no Node modules.
+import type {
+  ApiMachine,
+  ConfigPhase,
+  DraftCheck,
+  ErrorAnswer,
+  ErrorCode,
+  Health,
+  InventoryEvent,
+  Issue,
+  MachineAnswer,
+  MachineDetail,
+  MachineList,
+  MirrorState,
+  NetworkView,
+  LoadedProfile,
+  ProfileDraft,
+  ProfileList,
+  ProfileSaved,
+  RenderFormat,
+  SessionOpened,
+  SessionState,
+  SettingsPatch,
+  SettingsView,
+  SyncStarted,
+} from './types.js';
+
+/** The server refused: its code, message and details, kept as sent. `HTTP`: the answer had no Kindling error body. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode | 'HTTP',
+    message: string,
+    readonly details: Record<string, unknown>,
+    readonly url: string,
+  ) {
+    super(message);
+  }
+
+  /** Key paths and messages, when the server reported them (profile and settings checks). */
+  get issues(): Issue[] {
+    const issues = this.details['issues'];
+    return Array.isArray(issues) ? (issues as Issue[]) : [];
+  }
+}
+
+/** Why nothing answered, in words; `system` is the system's code (ECONNREFUSED, …) when known. */
+export class Unreachable extends Error {
+  override readonly name = 'Unreachable';
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+    readonly system: string | null,
+  ) {
+    super(`no answer from ${url}: ${reason}`);
+  }
+}
+
+export interface ClientOptions {
+  /** Where the API is: `http://127.0.0.1:8080` for the command, '' for the page (same origin). */
+  baseUrl: string;
+  /** Headers for one request: the bearer token, or the page's CSRF token on state changes. */
+  headers?: (method: string) => Record<string, string>;
+  credentials?: RequestCredentials;
+  /** Give up on a request after this long; a stopped or unreachable host would hang otherwise. */
+  timeoutMs?: number;
+  /** Sees every ApiError before it is thrown (the page notices a lost session here). */
+  onError?: (err: ApiError, path: string) => void;
+}
+
+const reasons: Record<string, string> = {
+  ECONNREFUSED: 'connection refused (nothing listens there)',
+  ECONNRESET: 'the connection was closed before an answer',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable',
+  EADDRNOTAVAIL: 'the address is not available on this machine',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name does not resolve (DNS did not answer)',
+  ETIMEDOUT: 'the connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+  UND_ERR_SOCKET: 'the connection was closed before an answer',
+};
+
+/** The system code inside a fetch failure: undici wraps it in `cause`, happy eyeballs in an AggregateError. */
+function causeCode(err: unknown): string | null {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    const inner = (e as { errors?: unknown[] }).errors?.[0];
+    e = (e as { cause?: unknown }).cause ?? inner;
+  }
+  return null;
+}
+
+export class KindlingClient {
+  constructor(private readonly options: ClientOptions) {}
+
+  get baseUrl(): string {
+    return this.options.baseUrl;
+  }
+
+  /** One request; an error answer becomes ApiError, no answer at all Unreachable. */
+  async request(method: string, path: string, body?: unknown): Promise<Response> {
+    const url = `${this.options.baseUrl}${path}`;
+    const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers?.(method) };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const timeoutMs = this.options.timeoutMs;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+        ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
+        ...(timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
+      });
+    } catch (err) {
+      const name = (err as Error).name;
+      if (name === 'TimeoutError' || name === 'AbortError') throw new Unreachable(url, `no answer within ${Math.round((timeoutMs ?? 0) / 1000)} s`, 'TIMEOUT');
+      const code = causeCode(err);
+      throw new Unreachable(url, (code && reasons[code]) ?? (code ? `the connection failed (${code})` : (err as Error).message || 'the connection failed'), code);
+    }
+    if (!res.ok) {
+      const err = await errorOf(res, url);
+      this.options.onError?.(err, path);
+      throw err;
+    }
+    return res;
+  }
+
+  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await (await this.request(method, path, body)).json()) as T;
+  }
+
+  async text(method: string, path: string, body?: unknown): Promise<string> {
+    return (await this.request(method, path, body)).text();
+  }
+
+  // Open to the network.
+  health = () => this.json<Health>('GET', '/healthz');
+
+  // Machines.
+  machines = () => this.json<MachineList>('GET', '/api/machines');
+  machine = (mac: string) => this.json<MachineDetail>('GET', `/api/machines/${encodeURIComponent(mac)}`);
+  assign = (mac: string, profile: string, name?: string) => this.json<MachineAnswer>('POST', `/api/machines/${encodeURIComponent(mac)}/assign`, name ? { profile, name } : { profile });
+  reinstall = (mac: string) => this.json<MachineAnswer>('POST', `/api/machines/${encodeURIComponent(mac)}/reinstall`);
+  forget = (mac: string) => this.json<{ forgotten: string }>('DELETE', `/api/machines/${encodeURIComponent(mac)}`);
+  /** What the machine would get now, token masked: iPXE text or the config as served. */
+  render = (mac: string, as: RenderFormat, phase?: ConfigPhase) =>
+    this.text('GET', `/api/machines/${encodeURIComponent(mac)}/render?as=${encodeURIComponent(as)}${phase ? `&phase=${phase}` : ''}`);
+  events = (options: { mac?: string; limit?: number } = {}) => {
+    const query = new URLSearchParams({ ...(options.mac ? { mac: options.mac } : {}), ...(options.limit ? { limit: String(options.limit) } : {}) }).toString();
+    return this.json<{ events: InventoryEvent[] }>('GET', `/api/events${query ? `?${query}` : ''}`);
+  };
+
+  // Profiles.
+  profiles = () => this.json<ProfileList>('GET', '/api/profiles');
+  profile = (name: string) => this.json<{ profile: LoadedProfile }>('GET', `/api/profiles/${encodeURIComponent(name)}`);
+  profileSource = (name: string) => this.text('GET', `/api/profiles/${encodeURIComponent(name)}/source`);
+  validateProfile = (draft: ProfileDraft) => this.json<DraftCheck>('POST', '/api/profiles/validate', draft);
+  saveProfile = (name: string, draft: ProfileDraft) => this.json<ProfileSaved>('PUT', `/api/profiles/${encodeURIComponent(name)}`, draft);
+  deleteProfile = (name: string) => this.json<{ deleted: string }>('DELETE', `/api/profiles/${encodeURIComponent(name)}`);
+  previewProfile = (draft: ProfileDraft, target: { mac: string; as: RenderFormat; name?: string; phase?: ConfigPhase }) =>
+    this.text('POST', '/api/profiles/preview', { ...draft, ...target });
+
+  // Mirror.
+  mirror = () => this.json<MirrorState>('GET', '/api/mirror');
+  mirrorSync = (source?: string) => this.json<SyncStarted>('POST', '/api/mirror/sync', source ? { source } : {});
+
+  // Settings and the wizard.
+  settings = () => this.json<SettingsView>('GET', '/api/settings');
+  updateSettings = (patch: SettingsPatch) => this.json<SettingsView>('PUT', '/api/settings', patch);
+  network = () => this.json<NetworkView>('GET', '/api/setup/network');
+
+  // The page's session.
+  session = () => this.json<SessionState>('GET', '/api/session');
+  setInitialPassword = (password: string) => this.json<SessionOpened>('POST', '/api/setup/password', { password });
+  login = (password: string) => this.json<SessionOpened>('POST', '/api/login', { password });
+  logout = () => this.json<{ authenticated: false }>('POST', '/api/logout');
+  changePassword = (current: string, password: string) => this.json<SessionOpened>('POST', '/api/password', { current, password });
+}
+
+async function errorOf(res: Response, url: string): Promise<ApiError> {
+  const text = await res.text().catch(() => '');
+  try {
+    const { error } = JSON.parse(text) as Partial<ErrorAnswer>;
+    if (error && typeof error.code === 'string' && typeof error.message === 'string') return new ApiError(res.status, error.code, error.message, error.details ?? {}, url);
+  } catch {
+    // Not JSON: not a Kindling answer (a proxy, another program on the port).
+  }
+  const excerpt = text.trim().split('\n')[0]?.slice(0, 200) ?? '';
+  return new ApiError(res.status, 'HTTP', `${res.status} ${res.statusText}${excerpt ? `: ${excerpt}` : ''}`, {}, url);
+}

@@ -1,0 +1,2 @@
+export { ApiError, KindlingClient, Unreachable, type ClientOptions } from './client.js';
+export type * from './types.js';

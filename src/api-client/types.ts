@@ -1,0 +1,116 @@
+// What the admin API answers (docs/api.md, docs/webui.md), as types both the `kindling`
+// command and the setup page read. Only `import type` here: the page bundles this
+// module's importers for the browser, so nothing of Node may come in at run time.
+import type { MirrorSource, UnknownMachineRule } from '../config/schema.js';
+import type { ErrorCode } from '../errors.js';
+import type { ConfigProblem } from '../inventory/declarations.js';
+import type { InventoryEvent, Machine } from '../inventory/inventory.js';
+import type { MachineState } from '../inventory/lifecycle.js';
+import type { ProfileSpec } from '../inventory/profile.js';
+import type { MirrorState, ProgressEvent, SourceState } from '../mirror/index.js';
+import type { Settings, SettingsPatch } from '../settings/settings.js';
+
+export type { ConfigProblem, ErrorCode, InventoryEvent, MachineState, MirrorSource, MirrorState, ProgressEvent, Settings, SettingsPatch, SourceState, UnknownMachineRule };
+
+/** A machine as the API shows it: the callback token is always the masked placeholder. */
+export type ApiMachine = Machine & { token: string };
+
+/** One key path and what is wrong there, as the profile and settings checks report it. */
+export interface Issue {
+  path: string[];
+  message: string;
+}
+
+export interface ServiceState {
+  name: string;
+  state: 'running' | 'off' | 'failed' | 'degraded';
+  detail: string;
+  listen?: string;
+}
+
+export interface Health {
+  status: 'ok' | 'degraded' | 'failed';
+  version: string;
+  services: ServiceState[];
+  configProblems: ConfigProblem[];
+  machines: Record<MachineState, number>;
+  tls: { fingerprint: string; port: number } | null;
+}
+
+export interface MachineList {
+  machines: ApiMachine[];
+}
+export interface MachineDetail {
+  machine: ApiMachine;
+  events: InventoryEvent[];
+}
+export interface MachineAnswer {
+  machine: ApiMachine;
+}
+
+export type RenderFormat = 'ipxe' | 'ignition' | 'cloud-config';
+export type ConfigPhase = 'install' | 'target';
+
+export interface ProfileSummary {
+  name: string;
+  os: 'flatcar' | 'fcos';
+  channel: string | undefined;
+  version: string;
+  arch: string;
+  mode: 'install' | 'live';
+  config: 'ignition' | 'ignition-v2' | 'cloud-config';
+}
+export interface ProfileList {
+  profiles: ProfileSummary[];
+  problems: ConfigProblem[];
+}
+/** A profile as loaded: defaults filled in, plus its name. */
+export type LoadedProfile = ProfileSpec & { name: string };
+
+/** A draft is YAML text (comments kept) or a profile object from the form. */
+export type ProfileDraft = { yaml: string } | { profile: Record<string, unknown> };
+export interface DraftCheck {
+  ok: boolean;
+  issues: Issue[];
+  /** The draft as data (what the YAML says, before defaults); null when the YAML does not parse. */
+  data: Record<string, unknown> | null;
+  /** The draft as the YAML that saving it would write (for a YAML draft, the text itself). */
+  yaml: string;
+}
+export interface ProfileSaved {
+  profile: LoadedProfile | null;
+  created: boolean;
+  problems: ConfigProblem[];
+}
+
+export interface SettingsView {
+  settings: Settings;
+  inForce: { mirrorSources: MirrorSource[]; unknownRule: UnknownMachineRule };
+  fromConfig: { mirrorSources: MirrorSource[]; unknownRule: UnknownMachineRule; mirrorSchedule: string | null; mirrorKeep: number };
+}
+
+export interface NetworkView {
+  interface: string;
+  addresses: Array<{ interface: string; address: string; family: string; cidr: string | null }>;
+  http: string;
+  dhcp: { configuredMode: string; service: ServiceState | null };
+  recommendation: { mode: 'proxy' | 'full' | 'unknown'; why: string };
+}
+
+export type SessionState =
+  | { passwordSet: boolean; setupComplete: boolean; authenticated: false; expired: boolean; tlsFingerprint: string | null }
+  | { passwordSet: true; setupComplete: boolean; authenticated: true; csrf: string; tlsFingerprint: string | null };
+export interface SessionOpened {
+  authenticated: true;
+  csrf: string;
+}
+
+export interface SyncStarted {
+  started: true;
+  sources: string[];
+}
+
+/** Every error answer: the status is the one docs/errors.md gives the code. */
+export interface ErrorAnswer {
+  error: { code: ErrorCode; message: string; details: Record<string, unknown> };
+}
