@@ -22,7 +22,7 @@ import type {
   RenderFormat,
   SessionOpened,
   SessionState,
-  SettingsPatch,
+  SettingsInput,
   SettingsView,
   SyncStarted,
 } from './types.js';
@@ -105,8 +105,9 @@ export class KindlingClient {
   /**
    * One request; an error answer becomes ApiError, no answer at all Unreachable. `read`
    * runs under the same deadline, so a body that stalls half-way is no answer either.
+   * `answers` says which statuses are answers rather than errors (default: 2xx).
    */
-  async request<T = Response>(method: string, path: string, body?: unknown, read: (res: Response) => Promise<T> = async (res) => res as T): Promise<T> {
+  async request<T = Response>(method: string, path: string, body?: unknown, read: (res: Response) => Promise<T> = async (res) => res as T, answers: (status: number) => boolean = (s) => s >= 200 && s < 300): Promise<T> {
     const url = `${this.options.baseUrl}${path}`;
     const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers?.(method) };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -132,7 +133,7 @@ export class KindlingClient {
         const said = ((err as { cause?: Error }).cause?.message || (err as Error).message) ?? '';
         throw new Unreachable(url, (code && reasons[code]) ?? `the connection failed (${code ?? (said || 'no reason given')})`, code);
       }
-      if (!res.ok) {
+      if (!answers(res.status)) {
         const err = await errorOf(res, url);
         this.options.onError?.(err, path);
         throw err;
@@ -157,7 +158,8 @@ export class KindlingClient {
   }
 
   // Open to the network.
-  health = () => this.json<Health>('GET', '/healthz');
+  /** The health summary; 503 (a service failed) is an answer here, with the same body. */
+  health = () => this.request('GET', '/healthz', undefined, async (res) => (await res.json()) as Health, (s) => s === 200 || s === 503);
 
   // Machines.
   machines = () => this.json<MachineList>('GET', '/api/machines');
@@ -189,7 +191,7 @@ export class KindlingClient {
 
   // Settings and the wizard.
   settings = () => this.json<SettingsView>('GET', '/api/settings');
-  updateSettings = (patch: SettingsPatch) => this.json<SettingsView>('PUT', '/api/settings', patch);
+  updateSettings = (patch: SettingsInput) => this.json<SettingsView>('PUT', '/api/settings', patch);
   network = () => this.json<NetworkView>('GET', '/api/setup/network');
 
   // The page's session.

@@ -1,9 +1,10 @@
-import { api, ApiError } from './api';
+import type { MirrorState } from '../../../src/api-client/types';
+import { client, ApiError } from './api';
 
 /** GET /api/mirror, or null when this Kindling has no mirror service (404). */
-export async function mirrorState(): Promise<any | null> {
+export async function mirrorState(): Promise<MirrorState | null> {
   try {
-    return await api('GET', '/api/mirror');
+    return await client.mirror();
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return null;
     throw err;
