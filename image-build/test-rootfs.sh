@@ -457,14 +457,22 @@ if wait_for 120 "recovery" is_active; then ok "fixing the file and starting agai
 # The first boot again, now with a dnsmasq on the link: kindling-firstboot keeps the lease
 # and picks proxy DHCP with server.advertise auto; when dnsmasq later hands the box another
 # address, Kindling answers from the new one without a restart.
-dnsmasq_pid=
+stop_dnsmasq() {
+  local _
+  pkill -f -- "--dhcp-leasefile=$work/dnsmasq.leases" 2>/dev/null || true
+  for _ in $(seq 1 20); do
+    pgrep -f -- "--dhcp-leasefile=$work/dnsmasq.leases" >/dev/null || return 0
+    sleep 0.5
+  done
+  pkill -9 -f -- "--dhcp-leasefile=$work/dnsmasq.leases" 2>/dev/null || true
+}
 start_dnsmasq() { # ADDRESS: the reservation for the guest
-  [ -n "$dnsmasq_pid" ] && kill "$dnsmasq_pid" 2>/dev/null && sleep 1
+  # By its lease file: $! is the shell around `ip netns exec`, not always dnsmasq itself.
+  stop_dnsmasq
   rm -f "$work/dnsmasq.leases"
   in_ns dnsmasq --keep-in-foreground --port=0 --interface=tap0 --bind-interfaces --no-resolv --no-hosts --user=root --dhcp-authoritative \
     --dhcp-range=10.77.0.50,10.77.0.70,255.255.255.0,10m --dhcp-host="52:54:00:4b:1d:01,$1" \
     --dhcp-leasefile="$work/dnsmasq.leases" --log-dhcp --log-facility="$work/dnsmasq.log" --pid-file= &
-  dnsmasq_pid=$!
 }
 if command -v dnsmasq >/dev/null; then
   start_dnsmasq 10.77.0.60
@@ -493,7 +501,7 @@ if command -v dnsmasq >/dev/null; then
   else
     not_ok "the guest did not come back in proxy mode beside dnsmasq"; tail -n 20 "$work/dnsmasq.log" 2>/dev/null || true
   fi
-  kill "$dnsmasq_pid" 2>/dev/null || true
+  stop_dnsmasq
 else
   not_ok "dnsmasq is not installed: the proxy-mode first boot was not tested (apt-get install dnsmasq)"
 fi

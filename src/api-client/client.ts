@@ -22,7 +22,7 @@ import type {
   RenderFormat,
   SessionOpened,
   SessionState,
-  SettingsPatch,
+  SettingsInput,
   SettingsView,
   SyncStarted,
 } from './types.js';
@@ -102,45 +102,64 @@ export class KindlingClient {
     return this.options.baseUrl;
   }
 
-  /** One request; an error answer becomes ApiError, no answer at all Unreachable. */
-  async request(method: string, path: string, body?: unknown): Promise<Response> {
+  /**
+   * One request; an error answer becomes ApiError, no answer at all Unreachable. `read`
+   * runs under the same deadline, so a body that stalls half-way is no answer either.
+   * `answers` says which statuses are answers rather than errors (default: 2xx).
+   */
+  async request<T = Response>(method: string, path: string, body?: unknown, read: (res: Response) => Promise<T> = async (res) => res as T, answers: (status: number) => boolean = (s) => s >= 200 && s < 300): Promise<T> {
     const url = `${this.options.baseUrl}${path}`;
     const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers?.(method) };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const timeoutMs = this.options.timeoutMs;
-    let res: Response;
+    // A plain timer, not AbortSignal.timeout: that one does not keep Node running, and
+    // Node 20's fetch can wait forever on a connection closed before the request went out.
+    const controller = new AbortController();
+    const timer = timeoutMs ? setTimeout(() => controller.abort(), timeoutMs) : undefined;
+    const timedOut = () => new Unreachable(url, `no answer within ${Math.round((timeoutMs ?? 0) / 1000)} s`, 'TIMEOUT');
     try {
-      res = await fetch(url, {
-        method,
-        headers,
-        body: body === undefined ? null : JSON.stringify(body),
-        ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
-        ...(timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
-      });
-    } catch (err) {
-      const name = (err as Error).name;
-      if (name === 'TimeoutError' || name === 'AbortError') throw new Unreachable(url, `no answer within ${Math.round((timeoutMs ?? 0) / 1000)} s`, 'TIMEOUT');
-      const code = causeCode(err);
-      throw new Unreachable(url, (code && reasons[code]) ?? (code ? `the connection failed (${code})` : (err as Error).message || 'the connection failed'), code);
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method,
+          headers,
+          body: body === undefined ? null : JSON.stringify(body),
+          signal: controller.signal,
+          ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
+        });
+      } catch (err) {
+        if (controller.signal.aborted) throw timedOut();
+        const code = causeCode(err);
+        const said = ((err as { cause?: Error }).cause?.message || (err as Error).message) ?? '';
+        throw new Unreachable(url, (code && reasons[code]) ?? `the connection failed (${code ?? (said || 'no reason given')})`, code);
+      }
+      if (!answers(res.status)) {
+        const err = await errorOf(res, url);
+        this.options.onError?.(err, path);
+        throw err;
+      }
+      try {
+        return await read(res);
+      } catch (err) {
+        if (controller.signal.aborted) throw timedOut();
+        throw err;
+      }
+    } finally {
+      clearTimeout(timer);
     }
-    if (!res.ok) {
-      const err = await errorOf(res, url);
-      this.options.onError?.(err, path);
-      throw err;
-    }
-    return res;
   }
 
-  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return (await (await this.request(method, path, body)).json()) as T;
+  json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.request(method, path, body, async (res) => (await res.json()) as T);
   }
 
-  async text(method: string, path: string, body?: unknown): Promise<string> {
-    return (await this.request(method, path, body)).text();
+  text(method: string, path: string, body?: unknown): Promise<string> {
+    return this.request(method, path, body, (res) => res.text());
   }
 
   // Open to the network.
-  health = () => this.json<Health>('GET', '/healthz');
+  /** The health summary; 503 (a service failed) is an answer here, with the same body. */
+  health = () => this.request('GET', '/healthz', undefined, async (res) => (await res.json()) as Health, (s) => s === 200 || s === 503);
 
   // Machines.
   machines = () => this.json<MachineList>('GET', '/api/machines');
@@ -172,7 +191,7 @@ export class KindlingClient {
 
   // Settings and the wizard.
   settings = () => this.json<SettingsView>('GET', '/api/settings');
-  updateSettings = (patch: SettingsPatch) => this.json<SettingsView>('PUT', '/api/settings', patch);
+  updateSettings = (patch: SettingsInput) => this.json<SettingsView>('PUT', '/api/settings', patch);
   network = () => this.json<NetworkView>('GET', '/api/setup/network');
 
   // The page's session.

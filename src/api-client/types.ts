@@ -8,7 +8,8 @@ import type { InventoryEvent, Machine } from '../inventory/inventory.js';
 import type { MachineState } from '../inventory/lifecycle.js';
 import type { ProfileSpec } from '../inventory/profile.js';
 import type { MirrorState, ProgressEvent, SourceState } from '../mirror/index.js';
-import type { Settings, SettingsPatch } from '../settings/settings.js';
+import type { z } from 'zod';
+import type { Settings, SettingsPatch, settingsPatchSchema } from '../settings/settings.js';
 
 export type { ConfigProblem, ErrorCode, InventoryEvent, MachineState, MirrorSource, MirrorState, ProgressEvent, Settings, SettingsPatch, SourceState, UnknownMachineRule };
 
@@ -82,6 +83,9 @@ export interface ProfileSaved {
   created: boolean;
   problems: ConfigProblem[];
 }
+
+/** What PUT /api/settings takes: any subset of the keys, defaults left to the server. */
+export type SettingsInput = z.input<typeof settingsPatchSchema>;
 
 export interface SettingsView {
   settings: Settings;

@@ -85,4 +85,23 @@ describe('profile form model', () => {
     expect(f.toProfile(fcos)).not.toHaveProperty('channel');
     expect(f.keyLines('a\n b \n')).toEqual(['a', 'b']);
   });
+
+  it('keeps what the form has no field for, so form and YAML round trips lose nothing', async () => {
+    const f = await load<typeof import('../../webui/src/lib/profile-form.js')>('/src/lib/profile-form.ts');
+    const written = {
+      os: 'flatcar', channel: 'beta', version: 'current', arch: 'arm64', mode: 'live', installDisk: '/dev/vda', config: 'ignition',
+      hostname: 'n-{{name}}', kernelArgs: ['console=ttyS0'], autologin: true,
+      users: [{ name: 'core', groups: ['sudo'], sshAuthorizedKeys: [sharedKey], passwordHash: '$6$salt$hash' }],
+      files: [{ path: '/etc/x', mode: '0600', contents: 'x', overwrite: false }],
+      units: [{ name: 'a.service', enabled: true, mask: false }],
+      storage: { disks: [{ device: '/dev/sdb', wipe: true, partitions: [{ label: 'data', sizeMiB: 0, number: 2 }] }], filesystems: [{ device: '/dev/sdb2', format: 'xfs', path: '/data', wipe: false, label: 'data', mountOptions: ['noatime'] }] },
+    };
+    expect(f.toProfile(f.fromProfile(written))).toEqual(written);
+  });
+
+  it('reads a draft whose YAML has the wrong types without throwing', async () => {
+    const f = await load<typeof import('../../webui/src/lib/profile-form.js')>('/src/lib/profile-form.ts');
+    const m = f.fromProfile({ os: 7, users: 'core', files: [null, 'x'], storage: 5, hostname: ['a'], unknownKey: 1 });
+    expect(m).toMatchObject({ os: 'flatcar', users: [], files: [], disks: [], hostname: '', extra: { unknownKey: 1 } });
+  });
 });

@@ -1,5 +1,5 @@
 declare module '*.svelte' {
   import type { Component } from 'svelte';
-  const component: Component<any>;
+  const component: Component<Record<string, unknown>>;
   export default component;
 }

@@ -1,26 +1,11 @@
-// The one way the page talks to Kindling: same-origin fetch with the session cookie,
-// the CSRF token on every state-changing request, errors as ApiError with the
-// server's code, message and details.
+// The one way the page talks to Kindling: the shared client (src/api-client, also the
+// `kindling` command's) on the same origin with the session cookie, the CSRF token on
+// every state-changing request, errors as ApiError with the server's code, message and
+// details.
+import { ApiError, KindlingClient } from '../../../src/api-client/client';
 
-export interface Issue {
-  path: string[];
-  message: string;
-}
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-  get issues(): Issue[] {
-    const issues = this.details['issues'];
-    return Array.isArray(issues) ? (issues as Issue[]) : [];
-  }
-}
+export { ApiError };
+export type { Issue } from '../../../src/api-client/types';
 
 let csrf: string | null = null;
 let onAuthLost: (code: string) => void = () => undefined;
@@ -32,33 +17,15 @@ export function whenAuthLost(handler: (code: string) => void): void {
   onAuthLost = handler;
 }
 
-export async function request(method: string, url: string, body?: unknown): Promise<Response> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (method !== 'GET' && method !== 'HEAD' && csrf) headers['x-csrf-token'] = csrf;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
-  if (!res.ok) {
-    let err: ApiError;
-    try {
-      const data = (await res.json()) as { error?: { code: string; message: string; details?: Record<string, unknown> } };
-      err = new ApiError(res.status, data.error?.code ?? 'HTTP', data.error?.message ?? res.statusText, data.error?.details ?? {});
-    } catch {
-      err = new ApiError(res.status, 'HTTP', `${res.status} ${res.statusText}`);
-    }
-    if (res.status === 401 && !url.startsWith('/api/login') && !url.startsWith('/api/password')) onAuthLost(err.code);
-    throw err;
-  }
-  return res;
-}
-
-export async function api<T = any>(method: string, url: string, body?: unknown): Promise<T> {
-  const res = await request(method, url, body);
-  return (await res.json()) as T;
-}
-
-export async function text(method: string, url: string, body?: unknown): Promise<string> {
-  return (await request(method, url, body)).text();
-}
+export const client = new KindlingClient({
+  baseUrl: '',
+  credentials: 'same-origin',
+  headers: (method): Record<string, string> => (method !== 'GET' && method !== 'HEAD' && csrf ? { 'x-csrf-token': csrf } : {}),
+  // A wrong password is a 401 too, and is no lost session.
+  onError: (err, path) => {
+    if (err.status === 401 && !path.startsWith('/api/login') && !path.startsWith('/api/password')) onAuthLost(err.code);
+  },
+});
 
 /** Runs `fn` once input has settled for `ms`; the page validates as you type without a request per key. */
 export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: number): (...args: A) => void {
@@ -77,14 +44,14 @@ export function upload(url: string, file: Blob, onProgress: (sent: number) => vo
     xhr.setRequestHeader('content-type', 'application/octet-stream');
     if (csrf) xhr.setRequestHeader('x-csrf-token', csrf);
     xhr.upload.onprogress = (e) => onProgress(e.loaded);
-    xhr.onerror = () => reject(new ApiError(0, 'HTTP', `upload of ${url} failed: the connection broke`));
+    xhr.onerror = () => reject(new ApiError(0, 'HTTP', `upload of ${url} failed: the connection broke`, {}, url));
     xhr.onload = () => {
       if (xhr.status >= 200 && xhr.status < 300) return resolve();
       try {
         const data = JSON.parse(xhr.responseText) as { error?: { code: string; message: string; details?: Record<string, unknown> } };
-        reject(new ApiError(xhr.status, data.error?.code ?? 'HTTP', data.error?.message ?? xhr.statusText, data.error?.details ?? {}));
+        reject(new ApiError(xhr.status, (data.error?.code ?? 'HTTP') as ConstructorParameters<typeof ApiError>[1], data.error?.message ?? xhr.statusText, data.error?.details ?? {}, url));
       } catch {
-        reject(new ApiError(xhr.status, 'HTTP', `${xhr.status} ${xhr.statusText}`));
+        reject(new ApiError(xhr.status, 'HTTP', `${xhr.status} ${xhr.statusText}`, {}, url));
       }
     };
     xhr.send(file);

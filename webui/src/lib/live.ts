@@ -1,14 +1,9 @@
 // One EventSource for the whole page (GET /api/events, server-sent events): views
 // subscribe instead of polling, so a busy rack costs the Pi one open connection.
 
-export interface KindlingEvent {
-  at: string;
-  mac: string;
-  type: string;
-  message: string;
-  from?: string;
-  to?: string;
-}
+import type { InventoryEvent } from '../../../src/api-client/types';
+
+export type KindlingEvent = InventoryEvent;
 
 type Listener = (e: KindlingEvent) => void;
 const listeners = new Set<Listener>();

@@ -1,9 +1,10 @@
-import { api, ApiError, upload } from './api';
+import type { MirrorState } from '../../../src/api-client/types';
+import { client, ApiError, upload } from './api';
 
 /** GET /api/mirror, or null when this Kindling has no mirror service (404). */
-export async function mirrorState(): Promise<any | null> {
+export async function mirrorState(): Promise<MirrorState | null> {
   try {
-    return await api('GET', '/api/mirror');
+    return await client.mirror();
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return null;
     throw err;
@@ -20,13 +21,13 @@ const isMetadata = (name: string): boolean => name === 'version.txt' || name.end
  */
 export async function importFiles(files: File[], onFile: (name: string, sent: number, total: number) => void): Promise<any> {
   const byName = new Map(files.map((f) => [f.name, f]));
-  const { upload: id } = await api<{ upload: string }>('POST', '/api/mirror/import', {});
+  const { upload: id } = await client.json<{ upload: string }>('POST', '/api/mirror/import', {});
   const send = (f: File) => upload(`/api/mirror/import/${id}/${encodeURIComponent(f.name)}`, f, (sent) => onFile(f.name, sent, f.size));
   for (const f of files.filter((f) => isMetadata(f.name))) await send(f);
-  const plan = await api<{ source: string; files: string[] }>('POST', `/api/mirror/import/${id}/plan`, {});
+  const plan = await client.json<{ source: string; files: string[] }>('POST', `/api/mirror/import/${id}/plan`, {});
   for (const name of plan.files) {
     const f = byName.get(name);
     if (f) await send(f);
   }
-  return (await api<{ outcome: any }>('POST', `/api/mirror/import/${id}/finish`, { source: plan.source })).outcome;
+  return (await client.json<{ outcome: any }>('POST', `/api/mirror/import/${id}/finish`, { source: plan.source })).outcome;
 }

@@ -2,12 +2,15 @@
 // lists, and its conversion to the profile object the server validates. The server
 // runs the same zod schema as the file loader (POST /api/profiles/validate).
 
-export interface UserModel { name: string; groups: string; keys: string }
-export interface FileModel { path: string; mode: string; contents: string }
-export interface UnitModel { name: string; enabled: boolean; contents: string }
-export interface PartitionModel { label: string; sizeMiB: string }
-export interface DiskModel { device: string; wipe: boolean; partitions: PartitionModel[] }
-export interface FilesystemModel { device: string; format: string; path: string; wipe: boolean }
+/** Keys of a profile entry the form has no field for, kept as written so an edit in the form loses none. */
+type Rest = Record<string, unknown>;
+
+export interface UserModel { name: string; groups: string; keys: string; rest?: Rest }
+export interface FileModel { path: string; mode: string; contents: string; rest?: Rest }
+export interface UnitModel { name: string; enabled: boolean; contents: string; rest?: Rest }
+export interface PartitionModel { label: string; sizeMiB: string; rest?: Rest }
+export interface DiskModel { device: string; wipe: boolean; partitions: PartitionModel[]; rest?: Rest }
+export interface FilesystemModel { device: string; format: string; path: string; wipe: boolean; rest?: Rest }
 
 export interface ProfileModel {
   os: 'flatcar' | 'fcos';
@@ -25,12 +28,14 @@ export interface ProfileModel {
   disks: DiskModel[];
   filesystems: FilesystemModel[];
   template: string;
+  /** Top-level keys the form has no field for (kernelArgs, autologin, unknown keys): kept, sent back. */
+  extra: Rest;
 }
 
 export function emptyModel(): ProfileModel {
   return {
     os: 'flatcar', channel: 'stable', version: 'current', arch: 'amd64', mode: 'install', installDisk: '/dev/sda', config: 'ignition',
-    kind: 'description', hostname: '{{name}}', users: [{ name: 'core', groups: 'sudo, docker', keys: '' }], files: [], units: [], disks: [], filesystems: [], template: '',
+    kind: 'description', hostname: '{{name}}', users: [{ name: 'core', groups: 'sudo, docker', keys: '' }], files: [], units: [], disks: [], filesystems: [], template: '', extra: {},
   };
 }
 
@@ -44,39 +49,64 @@ export function toProfile(m: ProfileModel): Record<string, unknown> {
   const p: Record<string, unknown> = { os: m.os, [m.os === 'flatcar' ? 'channel' : 'stream']: m.channel, version: m.version, arch: m.arch, mode: m.mode, installDisk: m.installDisk, config: m.config };
   if (m.kind === 'template') {
     p['template'] = m.template;
-    return p;
+    return { ...p, ...m.extra };
   }
   if (m.hostname.trim()) p['hostname'] = m.hostname.trim();
-  p['users'] = m.users.map((u) => ({ name: u.name.trim(), groups: list(u.groups), sshAuthorizedKeys: keyLines(u.keys) }));
-  if (m.files.length) p['files'] = m.files.map((f) => ({ path: f.path.trim(), mode: f.mode.trim() || '0644', contents: f.contents }));
-  if (m.units.length) p['units'] = m.units.map((u) => ({ name: u.name.trim(), enabled: u.enabled, ...(u.contents.trim() ? { contents: u.contents } : {}) }));
+  p['users'] = m.users.map((u) => ({ name: u.name.trim(), groups: list(u.groups), sshAuthorizedKeys: keyLines(u.keys), ...u.rest }));
+  if (m.files.length) p['files'] = m.files.map((f) => ({ path: f.path.trim(), mode: f.mode.trim() || '0644', contents: f.contents, ...f.rest }));
+  if (m.units.length) p['units'] = m.units.map((u) => ({ name: u.name.trim(), enabled: u.enabled, ...(u.contents.trim() ? { contents: u.contents } : {}), ...u.rest }));
   if (m.disks.length || m.filesystems.length) {
     p['storage'] = {
-      disks: m.disks.map((d) => ({ device: d.device.trim(), wipe: d.wipe, partitions: d.partitions.map((x) => ({ label: x.label.trim(), sizeMiB: num(x.sizeMiB) })) })),
-      filesystems: m.filesystems.map((f) => ({ device: f.device.trim(), format: f.format, ...(f.path.trim() ? { path: f.path.trim() } : {}), wipe: f.wipe })),
+      disks: m.disks.map((d) => ({ device: d.device.trim(), wipe: d.wipe, partitions: d.partitions.map((x) => ({ label: x.label.trim(), sizeMiB: num(x.sizeMiB), ...x.rest })), ...d.rest })),
+      filesystems: m.filesystems.map((f) => ({ device: f.device.trim(), format: f.format, ...(f.path.trim() ? { path: f.path.trim() } : {}), wipe: f.wipe, ...f.rest })),
     };
   }
-  return p;
+  return { ...p, ...m.extra };
 }
 
-/** The form model of a profile as the API returns it (GET /api/profiles/NAME). */
-export function fromProfile(p: any): ProfileModel {
+// A draft's data is whatever its YAML says, so every read below expects the wrong type too.
+const str = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : fallback);
+const bool = (v: unknown): boolean => v === true;
+const objects = (v: unknown): Rest[] => (Array.isArray(v) ? v.filter((x): x is Rest => x !== null && typeof x === 'object' && !Array.isArray(x)) : []);
+const record = (v: unknown): Rest => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Rest) : {});
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+/** The keys of `o` other than `known`, or undefined when there are none. */
+function restOf(o: Rest, known: string[]): Rest | undefined {
+  const rest = Object.fromEntries(Object.entries(o).filter(([k]) => !known.includes(k)));
+  return Object.keys(rest).length ? rest : undefined;
+}
+
+const shown = ['os', 'channel', 'stream', 'version', 'arch', 'mode', 'installDisk', 'config', 'template', 'hostname', 'users', 'files', 'units', 'storage'];
+
+/**
+ * The form model of a profile as written: the `data` of POST /api/profiles/validate
+ * (the YAML as data, before defaults). What the form has no field for is kept in
+ * `extra` and each entry's `rest`, so form → YAML → form loses nothing.
+ */
+export function fromProfile(p: Rest): ProfileModel {
   const m = emptyModel();
-  m.os = p.os ?? 'flatcar';
-  m.channel = (m.os === 'flatcar' ? p.channel : p.stream) ?? 'stable';
-  m.version = p.version ?? 'current';
-  m.arch = p.arch ?? 'amd64';
-  m.mode = p.mode ?? 'install';
-  m.installDisk = p.installDisk ?? '/dev/sda';
-  m.config = p.config ?? 'ignition';
-  m.kind = typeof p.template === 'string' ? 'template' : 'description';
-  m.template = p.template ?? '';
-  m.hostname = p.hostname ?? '';
-  m.users = (p.users ?? []).map((u: any) => ({ name: u.name, groups: (u.groups ?? []).join(', '), keys: (u.sshAuthorizedKeys ?? []).join('\n') }));
-  m.files = (p.files ?? []).map((f: any) => ({ path: f.path, mode: f.mode ?? '0644', contents: f.contents ?? '' }));
-  m.units = (p.units ?? []).map((u: any) => ({ name: u.name, enabled: u.enabled ?? false, contents: u.contents ?? '' }));
-  m.disks = (p.storage?.disks ?? []).map((d: any) => ({ device: d.device, wipe: !!d.wipe, partitions: (d.partitions ?? []).map((x: any) => ({ label: x.label, sizeMiB: String(x.sizeMiB ?? 0) })) }));
-  m.filesystems = (p.storage?.filesystems ?? []).map((f: any) => ({ device: f.device, format: f.format, path: f.path ?? '', wipe: !!f.wipe }));
+  m.os = p['os'] === 'fcos' ? 'fcos' : 'flatcar';
+  m.channel = str(m.os === 'flatcar' ? p['channel'] : p['stream'], 'stable');
+  m.version = str(p['version'], 'current');
+  m.arch = str(p['arch'], m.os === 'flatcar' ? 'amd64' : 'x86_64');
+  m.mode = p['mode'] === 'live' ? 'live' : 'install';
+  m.installDisk = str(p['installDisk'], '/dev/sda');
+  m.config = p['config'] === 'ignition-v2' || p['config'] === 'cloud-config' ? p['config'] : 'ignition';
+  m.kind = typeof p['template'] === 'string' ? 'template' : 'description';
+  m.template = str(p['template'], '');
+  m.hostname = str(p['hostname'], '');
+  m.users = objects(p['users']).map((u) => ({ name: str(u['name'], ''), groups: strings(u['groups']).join(', '), keys: strings(u['sshAuthorizedKeys']).join('\n'), rest: restOf(u, ['name', 'groups', 'sshAuthorizedKeys']) }));
+  m.files = objects(p['files']).map((f) => ({ path: str(f['path'], ''), mode: str(f['mode'], '0644'), contents: str(f['contents'], ''), rest: restOf(f, ['path', 'mode', 'contents']) }));
+  m.units = objects(p['units']).map((u) => ({ name: str(u['name'], ''), enabled: bool(u['enabled']), contents: str(u['contents'], ''), rest: restOf(u, ['name', 'enabled', 'contents']) }));
+  const storage = record(p['storage']);
+  m.disks = objects(storage['disks']).map((d) => ({
+    device: str(d['device'], ''),
+    wipe: bool(d['wipe']),
+    partitions: objects(d['partitions']).map((x) => ({ label: str(x['label'], ''), sizeMiB: str(x['sizeMiB'], '0'), rest: restOf(x, ['label', 'sizeMiB']) })),
+    rest: restOf(d, ['device', 'wipe', 'partitions']),
+  }));
+  m.filesystems = objects(storage['filesystems']).map((f) => ({ device: str(f['device'], ''), format: str(f['format'], 'ext4'), path: str(f['path'], ''), wipe: bool(f['wipe']), rest: restOf(f, ['device', 'format', 'path', 'wipe']) }));
+  m.extra = restOf(p, shown) ?? {};
   return m;
 }
 
