@@ -83,7 +83,7 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
     const httpBaseUrl = `http://${serverIp}${config.http.port === 80 ? '' : `:${config.http.port}`}`;
     return startDhcpServer({ config: config.dhcp, serverIp, httpBaseUrl, dataDir: config.dataDir, logger, inventory });
   };
-  const live = await startService('dhcp', config.dhcp.mode !== 'off', logger, services, async () => {
+  const dhcp = await startService('dhcp', config.dhcp.mode !== 'off', logger, services, async () => {
     const rack = await startRackDhcp(requireRackAddress(config), startDhcpOn);
     return {
       server: rack,
@@ -94,14 +94,13 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
       },
     };
   });
-  const dhcp = live && { close: () => live.close(), leasedAddress: (mac: string) => live.server.leasedAddress(mac) };
-  const stopFollowingAddress = live
+  const stopFollowingAddress = dhcp
     ? watchRackAddress({
         config,
-        current: live.serverIp,
+        current: dhcp.serverIp,
         onChange: (next, previous) => {
           logger.warn({ previous, next }, `dhcp: the rack address changed from ${previous} to ${next}; answering from ${next} now`);
-          live.moveTo(next).catch((err: unknown) => logger.error({ err, next }, `dhcp: could not start again on ${next}`));
+          dhcp.moveTo(next).catch((err: unknown) => logger.error({ err, next }, `dhcp: could not start again on ${next}`));
         },
       })
     : () => undefined;
@@ -117,7 +116,7 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
   if (madeBecause) logger.info({ dir: tlsDir, names: certificate.names, because: madeBecause }, 'made a self-signed HTTPS certificate');
   let httpsPort = config.http.httpsPort;
   const tls = { fingerprint: certificate.fingerprint, port: () => httpsPort };
-  const leasedAddress = (mac: string) => dhcp?.leasedAddress(mac) ?? null;
+  const leasedAddress = (mac: string) => dhcp?.server.leasedAddress(mac) ?? null;
   const app = buildHttpApp({ config, inventory, declarations, logger, adminToken, auth, settings, mirror, tls, leasedAddress, services: () => services.map((s) => s()), version });
   // HTTPS binds first, so the port the HTTP side redirects to is known before it answers.
   await app.ready();
