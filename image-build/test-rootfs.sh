@@ -237,12 +237,16 @@ make_disk() {
   mkfs.ext4 -q -F -L kindling-root -d "$root" "$work/disk.img"
 }
 
-# --- 4. the namespace and its tap -------------------------------------------------------
+# --- 4. the namespace: a bridge for the rack, the guest's tap and a rack machine's -------
 ip netns add "$ns"
 ip -n "$ns" link set lo up
-ip -n "$ns" tuntap add dev tap0 mode tap
-ip -n "$ns" addr add "$host_ip/24" dev tap0
-ip -n "$ns" link set tap0 up
+ip -n "$ns" link add br0 type bridge
+ip -n "$ns" addr add "$host_ip/24" dev br0
+for tap in tap0 tap1; do
+  ip -n "$ns" tuntap add dev "$tap" mode tap
+  ip -n "$ns" link set "$tap" master br0 up
+done
+ip -n "$ns" link set br0 up
 in_ns() { ip netns exec "$ns" "$@"; }
 
 boot() {
@@ -385,7 +389,7 @@ cat >"$work/udhcpc-report" <<'SH'
 exit 0
 SH
 chmod +x "$work/udhcpc-report"
-in_ns env UDHCPC_REPORT="$work/lease" timeout 40 udhcpc -i tap0 -f -q -n -t 5 -T 3 -s "$work/udhcpc-report" \
+in_ns env UDHCPC_REPORT="$work/lease" timeout 40 udhcpc -i br0 -f -q -n -t 5 -T 3 -s "$work/udhcpc-report" \
   -V 'PXEClient:Arch:00000:UNDI:002001' -x 0x5d:0000 -x hostname:rack-node >/dev/null 2>&1 || true
 lease=$(cat "$work/lease" 2>/dev/null || true)
 case $lease in
@@ -397,6 +401,41 @@ if in_ns tftp "$guest" -m binary -c get undionly.kpxe "$work/undionly.kpxe" 2>/d
   ok "tftp-hpa fetched undionly.kpxe from Kindling's TFTP, byte for byte Debian's ($(stat -c %s "$work/undionly.kpxe") bytes)"
 else
   not_ok "tftp-hpa did not fetch undionly.kpxe intact"
+fi
+
+# --- 6c. an x86 machine PXE-boots from this Kindling to `installing` (arm64 lane) -------
+# The rack's real job: SeaBIOS with QEMU's iPXE ROM on the same bridge gets its lease and
+# iPXE from the arm64 guest, waits in Kindling's loop as a discovered machine, and after
+# the admin API gives it a profile, is sent its install boot.
+if [ "$arch" = arm64 ]; then
+  node_mac=52:54:00:5e:ba:05
+  api() { # METHOD PATH [JSON]
+    in_ns curl -sS --max-time 20 --cacert "$work/cert.pem" -H "authorization: Bearer $token" -X "$1" \
+      ${3:+-H 'content-type: application/json' --data-binary "$3"} "https://$guest/api$2"
+  }
+  machine_state() { api GET "/machines/$node_mac" | grep -o '"state":"[a-z-]*"' | head -n1 | cut -d'"' -f4; }
+  in_ns qemu-system-x86_64 -name kindling-rack-node -machine pc -accel tcg -m 256 -smp 1 \
+    -netdev tap,id=n0,ifname=tap1,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac=$node_mac,bootindex=1 \
+    -display none -serial "file:$work/node-serial.log" -monitor none -daemonize -pidfile "$work/node.pid"
+  log "an x86 SeaBIOS machine ($node_mac) powered on beside the guest"
+  discovered() { [ "$(machine_state)" = discovered ]; }
+  if wait_for 300 "the x86 machine in Kindling's inventory" discovered; then
+    ok "the SeaBIOS machine got DHCP, TFTP and iPXE from the arm64 Kindling and waits as discovered ($(api GET "/machines/$node_mac" | grep -o '"platform":"[a-z]*"'))"
+    profile='os: flatcar\nchannel: stable\nversion: current\narch: amd64\nmode: install\ninstallDisk: /dev/vda\nhostname: "{{name}}.rack.local"\n'
+    saved=$(api PUT /profiles/rack-node "{\"yaml\":\"$profile\"}" || true)
+    assigned=$(api POST "/machines/$node_mac/assign" '{"profile":"rack-node","name":"node-1"}' || true)
+    installing() { [ "$(machine_state)" = installing ]; }
+    if wait_for 180 "the x86 machine to be sent its install boot" installing; then
+      ok "after the profile was assigned, the x86 machine booted its install from the arm64 Kindling: state installing"
+    else
+      not_ok "the x86 machine is '$(machine_state)', not installing (profile: $saved; assign: $assigned)"
+      run "journalctl -b -u kindling --no-pager | grep -i '$node_mac' | tail -n 20" || true
+    fi
+  else
+    not_ok "the x86 machine never reached Kindling's inventory"
+    run "journalctl -b -u kindling --no-pager | grep -i '$node_mac' | tail -n 20" || true
+  fi
+  kill "$(cat "$work/node.pid" 2>/dev/null)" 2>/dev/null || true
 fi
 
 # --- 7. the watchdog -------------------------------------------------------------------
@@ -470,7 +509,7 @@ start_dnsmasq() { # ADDRESS: the reservation for the guest
   # By its lease file: $! is the shell around `ip netns exec`, not always dnsmasq itself.
   stop_dnsmasq
   rm -f "$work/dnsmasq.leases"
-  in_ns dnsmasq --keep-in-foreground --port=0 --interface=tap0 --bind-interfaces --no-resolv --no-hosts --user=root --dhcp-authoritative \
+  in_ns dnsmasq --keep-in-foreground --port=0 --interface=br0 --bind-interfaces --no-resolv --no-hosts --user=root --dhcp-authoritative \
     --dhcp-range=10.77.0.50,10.77.0.70,255.255.255.0,10m --dhcp-host="52:54:00:4b:1d:01,$1" \
     --dhcp-leasefile="$work/dnsmasq.leases" --log-dhcp --log-facility="$work/dnsmasq.log" --pid-file= &
 }
@@ -507,8 +546,50 @@ else
 fi
 
 # --- 11. power off ------------------------------------------------------------------------
+# The arm64 card is put back to its first-boot state for section 12: a Pi 3 boots it fresh.
+if [ "$arch" = arm64 ]; then
+  run "rm -f /var/lib/kindling-firstboot/done && cp /root/kindling.yaml.pristine /etc/kindling/kindling.yaml && nmcli connection delete kindling-eth0" >/dev/null || true
+fi
 run "systemd-run --on-active=1 systemctl poweroff" >/dev/null || true
 wait_for 90 "QEMU to exit after poweroff" bash -c "! kill -0 $qemu_pid 2>/dev/null" || true
+if kill -0 "$qemu_pid" 2>/dev/null; then kill "$qemu_pid"; sleep 1; kill -9 "$qemu_pid" 2>/dev/null || true; fi
+
+# --- 12. the same card on a Raspberry Pi 3 board (arm64 lane, smoke) -----------------------
+# QEMU's raspi3b: the card on the SD controller, Debian's kernel and initramfs from its FAT
+# with the Pi 3's own DTB, the wired port as usb-net on the SoC's USB (a Pi 3's LAN is a USB
+# chip too). A Raspberry Pi OUI keeps the MAC global, so usbnet names it eth0 as on a Pi.
+if [ "$arch" = arm64 ]; then
+  mcopy -n -i "$work/sd.img@@4M" ::bcm2837-rpi-3-b.dtb "$work/rpi3.dtb"
+  : >"$work/serial.log"
+  # The Pi 3's PL011 is taken by Bluetooth in its DTB; the console is the mini UART (ttyS1),
+  # QEMU's second serial port.
+  in_ns qemu-system-aarch64 -name kindling-rpi3-test -machine raspi3b -accel tcg,thread=multi \
+    -kernel "$work/vmlinuz" -initrd "$work/initrd.img" -dtb "$work/rpi3.dtb" \
+    -append "$append console=ttyS1,115200 systemd.show_status=1 panic=-1" \
+    -drive "file=$work/sd.img,if=sd,format=raw,cache=unsafe" \
+    -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device usb-net,netdev=n0,mac=b8:27:eb:4b:1d:03 \
+    -display none -serial "file:$work/serial-uart0.log" -serial "file:$work/serial.log" -monitor none \
+    -daemonize -pidfile "$work/qemu.pid"
+  qemu_pid=$(cat "$work/qemu.pid")
+  guest=10.77.0.1
+  log "booting the same card under -M raspi3b"
+  if wait_for 1200 "the Pi 3 guest's agent" agent_up && wait_for 600 "kindling.service active on the Pi 3" is_active; then
+    model=$(run "tr -d '\\0' </proc/device-tree/model" || true)
+    expect "the guest is a Raspberry Pi 3 by its device tree ('$model')" grep -q 'Raspberry Pi 3 Model B' <<<"$model"
+    source=$(run "findmnt -n -o SOURCE /" | tr -d '\n')
+    expect "the root is the card's second partition ('$source')" [ "$source" = /dev/mmcblk0p2 ]
+    marker=$(run "cat /var/lib/kindling-firstboot/done" || true)
+    case $marker in *mode=full*address=10.77.0.1*interface=eth0*) ok "first boot on the Pi 3: eth0 (usb-net), 10.77.0.1, full DHCP" ;; *) not_ok "Pi 3 first boot marker: '$marker'" ;; esac
+    ok "kindling.service is active on the Pi 3 (READY=1)"
+    if wait_for 120 "/healthz on the Pi 3" healthz; then ok "GET http://$guest/healthz answers on the Pi 3"; else not_ok "/healthz does not answer on the Pi 3"; fi
+    page=$(in_ns curl -s --max-time 20 --cacert "$work/cert.pem" -o "$work/page.html" -w '%{http_code}' "https://$guest/" || true)
+    expect "the setup page answers over HTTPS on the Pi 3 (HTTP $page, certificate pinned)" bash -c "[ '$page' = 200 ] && grep -qi '<html' '$work/page.html'"
+  else
+    not_ok "the card did not bring Kindling up under -M raspi3b"
+    run "systemctl status --no-pager -l kindling kindling-firstboot; ip -br link" 2>/dev/null || true
+  fi
+  kill "$qemu_pid" 2>/dev/null; sleep 1; kill -9 "$qemu_pid" 2>/dev/null || true
+fi
 
 log "$checks checks, $failures failed, accel $accel, $(($(date +%s) - started)) s"
 [ "$failures" = 0 ]
