@@ -299,7 +299,11 @@ wait_for() { # SECONDS DESCRIPTION COMMAND...
     sleep 2
   done
 }
-healthz() { in_ns curl -sf --max-time 5 "http://$guest/healthz" >/dev/null; }
+# Answers with its JSON, 200 or 503: the guest has no Internet, so once the mirror-resume
+# timer (OnBootSec=2min plus up to 10 min at random) tries upstream, the empty mirror is
+# failed and /healthz says so with 503, as it should.
+healthz_json() { in_ns curl -s --max-time 5 "http://$guest/healthz"; }
+healthz() { healthz_json | grep -q '"services":'; }
 unit_state() { run "systemctl show -p ActiveState --value kindling" | tr -d '\n'; }
 is_active() { [ "$(unit_state)" = active ]; }
 
@@ -421,7 +425,7 @@ if [ "$arch" = arm64 ]; then
   discovered() { [ "$(machine_state)" = discovered ]; }
   if wait_for 300 "the x86 machine in Kindling's inventory" discovered; then
     ok "the SeaBIOS machine got DHCP, TFTP and iPXE from the arm64 Kindling and waits as discovered ($(api GET "/machines/$node_mac" | grep -o '"platform":"[a-z]*"'))"
-    profile='os: flatcar\nchannel: stable\nversion: current\narch: amd64\nmode: install\ninstallDisk: /dev/vda\nhostname: "{{name}}.rack.local"\n'
+    profile='os: flatcar\nchannel: stable\nversion: current\narch: amd64\nmode: install\ninstallDisk: /dev/vda\nhostname: \"{{name}}.rack.local\"\n'
     saved=$(api PUT /profiles/rack-node "{\"yaml\":\"$profile\"}" || true)
     assigned=$(api POST "/machines/$node_mac/assign" '{"profile":"rack-node","name":"node-1"}' || true)
     installing() { [ "$(machine_state)" = installing ]; }
@@ -523,7 +527,7 @@ if command -v dnsmasq >/dev/null; then
     case $marker in *mode=proxy*address=10.77.0.60*) ok "first boot beside dnsmasq: kept its lease 10.77.0.60 and chose proxy DHCP" ;; *) not_ok "first boot marker beside dnsmasq: '$marker'" ;; esac
     config=$(run "cat /etc/kindling/kindling.yaml" || true)
     if grep -q '^  mode: proxy' <<<"$config" && grep -q '^  advertise: auto' <<<"$config"; then ok "kindling.yaml: dhcp.mode proxy, server.advertise auto (no pinned lease)"; else not_ok "kindling.yaml in proxy mode:"; printf '%s\n' "$config"; fi
-    dhcp_listen() { in_ns curl -sf --max-time 5 "http://$guest/healthz" | grep -o '"name":"dhcp"[^}]*' | grep -o '"listen":"[^"]*"'; }
+    dhcp_listen() { healthz_json | grep -o '"name":"dhcp"[^}]*' | grep -o '"listen":"[^"]*"'; }
     listens_on() { [ "$(dhcp_listen)" = "\"listen\":\"$1:67\"" ]; }
     expect "Kindling's proxy DHCP answers from 10.77.0.60 ($(dhcp_listen))" listens_on 10.77.0.60
     # The site's DHCP server moves the box: a new reservation, and the lease taken again.
