@@ -189,9 +189,10 @@ export function networkProblems(next: NetworkSettings, serverInterface: string, 
     const s = ipToInt(server);
     if (s >= start && s <= end) add('dhcp.range', `${d.range.start}-${d.range.end}`, `a range that leaves out the server's own address ${server}`, 'contains the server');
   }
+  const rangeOk = problems.length === 0;
   if (router !== null && d.router !== null) {
     if (!inside(router)) add('dhcp.router', d.router, `the gateway of ${cidr}`, `is outside ${where}`);
-    else if (router >= start && router <= end) add('dhcp.router', d.router, `an address outside dhcp.range ${d.range.start}-${d.range.end}`, 'lies inside the range Kindling hands out');
+    else if (rangeOk && router >= start && router <= end) add('dhcp.router', d.router, `an address outside dhcp.range ${d.range.start}-${d.range.end}`, 'lies inside the range Kindling hands out');
   }
   return problems;
 }
