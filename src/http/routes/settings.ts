@@ -48,7 +48,8 @@ export function settingsRoutes(app: FastifyInstance, deps: HttpDeps): void {
     );
     const dhcp = deps.services().find((s) => s.name === 'dhcp') ?? null;
     return {
-      interface: deps.config.server.interface,
+      // The interface the rack is served on: DHCP's when it is set.
+      interface: deps.config.dhcp.interface ?? deps.config.server.interface,
       addresses,
       http: `${deps.config.http.listen}:${deps.config.http.port}`,
       dhcp: { configuredMode: deps.config.dhcp.mode, service: dhcp },
