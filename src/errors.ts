@@ -27,7 +27,7 @@ export const errorCodes = {
   DHCP_INTERFACE_UNKNOWN: { status: 500, summary: 'dhcp.interface names a network interface this machine does not have' },
   DHCP_OTHER_SERVER: { status: 409, summary: 'another DHCP server answered the probe, so full mode was not switched on (send force to switch anyway)' },
   NETWORK_INVALID: { status: 400, summary: 'a network setting from the page is not an address, or lies outside the interface subnet' },
-  CONFIG_NO_FILE: { status: 409, summary: 'Kindling runs on embedded defaults, with no kindling.yaml to save a change to' },
+  CONFIG_NOT_WRITABLE: { status: 409, summary: 'there is no kindling.yaml to save a change from the page to, or Kindling may not write it' },
   TFTP_LISTEN: { status: 500, summary: 'the TFTP port cannot be bound' },
   MIRROR_UPSTREAM: { status: 502, summary: 'a mirror source upstream is unreachable or answered with an error status' },
   MIRROR_TRUNCATED: { status: 502, summary: 'an upstream download ended before its announced length' },

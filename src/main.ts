@@ -108,7 +108,7 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
     probe: async (serverIp, device) => (await probeLink({ serverIp, device, timeoutMs: options.probeTimeoutMs })) ?? null,
     save: (changes) =>
       configWrites.run(async () => {
-        if (!options.configFile) throw new KindlingError('CONFIG_NO_FILE', 'Kindling runs on its embedded defaults, with no kindling.yaml to save to; start it with --config FILE', {});
+        if (!options.configFile) throw new KindlingError('CONFIG_NOT_WRITABLE', 'Kindling runs on its embedded defaults, with no kindling.yaml to save to; start it with --config FILE', {});
         const next = await writeConfigKeys(options.configFile, changes);
         // In place: the routes, the rack-address watch and DHCP read these objects at use.
         Object.assign(config.dhcp, next.dhcp);

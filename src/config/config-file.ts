@@ -37,6 +37,12 @@ export async function writeConfigKeys(file: string, changes: readonly ConfigChan
     else doc.setIn(change.path, doc.createNode(change.value));
   }
   const next = parseConfig(doc.toJS(), file, path.dirname(path.resolve(file)));
-  await writeFileAtomic(file, doc.toString(), mode);
+  try {
+    await writeFileAtomic(file, doc.toString(), mode);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (!['EACCES', 'EPERM', 'EROFS'].includes(code)) throw err;
+    throw new KindlingError('CONFIG_NOT_WRITABLE', `${file}: Kindling may not write its configuration file (${code}); expected ${path.dirname(file)} writable by the service (appliance: ReadWritePaths=${path.dirname(file)}, docs/appliance.md)`, { file });
+  }
   return next;
 }

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsmasq } from '../dhcp/support/peers.js';
+import { startTestKindling, type TestKindling } from '../support/kindling.js';
 import { canUseNetns, createNetnsPair, type NetnsPair } from '../support/netns.js';
 import { startNetnsKindling, type NetnsKindling } from '../support/netns-kindling.js';
 import type { Health, NetworkSaved, NetworkView, ErrorAnswer } from '../../src/api-client/types.js';
@@ -107,5 +108,33 @@ describe.skipIf(!enabled)('switching to full mode beside a real dnsmasq', () => 
     expect(dhcp).toMatchObject({ state: 'degraded', dhcp: { configuredMode: 'full', mode: 'proxy', reason: 'other-server-seen', otherServers: [{ server: pair.client.ip }] } });
     const rec = (await k.api<NetworkView>('GET', '/api/setup/network')).body.recommendation;
     expect(rec).toMatchObject({ mode: 'proxy', reason: 'other-server-seen' });
+  });
+});
+
+describe('network settings without a kindling.yaml', () => {
+  let k: TestKindling;
+  beforeAll(async () => {
+    // On lo, so the checks do not depend on this host's own addresses.
+    k = await startTestKindling({ config: { dhcp: { mode: 'off', interface: 'lo', range: { start: '127.0.0.100', end: '127.0.0.150' }, subnetMask: '255.0.0.0', router: null, dns: [] } } });
+  });
+  afterAll(async () => {
+    await k?.stop();
+  });
+
+  it('says there is no file to save to, after checking the values', async () => {
+    const view = (await (await k.api('GET', '/api/settings/network')).json()) as { configFile: string | null; settings: { dhcp: { mode: string } } };
+    expect(view).toMatchObject({ configFile: null, settings: { dhcp: { mode: 'off' } } });
+    const bad = await k.api('PUT', '/api/settings/network', { dhcp: { range: { start: '127.0.0.300', end: '127.0.0.250' } } });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as Refusal).error.details.problems?.map((p) => p.key)).toEqual(['dhcp.range.start']);
+    const r = await k.api('PUT', '/api/settings/network', { dhcp: { domain: 'lab.example' } });
+    expect(r.status).toBe(409);
+    expect(((await r.json()) as Refusal).error).toMatchObject({ code: 'CONFIG_NOT_WRITABLE', message: expect.stringContaining('--config FILE') });
+  });
+
+  it('refuses an unknown key in the request by name', async () => {
+    const r = await k.api('PUT', '/api/settings/network', { dhcp: { rnage: {} } });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as Refusal).error).toMatchObject({ code: 'REQUEST_INVALID', message: expect.stringContaining('"dhcp.rnage"') });
   });
 });

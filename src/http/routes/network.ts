@@ -59,7 +59,7 @@ export function networkRoutes(app: FastifyInstance, deps: HttpDeps): void {
     }
     const changes = networkChanges(current, next);
     if (changes.length === 0) return { ...view(), changed: [], restartNeeded: [] };
-    if (!control.configFile) throw new KindlingError('CONFIG_NO_FILE', 'Kindling runs on its embedded defaults, with no kindling.yaml to save to; start it with --config FILE to change the network from the page', {});
+    if (!control.configFile) throw new KindlingError('CONFIG_NOT_WRITABLE', 'Kindling runs on its embedded defaults, with no kindling.yaml to save to; start it with --config FILE to change the network from the page', {});
 
     if (next.dhcp.mode === 'full' && !parsed.data.force) await refuseBesideAnotherServer(control, deps, next, interfaces);
     await control.save(changes);
