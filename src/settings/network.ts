@@ -116,7 +116,12 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 export function networkChanges(current: NetworkSettings, next: NetworkSettings): ConfigChange[] {
   const changes: ConfigChange[] = [];
   for (const key of Object.keys(next.dhcp) as Array<keyof NetworkSettings['dhcp']>) {
+    if (key === 'range') continue;
     if (JSON.stringify(next.dhcp[key]) !== JSON.stringify(current.dhcp[key])) changes.push({ path: ['dhcp', key], value: next.dhcp[key] });
+  }
+  // Each end on its own, so a comment on either line of kindling.yaml stays.
+  for (const end of ['start', 'end'] as const) {
+    if (next.dhcp.range[end] !== current.dhcp.range[end]) changes.push({ path: ['dhcp', 'range', end], value: next.dhcp.range[end] });
   }
   if (next.server.advertise !== current.server.advertise) changes.push({ path: ['server', 'advertise'], value: next.server.advertise });
   return changes;

@@ -52,7 +52,7 @@ describe.skipIf(!enabled)('network settings from the admin API', () => {
   it('applies a good range at once: /healthz shows it from the same process, kindling.yaml has it with its comment kept', async () => {
     const r = await k.api<NetworkSaved>('PUT', '/api/settings/network', { dhcp: { range: { start: `${net()}.160`, end: `${net()}.200` } } });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ changed: ['dhcp.range'], restartNeeded: [] });
+    expect(r.body).toMatchObject({ changed: ['dhcp.range.start', 'dhcp.range.end'], restartNeeded: [] });
     const health = await k.api<Health>('GET', '/healthz');
     expect(dhcpOf(health.body)).toMatchObject({ state: 'running', dhcp: { mode: 'full', range: { start: `${net()}.160`, end: `${net()}.200` } } });
     const yaml = readFileSync(k.configFile, 'utf8');

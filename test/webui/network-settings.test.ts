@@ -86,7 +86,7 @@ describe.skipIf(!existsSync(chromiumPath) || !canUseNetns())('network settings i
     await page.fill('#net-end', `${net()}.200`);
     await page.getByRole('button', { name: 'Save network settings' }).click();
     await page.getByTestId('network-saved').waitFor();
-    expect(await page.getByTestId('network-saved').textContent()).toContain('Saved dhcp.range; applied now.');
+    expect(await page.getByTestId('network-saved').textContent()).toContain('Saved dhcp.range.start, dhcp.range.end; applied now.');
     expect(await page.getByTestId('dhcp-now').textContent()).toContain(`full mode, handing out ${net()}.160–${net()}.200`);
     expect(await page.locator('#net-start-error').count()).toBe(0);
     await shot('settings-network');
