@@ -9,8 +9,10 @@ import {
   networkSettingsOf,
   rackInterfaceOf,
   serverAddressOf,
+  type InterfaceTable,
   type NetworkControl,
   type NetworkSaved,
+  type NetworkSettings,
   type NetworkSettingsView,
   type OtherServerRefusal,
 } from '../../settings/network.js';
@@ -77,7 +79,7 @@ export function networkRoutes(app: FastifyInstance, deps: HttpDeps): void {
  * Full mode hands out addresses; beside another DHCP server the two would fight. Probe
  * (src/dhcp/probe.ts) unless full mode already runs on the same interface and address.
  */
-async function refuseBesideAnotherServer(control: NetworkControl, deps: HttpDeps, next: ReturnType<typeof mergeNetwork>, interfaces: ReturnType<NetworkControl['interfaces']>): Promise<void> {
+async function refuseBesideAnotherServer(control: NetworkControl, deps: HttpDeps, next: NetworkSettings, interfaces: InterfaceTable): Promise<void> {
   const rackInterface = rackInterfaceOf(next, deps.config.server.interface);
   const serverIp = serverAddressOf(next, rackInterface, interfaces);
   if (serverIp === null) return; // networkProblems already refused this for any mode but off
@@ -86,14 +88,10 @@ async function refuseBesideAnotherServer(control: NetworkControl, deps: HttpDeps
   if (now?.mode === 'full' && running?.listen === `${serverIp}:67` && next.dhcp.interface === deps.config.dhcp.interface) return;
   const answer = await control.probe(serverIp, next.dhcp.interface);
   if (!answer) return;
-  const details: OtherServerRefusal & { issues: Array<{ path: string[]; message: string }> } = {
-    servers: [answer],
-    interface: next.dhcp.interface,
-    issues: [{ path: ['dhcp', 'mode'], message: `another DHCP server answered at ${answer.server} (offered ${answer.offered})` }],
-  };
+  const refusal: OtherServerRefusal = { servers: [answer], interface: next.dhcp.interface };
   throw new KindlingError(
     'DHCP_OTHER_SERVER',
     `dhcp.mode "full": another DHCP server answered the probe on ${next.dhcp.interface ?? 'every interface'} from ${serverIp}: ${answer.server} offered ${answer.offered}; expected no other server before Kindling hands out addresses. Use proxy or auto, or switch it off, or send force to switch anyway`,
-    details as unknown as Record<string, unknown>,
+    { ...refusal, issues: [{ path: ['dhcp', 'mode'], message: `another DHCP server answered at ${answer.server} (offered ${answer.offered})` }] },
   );
 }
