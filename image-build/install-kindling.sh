@@ -113,10 +113,11 @@ if [ -f "$bundle/docs/appliance.md" ]; then
   install -D -m 0644 "$bundle/docs/appliance.md" "$rootfs/usr/share/doc/kindling/appliance.md"
 fi
 
-# The user, then the configuration it may read but not write.
+# The user, then the configuration: the directory group-writable, so the setup page can
+# replace kindling.yaml atomically (a temp file renamed over it) with the network settings.
 ensure_mounts
 in_root systemd-sysusers /usr/lib/sysusers.d/kindling.conf
-install -d -m 0750 -o 0 -g "$(in_root getent group kindling | cut -d: -f3)" "$rootfs/etc/kindling"
+install -d -m 0770 -o 0 -g "$(in_root getent group kindling | cut -d: -f3)" "$rootfs/etc/kindling"
 if [ ! -e "$rootfs/etc/kindling/kindling.yaml" ]; then
   install -m 0640 -o 0 -g "$(in_root getent group kindling | cut -d: -f3)" "$appliance/kindling.yaml" "$rootfs/etc/kindling/kindling.yaml"
 else

@@ -1,17 +1,22 @@
 import { chmodSync, mkdirSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { KindlingConfig } from './config/schema.js';
-import { buildHttpApp, type ServiceStatus } from './http/index.js';
+import { writeConfigKeys } from './config/config-file.js';
+import { KindlingError } from './errors.js';
+import { buildHttpApp } from './http/index.js';
 import { AdminAuth } from './http/admin-auth.js';
 import { closeHttps, listenHttps } from './http/https.js';
 import { SettingsStore } from './settings/settings.js';
+import type { ServiceStatus } from './system/service-status.js';
 import { Declarations, Inventory, seedSampleConfig, type InventoryEvent } from './inventory/index.js';
-import { startDhcpServer, type DhcpServer } from './dhcp/index.js';
+import { probeLink, startDhcpServer, startRackDhcp } from './dhcp/index.js';
 import { openMirror } from './mirror/index.js';
-import { removeStaleTemps, restrictToOwner } from './store/index.js';
-import { certificateNames, createNotifier, readOrCreateCertificate, readOrCreateSecret, requireRackAddress, startWatchdog, watchRackAddress, type Notifier } from './system/index.js';
+import type { NetworkControl } from './settings/network.js';
+import { removeStaleTemps, restrictToOwner, SerialQueue } from './store/index.js';
+import { certificateNames, createNotifier, readOrCreateCertificate, readOrCreateSecret, rackAddress, requireRackAddress, startWatchdog, watchRackAddress, type Notifier } from './system/index.js';
 import { startTftpServer } from './tftp/index.js';
 import { version } from './version.js';
 
@@ -40,6 +45,8 @@ export interface StartOptions {
   configFile: string | null;
   logger: Logger;
   notifier?: Notifier;
+  /** For tests: how long the probe before switching to full mode listens (default 6 s, src/dhcp/probe.ts). */
+  probeTimeoutMs?: number;
 }
 
 export async function startKindling(options: StartOptions): Promise<RunningKindling> {
@@ -81,29 +88,36 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
   });
   const startDhcpOn = (serverIp: string) => {
     const httpBaseUrl = `http://${serverIp}${config.http.port === 80 ? '' : `:${config.http.port}`}`;
-    return startDhcpServer({ config: config.dhcp, serverIp, httpBaseUrl, dataDir: config.dataDir, logger, inventory });
+    return startDhcpServer({ config: config.dhcp, serverIp, httpBaseUrl, dataDir: config.dataDir, logger, inventory, probeTimeoutMs: options.probeTimeoutMs });
   };
-  const dhcp = await startService('dhcp', config.dhcp.mode !== 'off', logger, services, async () => {
-    const rack = await startRackDhcp(requireRackAddress(config), startDhcpOn);
-    return {
-      server: rack,
-      status: () => {
-        const s = rack.server.status();
-        const state = s.mode === 'off' ? 'off' : s.otherServer && config.dhcp.mode === 'full' ? 'degraded' : 'running';
-        return { name: 'dhcp', state, detail: `${s.mode} mode: ${s.reason}; ${s.leases} leases`, listen: `${rack.serverIp}:67` };
-      },
-    };
+  const dhcp = await startRackDhcp({ mode: () => config.dhcp.mode, address: () => requireRackAddress(config), start: startDhcpOn, logger });
+  services.push(() => dhcp.status());
+  const stopFollowingAddress = watchRackAddress({
+    config,
+    current: dhcp.serverIp ?? rackAddress(config) ?? '',
+    onChange: (next, previous) => {
+      if (!dhcp.server) return;
+      logger.warn({ previous, next }, `dhcp: the rack address changed from ${previous} to ${next}; answering from ${next} now`);
+      dhcp.moveTo(next).catch((err: unknown) => logger.error({ err, next }, `dhcp: could not start again on ${next}`));
+    },
   });
-  const stopFollowingAddress = dhcp
-    ? watchRackAddress({
-        config,
-        current: dhcp.serverIp,
-        onChange: (next, previous) => {
-          logger.warn({ previous, next }, `dhcp: the rack address changed from ${previous} to ${next}; answering from ${next} now`);
-          dhcp.moveTo(next).catch((err: unknown) => logger.error({ err, next }, `dhcp: could not start again on ${next}`));
-        },
-      })
-    : () => undefined;
+  // The network from the page: kindling.yaml edited in place, then DHCP started again on it.
+  const configWrites = new SerialQueue();
+  const network: NetworkControl = {
+    configFile: options.configFile,
+    interfaces: () => networkInterfaces(),
+    probe: async (serverIp, device) => (await probeLink({ serverIp, device, timeoutMs: options.probeTimeoutMs })) ?? null,
+    save: (changes) =>
+      configWrites.run(async () => {
+        if (!options.configFile) throw new KindlingError('CONFIG_NOT_WRITABLE', 'Kindling runs on its embedded defaults, with no kindling.yaml to save to; start it with --config FILE', {});
+        const next = await writeConfigKeys(options.configFile, changes);
+        // In place: the routes, the rack-address watch and DHCP read these objects at use.
+        Object.assign(config.dhcp, next.dhcp);
+        Object.assign(config.server, next.server);
+        logger.info({ file: options.configFile, keys: changes.map((c) => c.path.join('.')) }, 'network settings changed; starting DHCP again');
+        await dhcp.restart();
+      }),
+  };
 
   const mirror = await startService('mirror', true, logger, services, async () => {
     const opened = await openMirror({ config: config.mirror, dataDir: config.dataDir, logger, inUse: () => versionsInstalling(inventory), currentSources: () => settings.mirrorSources() });
@@ -116,8 +130,8 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
   if (madeBecause) logger.info({ dir: tlsDir, names: certificate.names, because: madeBecause }, 'made a self-signed HTTPS certificate');
   let httpsPort = config.http.httpsPort;
   const tls = { fingerprint: certificate.fingerprint, port: () => httpsPort };
-  const leasedAddress = (mac: string) => dhcp?.server.leasedAddress(mac) ?? null;
-  const app = buildHttpApp({ config, inventory, declarations, logger, adminToken, auth, settings, mirror, tls, leasedAddress, services: () => services.map((s) => s()), version });
+  const leasedAddress = (mac: string) => dhcp.server?.leasedAddress(mac) ?? null;
+  const app = buildHttpApp({ config, inventory, declarations, logger, adminToken, auth, settings, mirror, tls, leasedAddress, network, services: () => services.map((s) => s()), version });
   // HTTPS binds first, so the port the HTTP side redirects to is known before it answers.
   await app.ready();
   const httpsServer = await listenHttps(app, { host: config.http.listen, port: config.http.httpsPort, key: certificate.key, cert: certificate.cert, logger }).catch(async (err: unknown) => {
@@ -156,39 +170,13 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
         stopFollowingAddress();
         declarations.close();
         await Promise.all([app.close(), closeHttps(httpsServer)]);
-        await Promise.all([tftp?.close(), dhcp?.close(), mirror?.close()]);
+        await Promise.all([tftp?.close(), dhcp.close(), mirror?.close()]);
         await inventory.close();
         notifier.close();
       })();
       return closing;
     },
   };
-}
-
-/**
- * The DHCP service on the rack address. `moveTo` starts it again on a new one (a renewed
- * lease in proxy mode, src/system/rack-address-watch.ts); status and close always see the
- * server in use.
- */
-interface RackDhcp {
-  server: DhcpServer;
-  serverIp: string;
-  moveTo(next: string): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function startRackDhcp(serverIp: string, start: (serverIp: string) => Promise<DhcpServer>): Promise<RackDhcp> {
-  const rack: RackDhcp = {
-    serverIp,
-    server: await start(serverIp),
-    moveTo: async (next) => {
-      await rack.server.close();
-      rack.server = await start(next);
-      rack.serverIp = next;
-    },
-    close: () => rack.server.close(),
-  };
-  return rack;
 }
 
 /**

@@ -14,6 +14,9 @@ import type {
   MachineDetail,
   MachineList,
   MirrorState,
+  NetworkChange,
+  NetworkSaved,
+  NetworkSettingsView,
   NetworkView,
   LoadedProfile,
   ProfileDraft,
@@ -193,6 +196,9 @@ export class KindlingClient {
   settings = () => this.json<SettingsView>('GET', '/api/settings');
   updateSettings = (patch: SettingsInput) => this.json<SettingsView>('PUT', '/api/settings', patch);
   network = () => this.json<NetworkView>('GET', '/api/setup/network');
+  networkSettings = () => this.json<NetworkSettingsView>('GET', '/api/settings/network');
+  /** Refused with NETWORK_INVALID (issues name the keys) or DHCP_OTHER_SERVER (details.servers) unless `force`. */
+  saveNetwork = (change: NetworkChange) => this.json<NetworkSaved>('PUT', '/api/settings/network', change);
 
   // The page's session.
   session = () => this.json<SessionState>('GET', '/api/session');

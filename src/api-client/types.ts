@@ -10,7 +10,10 @@ import type { ProfileSpec } from '../inventory/profile.js';
 import type { MirrorState, ProgressEvent, SourceState } from '../mirror/index.js';
 import type { z } from 'zod';
 import type { Settings, SettingsPatch, settingsPatchSchema } from '../settings/settings.js';
+import type { NetworkChange, NetworkProblem, NetworkSaved, NetworkSettings, NetworkSettingsView, OtherServerRefusal, Recommendation } from '../settings/network.js';
+import type { DhcpConfiguredMode, DhcpFacts, DhcpReason, OtherDhcpServer, ServiceStatus } from '../system/service-status.js';
 
+export type { DhcpConfiguredMode, DhcpFacts, DhcpReason, NetworkChange, NetworkProblem, NetworkSaved, NetworkSettings, NetworkSettingsView, OtherDhcpServer, OtherServerRefusal, Recommendation };
 export type { ConfigProblem, ErrorCode, InventoryEvent, MachineState, MirrorSource, MirrorState, ProgressEvent, Settings, SettingsPatch, SourceState, UnknownMachineRule };
 
 /** A machine as the API shows it: the callback token is always the masked placeholder. */
@@ -22,12 +25,8 @@ export interface Issue {
   message: string;
 }
 
-export interface ServiceState {
-  name: string;
-  state: 'running' | 'off' | 'failed' | 'degraded';
-  detail: string;
-  listen?: string;
-}
+/** A service as /healthz reports it; the DHCP service adds typed facts (`dhcp`). */
+export type ServiceState = ServiceStatus;
 
 export interface Health {
   status: 'ok' | 'degraded' | 'failed';
@@ -97,8 +96,8 @@ export interface NetworkView {
   interface: string;
   addresses: Array<{ interface: string; address: string; family: string; cidr: string | null }>;
   http: string;
-  dhcp: { configuredMode: string; service: ServiceState | null };
-  recommendation: { mode: 'proxy' | 'full' | 'unknown'; why: string };
+  dhcp: { configuredMode: DhcpConfiguredMode; service: ServiceState | null };
+  recommendation: Recommendation;
 }
 
 export type SessionState =

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { relayPoolProblems } from '../dhcp/subnet.js';
+import { relayPoolProblems } from '../net/ipv4.js';
 
 // The configuration contract of design.md ("Configuration file"). Every key is
 // optional; the defaults here are the appliance's (root, port 80, /var/lib/kindling).

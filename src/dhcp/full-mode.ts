@@ -9,7 +9,7 @@ import { intToIp, type DhcpPacket } from './packet.js';
 import { choosePxeBoot, isBootClient, type PxePolicyConfig } from './pxe-policy.js';
 import { bootFields, buildReply, destination, nakFlags, pxeFacts, readRequest, type DhcpHandler, type Incoming, type Outgoing } from './reply.js';
 import { choosePool, PerKeyLogLimit } from './pools.js';
-import type { Pool } from './subnet.js';
+import type { Pool } from '../net/ipv4.js';
 
 export interface PoolNetwork {
   subnetMask: string;

@@ -10,16 +10,18 @@ import { requireInterface, UNFILTERED_WARNING } from './interface.js';
 import type { DhcpInventory } from './inventory.js';
 import { LeaseJournal, type JournalStats } from './lease-journal.js';
 import { LeaseTable } from './lease-table.js';
-import { DEFAULT_PROBE_MS, probeForDhcpServer } from './probe.js';
+import { DEFAULT_PROBE_MS, probeForDhcpServer, type ProbeAnswer } from './probe.js';
 import { createProxyModeHandler } from './proxy-mode.js';
 import { PXE_PORT, SERVER_PORT, type DhcpHandler } from './reply.js';
 import { guarded } from './safe-handler.js';
 import { openPort, type PortSockets } from './sockets.js';
 import { intToIp } from './packet.js';
 import { recordsByPool } from './pools.js';
-import { makePool, makeRelayPool, type Pool } from './subnet.js';
+import { makePool, makeRelayPool, type Pool } from '../net/ipv4.js';
+import { describeDhcpReason, type DhcpReason, type OtherDhcpServer } from '../system/service-status.js';
 
 export type { DhcpInventory, BootOfferEvent } from './inventory.js';
+export { startRackDhcp, type RackDhcp } from './rack.js';
 
 /** Offers held at most; far above a rack's worth of machines booting at once. */
 const MAX_PENDING_OFFERS = 4096;
@@ -33,10 +35,12 @@ export interface DhcpStatus {
   configuredMode: KindlingConfig['dhcp']['mode'];
   /** The mode in force. */
   mode: 'off' | 'proxy' | 'full';
-  /** Why this mode, in words for the page and /healthz. */
-  reason: string;
-  /** Another DHCP server seen by the start-up probe, if any. */
-  otherServer: string | null;
+  /** Why this mode (src/system/service-status.ts words it for a person). */
+  reason: DhcpReason;
+  /** Other DHCP servers the start-up probe heard; any at all means no addresses from Kindling. */
+  otherServers: OtherDhcpServer[];
+  /** The local pool handed out (full mode), else null. */
+  range: { start: string; end: string } | null;
   leases: number;
   pendingOffers: number;
   handlerFailures: number;
@@ -81,8 +85,8 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
   const now = options.now ?? Date.now;
   const log = logger.child({ service: 'dhcp' });
   let mode: DhcpStatus['mode'] = 'off';
-  let reason = 'dhcp.mode is off';
-  let otherServer: string | null = null;
+  let reason: DhcpReason = 'configured-off';
+  const otherServers: OtherDhcpServer[] = [];
   let pool: Pool | null = null;
   let relayPools: Pool[] = [];
   const makePools = () => {
@@ -99,22 +103,22 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
   if (config.mode === 'full' || config.mode === 'auto') {
     const answer = await probeForDhcpServer({ serverIp: options.serverIp, device: config.interface, mac: interfaceMac(config.interface, options.serverIp), timeoutMs: options.probeTimeoutMs ?? DEFAULT_PROBE_MS });
     if (answer) {
-      otherServer = answer.server;
+      otherServers.push({ server: answer.server, offered: answer.offered });
       mode = 'proxy';
-      reason = `another DHCP server answered at ${answer.server} (offered ${answer.offered}): fell back to proxy, no addresses handed out`;
-      log.error({ otherServer: answer.server, configuredMode: config.mode }, `dhcp: ${reason}`);
+      reason = 'other-server-seen';
+      log.error({ otherServer: answer.server, configuredMode: config.mode }, `dhcp: ${describeDhcpReason({ configuredMode: config.mode, reason, otherServers })}`);
     } else {
       pool ??= makePools();
       mode = 'full';
-      reason = config.mode === 'full' ? 'dhcp.mode is full and no other DHCP server answered the probe' : 'no other DHCP server answered the probe: serving full DHCP';
+      reason = 'no-other-server';
     }
   } else if (config.mode === 'proxy') {
     mode = 'proxy';
-    reason = 'dhcp.mode is proxy';
+    reason = 'configured-proxy';
   }
 
   if (mode === 'off') {
-    return { status: () => ({ configuredMode: config.mode, mode, reason, otherServer, leases: 0, pendingOffers: 0, handlerFailures: 0, dropped: 0, journal: null }), leasedAddress: () => null, close: async () => undefined };
+    return { status: () => ({ configuredMode: config.mode, mode, reason, otherServers, range: null, leases: 0, pendingOffers: 0, handlerFailures: 0, dropped: 0, journal: null }), leasedAddress: () => null, close: async () => undefined };
   }
 
   const policy = { bootFiles: config.bootFiles, httpBaseUrl: options.httpBaseUrl };
@@ -188,7 +192,8 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
     await journal?.close();
     throw err;
   }
-  log.info({ mode, reason, serverIp: options.serverIp, interface: config.interface ?? 'every interface', relayPools: mode === 'full' ? relayPools.length : 0 }, 'dhcp: serving');
+  const range = mode === 'full' ? { start: config.range.start, end: config.range.end } : null;
+  log.info({ mode, reason: describeDhcpReason({ configuredMode: config.mode, reason, otherServers }), serverIp: options.serverIp, interface: config.interface ?? 'every interface', relayPools: mode === 'full' ? relayPools.length : 0 }, 'dhcp: serving');
 
   return {
     leasedAddress: (mac) => {
@@ -199,7 +204,8 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
       configuredMode: config.mode,
       mode,
       reason,
-      otherServer,
+      otherServers,
+      range,
       leases: tables.reduce((n, t) => n + t.activeCount(now()), 0),
       pendingOffers: tables.reduce((n, t) => n + t.pendingOffers, 0),
       handlerFailures: safe.failures,
@@ -211,4 +217,9 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
       await journal?.close();
     },
   };
+}
+
+/** Asks the link, as a client would, whether a DHCP server other than `serverIp` answers on `device`. */
+export function probeLink(options: { serverIp: string; device: string | null; timeoutMs?: number }): Promise<ProbeAnswer | null> {
+  return probeForDhcpServer({ serverIp: options.serverIp, device: options.device, mac: interfaceMac(options.device, options.serverIp), timeoutMs: options.timeoutMs ?? DEFAULT_PROBE_MS });
 }

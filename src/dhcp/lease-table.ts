@@ -5,7 +5,7 @@
 // it should keep one address through all three (see docs/decisions.md).
 import type { JournalRecord } from './lease-journal.js';
 import { intToIp, ipToInt } from './packet.js';
-import { inSubnet, type Pool } from './subnet.js';
+import { inSubnet, type Pool } from '../net/ipv4.js';
 
 export interface Lease {
   mac: string;

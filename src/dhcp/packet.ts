@@ -12,6 +12,10 @@ export const MIN_PACKET_SIZE = 300;
 /** RFC 2131 §2: every client must accept 576-octet IP datagrams, so 548 octets of DHCP. */
 export const DEFAULT_MAX_SIZE = 576;
 
+import { ipToInt } from '../net/ipv4.js';
+
+export { intToIp, ipToInt } from '../net/ipv4.js';
+
 const OPT_PAD = 0;
 const OPT_OVERLOAD = 52;
 const OPT_END = 255;
@@ -51,24 +55,6 @@ export type ParseResult = { ok: true; packet: DhcpPacket } | { ok: false; error:
 
 export function ipFromBytes(b: Uint8Array, at: number): string {
   return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
-}
-
-/** Dotted quad to 32-bit unsigned; NaN when it is not one. */
-export function ipToInt(ip: string): number {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return Number.NaN;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return Number.NaN;
-    const v = Number(p);
-    if (v > 255) return Number.NaN;
-    n = n * 256 + v;
-  }
-  return n;
-}
-
-export function intToIp(n: number): string {
-  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
 export function ipToBytes(ip: string): Uint8Array {

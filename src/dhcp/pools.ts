@@ -6,7 +6,7 @@
 // pools share a subnet (checked by the configuration schema).
 import type { JournalRecord } from './lease-journal.js';
 import { ipToInt } from './packet.js';
-import { inSubnet, type Pool } from './subnet.js';
+import { inSubnet, type Pool } from '../net/ipv4.js';
 
 export type PoolChoice = { index: number; by: 'local' | 'giaddr' | 'ciaddr' } | { index: null; by: 'unknown-relay' };
 

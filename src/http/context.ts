@@ -4,17 +4,13 @@ import type { KindlingConfig } from '../config/schema.js';
 import type { Declarations } from '../inventory/declarations.js';
 import type { Inventory } from '../inventory/inventory.js';
 import type { Mirror } from '../mirror/mirror.js';
+import type { NetworkControl } from '../settings/network.js';
 import type { SettingsStore } from '../settings/settings.js';
+import type { ServiceStatus } from '../system/service-status.js';
 import type { AdminAuth } from './admin-auth.js';
 import type { TlsEndpoint } from './https.js';
 
-/** What a service reports about itself on /healthz and the dashboard. */
-export interface ServiceStatus {
-  name: string;
-  state: 'running' | 'off' | 'failed' | 'degraded';
-  detail: string;
-  listen?: string;
-}
+export type { ServiceStatus } from '../system/service-status.js';
 
 /** Everything the HTTP routes need, passed in so that tests can build an app without a server. */
 export interface HttpDeps {
@@ -37,6 +33,8 @@ export interface HttpDeps {
   tls?: TlsEndpoint;
   /** The address Kindling's DHCP leased to a MAC (full mode); config fetches are bound to it. */
   leasedAddress?: (mac: string) => string | null;
+  /** Changes the network from the page: kindling.yaml, the probe, DHCP started again. */
+  network?: NetworkControl;
   /** The built page (default: webui/dist of this checkout); null serves no page. */
   webuiDir?: string | null;
 }

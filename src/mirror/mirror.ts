@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type * as openpgp from 'openpgp';
 import type { KindlingConfig } from '../config/schema.js';
 import { isKindlingError, KindlingError } from '../errors.js';
-import type { ServiceStatus } from '../http/context.js';
+import type { ServiceStatus } from '../system/service-status.js';
 import { JsonDocument } from '../store/index.js';
 import type { WriteStreamFactory } from './download.js';
 import { fedoraSigningKeys } from './keys/fedora-signing.js';

@@ -77,7 +77,7 @@ describe('appliance units', () => {
     expect(directives(unit, 'CapabilityBoundingSet')).toEqual(['CAP_NET_BIND_SERVICE']);
     for (const [key, value] of [
       ['ProtectSystem', 'strict'],
-      ['ReadWritePaths', '/var/lib/kindling'],
+      ['ReadWritePaths', '/var/lib/kindling /etc/kindling'],
       ['NoNewPrivileges', 'yes'],
       ['PrivateTmp', 'yes'],
       ['ProtectHome', 'yes'],

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LeaseJournal, type JournalRecord } from '../../src/dhcp/lease-journal.js';
 import { LeaseTable } from '../../src/dhcp/lease-table.js';
-import { makePool } from '../../src/dhcp/subnet.js';
+import { makePool } from '../../src/net/ipv4.js';
 
 const dirs: string[] = [];
 async function tempFile(): Promise<string> {

@@ -13,7 +13,7 @@ import { LeaseTable } from '../../src/dhcp/lease-table.js';
 import { MessageType, messageType, Opt, optionIp, optionString } from '../../src/dhcp/options.js';
 import { choosePool, PerKeyLogLimit, recordsByPool } from '../../src/dhcp/pools.js';
 import type { DhcpHandler, Outgoing } from '../../src/dhcp/reply.js';
-import { makePool, makeRelayPool, relayPoolProblems, subnetsOverlap } from '../../src/dhcp/subnet.js';
+import { makePool, makeRelayPool, relayPoolProblems, subnetsOverlap } from '../../src/net/ipv4.js';
 import { from, fullSetup, SERVER, type FakeRelayPool } from './support/fakes.js';
 import { clientPacket, parsed, type ClientPacketOptions } from './support/packets.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isKindlingError } from '../../src/errors.js';
-import { makePool } from '../../src/dhcp/subnet.js';
+import { makePool } from '../../src/net/ipv4.js';
 
 describe('dhcp.range check at start', () => {
   it('accepts a range inside the subnet that leaves the server out', () => {

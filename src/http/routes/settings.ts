@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { describeIssues } from '../../config/yaml-document.js';
 import { KindlingError } from '../../errors.js';
 import { settingsPatchSchema, type SettingsPatch } from '../../settings/settings.js';
+import { recommend } from '../../settings/network.js';
 import type { HttpDeps } from '../context.js';
+import { networkRoutes } from './network.js';
 
 // What the wizard and the Settings view read and write: settings.json (mirror
 // sources, SSH keys, default profile, unknown-machine rule) and the network as
@@ -46,24 +48,14 @@ export function settingsRoutes(app: FastifyInstance, deps: HttpDeps): void {
     );
     const dhcp = deps.services().find((s) => s.name === 'dhcp') ?? null;
     return {
-      interface: deps.config.server.interface,
+      // The interface the rack is served on: DHCP's when it is set.
+      interface: deps.config.dhcp.interface ?? deps.config.server.interface,
       addresses,
       http: `${deps.config.http.listen}:${deps.config.http.port}`,
       dhcp: { configuredMode: deps.config.dhcp.mode, service: dhcp },
-      recommendation: recommend(deps.config.dhcp.mode, dhcp?.detail ?? null, dhcp?.state ?? null),
+      recommendation: recommend(deps.config.dhcp.mode, dhcp),
     };
   });
-}
 
-/** Proxy or full DHCP, and why, from what the DHCP service reports. */
-export function recommend(configured: string, detail: string | null, state: string | null): { mode: 'proxy' | 'full' | 'unknown'; why: string } {
-  const text = (detail ?? '').toLowerCase();
-  if (/another|other dhcp|answered|site's server|existing/.test(text) || text.startsWith('proxy')) {
-    return { mode: 'proxy', why: 'another DHCP server answers on this network, so Kindling should only answer PXE clients (proxy mode) and leave addresses to it' };
-  }
-  if (text.startsWith('full')) return { mode: 'full', why: 'no other DHCP server answered, so Kindling hands out addresses itself (full mode)' };
-  if (configured === 'off' || state === 'off' || state === null) {
-    return { mode: 'unknown', why: 'DHCP is off in kindling.yaml, so Kindling has not probed the network; set dhcp.mode: auto to let it decide (proxy if another server answers, full otherwise)' };
-  }
-  return { mode: 'unknown', why: `the DHCP service reports: ${detail ?? state}` };
+  networkRoutes(app, deps);
 }

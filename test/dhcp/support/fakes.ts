@@ -6,7 +6,7 @@ import type { BootOfferEvent, DhcpInventory } from '../../../src/dhcp/inventory.
 import type { JournalRecord } from '../../../src/dhcp/lease-journal.js';
 import { LeaseTable } from '../../../src/dhcp/lease-table.js';
 import { createProxyModeHandler } from '../../../src/dhcp/proxy-mode.js';
-import { makePool, makeRelayPool, type Pool } from '../../../src/dhcp/subnet.js';
+import { makePool, makeRelayPool, type Pool } from '../../../src/net/ipv4.js';
 
 export const silent = pino({ level: 'silent' });
 export const SERVER = '10.77.0.2';

@@ -1,8 +1,27 @@
-// Address arithmetic and the start-up check of the full-mode pool: a range outside the
-// interface's subnet, one containing the server itself, or an empty one is refused
-// with a message naming the key, the value and what was expected.
+// IPv4 address arithmetic and the checks of a DHCP pool, pure and below every service:
+// the configuration schema, the DHCP service and the network settings all use it. A
+// range outside the interface's subnet, one containing the server itself, or an empty
+// one is refused with a message naming the key, the value and what was expected.
 import { KindlingError } from '../errors.js';
-import { intToIp, ipToInt } from './packet.js';
+
+/** Dotted quad to 32-bit unsigned; NaN when it is not one. */
+export function ipToInt(ip: string): number {
+  const parts = ip.split('.');
+  if (parts.length !== 4) return Number.NaN;
+  let n = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return Number.NaN;
+    const v = Number(p);
+    if (v > 255) return Number.NaN;
+    n = n * 256 + v;
+  }
+  return n;
+}
+
+export function intToIp(n: number): string {
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
 
 export interface Pool {
   start: number;
