@@ -5,6 +5,7 @@ import type { Declarations } from '../inventory/declarations.js';
 import type { Inventory } from '../inventory/inventory.js';
 import type { Mirror } from '../mirror/mirror.js';
 import type { SettingsStore } from '../settings/settings.js';
+import type { UpdateService } from '../updates/service.js';
 import type { AdminAuth } from './admin-auth.js';
 import type { TlsEndpoint } from './https.js';
 
@@ -27,6 +28,8 @@ export interface HttpDeps {
   /** Other services' status for /healthz, asked at request time. */
   services: () => ServiceStatus[];
   version: string;
+  /** Omaha answers for installed Flatcar nodes (POST /v1/update/); null without a mirror. */
+  updates?: UpdateService | null;
   /** The setup page's password and sessions; without it only the bearer token opens /api/. */
   auth?: AdminAuth;
   /** What the wizard saved (DATADIR/state/settings.json). */
