@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiError, KindlingClient } from '../../src/api-client/index.js';
 import { FakeUpstream, makeSigner } from '../mirror/support/fake-upstream.js';
 import { startTestKindling, type TestKindling } from '../support/kindling.js';
 import { OmahaClient } from './omaha-client.js';
@@ -141,5 +142,20 @@ describe('Omaha updates from the mirror', () => {
     expect(((await bad.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'UPDATE_POLICY_INVALID', message: expect.stringContaining('flatcar-stable') });
     const wrong = await k.api('PUT', '/api/updates/groups/nightly', { rolloutLimit: 0 });
     expect(wrong.status).toBe(422);
+  });
+
+  it('the shared API client edits policy and shows each machine joined to the MAC Kindling knows for its address', async () => {
+    const client = new KindlingClient({ baseUrl: k.httpUrl, headers: () => ({ authorization: `Bearer ${k.adminToken}` }), timeoutMs: 5000 });
+    // The node booted through Kindling from this address once, so the inventory knows its MAC.
+    await k.get('/ipxe?mac=52:54:00:0a:0b:0c&platform=efi&arch=x86_64');
+    const view = await client.setUpdatePolicy('stable', { version: '3815.2.0', rolloutLimit: 5 });
+    expect(view.groups.find((g) => g.name === 'stable')).toMatchObject({ policy: { version: '3815.2.0', rolloutLimit: 5, paused: false }, target: '3815.2.0', source: 'flatcar-stable' });
+    expect((await new OmahaClient(server, 'h8', '3374.0.0').check()).offer?.version).toBe('3815.2.0');
+    const seen = (await client.updates()).machines.find((m) => m.machineId === 'h8');
+    expect(seen).toMatchObject({ mac: '52:54:00:0a:0b:0c', ip: '127.0.0.1', version: '3374.0.0', state: 'offered' });
+    const refused = (await client.setUpdatePolicy('stable', { version: 'latest' }).catch((e: unknown) => e)) as ApiError;
+    expect(refused).toBeInstanceOf(ApiError);
+    expect(refused.code).toBe('UPDATE_POLICY_INVALID');
+    expect((await client.resetUpdatePolicy('stable')).groups.find((g) => g.name === 'stable')?.policy).toEqual({ source: null, version: 'current', paused: false, rolloutLimit: null });
   });
 });
