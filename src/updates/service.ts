@@ -107,7 +107,7 @@ export class UpdateService {
       const target = source ? this.target(source, policy, serverUrl) : null;
       const machineId = app.machineId || `ip:${ip}`;
       const previous = this.records.data.machines[machineId];
-      const decision = decide({ app: { ...app, machineId }, ip, group, previous, policy, target, slotsInUse: this.slotsInUse(group, machineId, now), now });
+      const decision = decide({ app: { ...app, machineId }, ip, group, previous, policy, target, slotsInUse: policy.rolloutLimit === null ? 0 : this.slotsInUse(group, machineId, now), now });
       this.remember(decision.record);
       if (!source) return { ...base, status: 'error-unknownApplicationOrGroup', updateCheck: app.updateCheck ? { status: 'error-internal' } : null };
       return { ...base, status: 'ok', updateCheck: decision.updateCheck };
@@ -123,11 +123,11 @@ export class UpdateService {
 
   private target(source: Extract<MirrorSource, { os: 'flatcar' }>, policy: GroupPolicy, serverUrl: string): OmahaPackage | null {
     const dir = ['flatcar', source.channel, `${source.arch}-usr`];
-    const version = policy.version === 'current' ? this.mirror.state().sources.find((s) => s.name === source.name)?.current : policy.version;
-    if (!version) return null;
     // Size and sha256 were computed when the version was verified and published (its manifest).
-    const file = this.mirror.resolve([...dir, version, payloadName]);
+    const file = this.mirror.resolve([...dir, policy.version, payloadName]);
     if (!file) return null;
+    // Through `current` the file's directory is the version it points at.
+    const version = path.basename(path.dirname(file.path));
     return { version, codebase: `${serverUrl}/mirror/${dir.join('/')}/${version}/`, name: payloadName, size: file.size, sha256: file.sha256 };
   }
 
