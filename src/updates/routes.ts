@@ -14,8 +14,10 @@ const xmlTypes = /^(text|application)\/xml(\s*;.*)?$/i;
 /** Node-facing, open like the mirror: update_engine sends no credentials. */
 export function updateRoutes(app: FastifyInstance, deps: HttpDeps & { updates: UpdateService }): void {
   app.register(async (scope) => {
-    // Only this scope reads XML; everywhere else keeps taking JSON alone.
+    // Only this scope reads XML; everywhere else keeps taking JSON alone. Any other type
+    // (curl -d sends x-www-form-urlencoded) is read too, so the refusal names the header.
     scope.addContentTypeParser(['text/xml', 'application/xml'], { parseAs: 'string', bodyLimit: maxRequestBytes }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: maxRequestBytes }, (_request, body, done) => done(null, body));
     const handler = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
       const type = request.headers['content-type'] ?? '';
       if (!xmlTypes.test(type) || typeof request.body !== 'string') {

@@ -123,7 +123,7 @@ describe('Omaha updates from the mirror', () => {
   });
 
   it('refuses malformed bodies and wrong content types with a typed 400, and keeps answering', async () => {
-    for (const [type, body] of [['text/xml', '<request protocol="3.0"><app'], ['text/xml', '<!DOCTYPE x [<!ENTITY a "b">]><request/>'], ['application/json', '{"a":1}'], ['text/plain', 'x']]) {
+    for (const [type, body] of [['text/xml', '<request protocol="3.0"><app'], ['text/xml', '<!DOCTYPE x [<!ENTITY a "b">]><request/>'], ['application/json', '{"a":1}'], ['text/plain', 'x'], ['application/x-www-form-urlencoded', '<request/>']]) {
       const res = await k.get('/v1/update/', { method: 'POST', headers: { 'content-type': type as string }, body: body as string });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('OMAHA_REQUEST_INVALID');
