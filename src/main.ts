@@ -112,7 +112,7 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
     opened.startSchedule();
     return { server: opened, status: () => opened.status() };
   });
-  const updates = mirror ? await UpdateService.open({ stateDir, mirror }) : null;
+  const updates = mirror ? await UpdateService.open({ stateDir, mirror, logger }) : null;
   const tlsDir = path.join(stateDir, 'tls');
   const [certificate, madeBecause] = await readOrCreateCertificate({ dir: tlsDir, names: certificateNames({ advertise: config.server.advertise }) });
   if (madeBecause) logger.info({ dir: tlsDir, names: certificate.names, because: madeBecause }, 'made a self-signed HTTPS certificate');

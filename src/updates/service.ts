@@ -1,7 +1,9 @@
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { describeIssues } from '../config/yaml-document.js';
-import { KindlingError } from '../errors.js';
+import { isKindlingError, KindlingError } from '../errors.js';
 import type { Mirror } from '../mirror/mirror.js';
 import type { MirrorSource } from '../mirror/types.js';
 import { JsonDocument } from '../store/index.js';
@@ -66,7 +68,24 @@ export interface GroupView {
 export interface UpdateServiceOptions {
   stateDir: string;
   mirror: Mirror;
+  logger?: Logger;
   clock?: () => Date;
+}
+
+/**
+ * Opens a state document; one that does not parse is moved aside (kept for a person to
+ * read) and started afresh, so a torn or hand-broken file never stops Kindling starting.
+ */
+async function openOrSetAside<T>(file: string, coalesceMs: number, fallback: T, logger: Logger | undefined): Promise<JsonDocument<T>> {
+  try {
+    return await JsonDocument.open<T>({ file, coalesceMs }, fallback);
+  } catch (err) {
+    if (!isKindlingError(err, 'STORE_CORRUPT')) throw err;
+    const aside = `${file}.corrupt-${Date.now()}`;
+    await fs.rename(file, aside);
+    logger?.error({ file, aside, err: err.message }, `updates: ${path.basename(file)} does not parse; moved aside to ${aside}, starting empty`);
+    return new JsonDocument<T>({ file, coalesceMs }, fallback);
+  }
 }
 
 export class UpdateService {
@@ -81,15 +100,19 @@ export class UpdateService {
   }
 
   static async open(options: UpdateServiceOptions): Promise<UpdateService> {
-    const policy = await JsonDocument.open<PolicyDocument>({ file: path.join(options.stateDir, 'update-policy.json'), coalesceMs: 0 }, { groups: {} });
-    const records = await JsonDocument.open<RecordsDocument>({ file: path.join(options.stateDir, 'updates.json'), coalesceMs: recordCoalesceMs }, { machines: {} });
+    const policy = await openOrSetAside<PolicyDocument>(path.join(options.stateDir, 'update-policy.json'), 0, { groups: {} }, options.logger);
+    const records = await openOrSetAside<RecordsDocument>(path.join(options.stateDir, 'updates.json'), recordCoalesceMs, { machines: {} }, options.logger);
     // A hand-edited or older file: keep only entries of the right shape.
-    for (const [name, value] of Object.entries(policy.data.groups ?? {})) {
+    if (typeof policy.data !== 'object' || policy.data === null || typeof policy.data.groups !== 'object' || policy.data.groups === null || Array.isArray(policy.data.groups)) await policy.set({ groups: {} });
+    if (typeof records.data !== 'object' || records.data === null || typeof records.data.machines !== 'object' || records.data.machines === null || Array.isArray(records.data.machines)) await records.set({ machines: {} });
+    for (const [name, value] of Object.entries(policy.data.groups)) {
       const parsed = groupPolicySchema.safeParse(value);
       if (parsed.success && groupNamePattern.test(name)) policy.data.groups[name] = parsed.data;
       else delete policy.data.groups[name];
     }
-    records.data.machines ??= {};
+    for (const [id, record] of Object.entries(records.data.machines)) {
+      if (typeof record !== 'object' || record === null || typeof record.lastSeen !== 'string' || typeof record.group !== 'string' || typeof record.state !== 'string') delete records.data.machines[id];
+    }
     return new UpdateService(options.mirror, policy, records, options.clock);
   }
 
