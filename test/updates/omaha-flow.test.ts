@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { updateEngineCheck } from '../../src/updates/fixtures.test-data.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, KindlingClient } from '../../src/api-client/index.js';
 import { FakeUpstream, makeSigner } from '../mirror/support/fake-upstream.js';
@@ -157,5 +160,12 @@ describe('Omaha updates from the mirror', () => {
     expect(refused).toBeInstanceOf(ApiError);
     expect(refused.code).toBe('UPDATE_POLICY_INVALID');
     expect((await client.resetUpdatePolicy('stable')).groups.find((g) => g.name === 'stable')?.policy).toEqual({ source: null, version: 'current', paused: false, rolloutLimit: null });
+  });
+
+  it('answers curl posting the body update_engine sends, as an operator tries it by hand', async () => {
+    const body = updateEngineCheck({ version: '3815.2.0', track: 'stable', machineId: 'c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0' });
+    const { stdout } = await promisify(execFile)('curl', ['--silent', '--show-error', '--fail', '--max-time', '10', '-H', 'Content-Type: text/xml', '--data-binary', body, server]);
+    expect(stdout).toMatch(/<updatecheck status="ok"><urls><url codebase="http:\/\/127\.0\.0\.1:\d+\/mirror\/flatcar\/stable\/amd64-usr\/3815\.2\.1\/">/);
+    expect(stdout).toMatch(/<package name="flatcar_production_update.gz" hash_sha256="[A-Za-z0-9+\/]{43}=" size="\d+" required="true">/);
   });
 });
