@@ -19,11 +19,11 @@ const layers: Record<string, number> = {
   inventory: 3,
   settings: 3,
   system: 3,
-  updates: 3,
   dhcp: 4,
   tftp: 4,
   mirror: 4,
   http: 5,
+  updates: 5,
   'api-client': 6,
   check: 6,
   cli: 6,
@@ -46,6 +46,10 @@ const pure = [
   'tftp/netascii.ts',
   'tftp/clip.ts',
   'tftp/request-path.ts',
+  'mirror/version-order.ts',
+  'updates/xml.ts',
+  'updates/omaha.ts',
+  'updates/decision.ts',
 ];
 /** What a pure module may import from outside src/: no file system, sockets or processes. */
 const pureLibraries = new Set(['zod', 'yaml', 'node:crypto', 'node:buffer']);
@@ -59,13 +63,15 @@ function sources(dir: string): string[] {
 }
 
 const files = sources(src).map((file) => path.relative(src, file));
-const areaOf = (file: string) => file.split('/')[0].replace(/\.ts$/, '');
+const areaOf = (file: string) => (file.split('/')[0] ?? file).replace(/\.ts$/, '');
+/** An unknown area fails the first test; here it counts as the top so it flags nothing twice. */
+const layerOf = (file: string) => layers[areaOf(file)] ?? Number.MAX_SAFE_INTEGER;
 const isPure = (file: string) => pure.some((p) => file === p || file.startsWith(`${p}/`));
 
 function importsOf(file: string): string[] {
   const text = readFileSync(path.join(src, file), 'utf8');
   // Static imports and re-exports, type-only ones included: a type is a dependency too.
-  return [...text.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'/gms)].map((m) => m[1]);
+  return [...text.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'/gms)].map((m) => m[1] as string);
 }
 
 function resolve(from: string, specifier: string): string {
@@ -83,8 +89,8 @@ describe('the import rule (docs/architecture.md)', () => {
       importsOf(file)
         .filter((s) => s.startsWith('.'))
         .map((s) => resolve(file, s))
-        .filter((target) => layers[areaOf(target)] > layers[areaOf(file)])
-        .map((target) => `${file} (${areaOf(file)}, layer ${layers[areaOf(file)]}) imports ${target} (layer ${layers[areaOf(target)]})`),
+        .filter((target) => layerOf(target) > layerOf(file) && areaOf(target) in layers)
+        .map((target) => `${file} (${areaOf(file)}, layer ${layerOf(file)}) imports ${target} (layer ${layerOf(target)})`),
     );
     expect(upward).toEqual([]);
   });
@@ -102,7 +108,7 @@ describe('the import rule (docs/architecture.md)', () => {
 
   it('catches an upward import (the check can fail)', () => {
     const file = 'render/example.ts';
-    expect(layers[areaOf(resolve(file, '../http/app.js'))]).toBeGreaterThan(layers[areaOf(file)]);
+    expect(layerOf(resolve(file, '../http/app.js'))).toBeGreaterThan(layerOf(file));
     expect(isPure(resolve(file, '../store/atomic-file.js'))).toBe(false);
   });
 });

@@ -55,6 +55,8 @@ export const errorCodes = {
   CONFIG_ADDRESS: { status: 403, summary: "a config fetch came from an address that is not the machine's" },
   CONFIG_RATE_LIMITED: { status: 429, summary: 'too many config fetches from one address in a minute' },
   HTTPS_REQUIRED: { status: 403, summary: 'the admin token came over plain HTTP from another host; use HTTPS' },
+  OMAHA_REQUEST_INVALID: { status: 400, summary: 'an Omaha update request is not well-formed XML or not an Omaha 3.0 request' },
+  UPDATE_POLICY_INVALID: { status: 422, summary: 'an update group policy names an unknown source or has a value of the wrong form' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

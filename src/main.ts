@@ -18,6 +18,7 @@ import type { NetworkControl } from './settings/network.js';
 import { removeStaleTemps, restrictToOwner, SerialQueue } from './store/index.js';
 import { certificateNames, createNotifier, readOrCreateCertificate, readOrCreateSecret, rackAddress, requireRackAddress, startWatchdog, watchRackAddress, type Notifier } from './system/index.js';
 import { startTftpServer } from './tftp/index.js';
+import { UpdateService } from './updates/index.js';
 import { version } from './version.js';
 
 // Wiring only: configuration -> state -> services -> sd_notify. Each service gets
@@ -125,13 +126,14 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
     opened.startSchedule();
     return { server: opened, status: () => opened.status() };
   });
+  const updates = mirror ? await UpdateService.open({ stateDir, mirror, logger }) : null;
   const tlsDir = path.join(stateDir, 'tls');
   const [certificate, madeBecause] = await readOrCreateCertificate({ dir: tlsDir, names: certificateNames({ advertise: config.server.advertise }) });
   if (madeBecause) logger.info({ dir: tlsDir, names: certificate.names, because: madeBecause }, 'made a self-signed HTTPS certificate');
   let httpsPort = config.http.httpsPort;
   const tls = { fingerprint: certificate.fingerprint, port: () => httpsPort };
   const leasedAddress = (mac: string) => dhcp.server?.leasedAddress(mac) ?? null;
-  const app = buildHttpApp({ config, inventory, declarations, logger, adminToken, auth, settings, mirror, tls, leasedAddress, network, services: () => services.map((s) => s()), version });
+  const app = buildHttpApp({ config, inventory, declarations, logger, adminToken, auth, settings, mirror, updates, tls, leasedAddress, network, services: () => services.map((s) => s()), version });
   // HTTPS binds first, so the port the HTTP side redirects to is known before it answers.
   await app.ready();
   const httpsServer = await listenHttps(app, { host: config.http.listen, port: config.http.httpsPort, key: certificate.key, cert: certificate.cert, logger }).catch(async (err: unknown) => {
@@ -170,7 +172,7 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
         stopFollowingAddress();
         declarations.close();
         await Promise.all([app.close(), closeHttps(httpsServer)]);
-        await Promise.all([tftp?.close(), dhcp.close(), mirror?.close()]);
+        await Promise.all([tftp?.close(), dhcp.close(), mirror?.close(), updates?.close()]);
         await inventory.close();
         notifier.close();
       })();

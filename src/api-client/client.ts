@@ -28,6 +28,8 @@ import type {
   SettingsInput,
   SettingsView,
   SyncStarted,
+  GroupPolicy,
+  UpdatesView,
 } from './types.js';
 
 /** The server refused: its code, message and details, kept as sent. `HTTP`: the answer had no Kindling error body. */
@@ -191,6 +193,12 @@ export class KindlingClient {
   // Mirror.
   mirror = () => this.json<MirrorState>('GET', '/api/mirror');
   mirrorSync = (source?: string) => this.json<SyncStarted>('POST', '/api/mirror/sync', source ? { source } : {});
+
+  // Updates for installed Flatcar nodes (Omaha, docs/updates.md).
+  updates = () => this.json<UpdatesView>('GET', '/api/updates');
+  /** Replaces one group's policy; keys left out take their defaults. */
+  setUpdatePolicy = (group: string, policy: Partial<GroupPolicy>) => this.json<UpdatesView>('PUT', `/api/updates/groups/${encodeURIComponent(group)}`, policy);
+  resetUpdatePolicy = (group: string) => this.json<UpdatesView>('DELETE', `/api/updates/groups/${encodeURIComponent(group)}`);
 
   // Settings and the wizard.
   settings = () => this.json<SettingsView>('GET', '/api/settings');

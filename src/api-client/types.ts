@@ -14,6 +14,9 @@ import type { NetworkChange, NetworkProblem, NetworkSaved, NetworkSettings, Netw
 import type { DhcpConfiguredMode, DhcpFacts, DhcpReason, OtherDhcpServer, ServiceStatus } from '../system/service-status.js';
 
 export type { DhcpConfiguredMode, DhcpFacts, DhcpReason, NetworkChange, NetworkProblem, NetworkSaved, NetworkSettings, NetworkSettingsView, OtherDhcpServer, OtherServerRefusal, Recommendation };
+import type { GroupPolicy, GroupView, UpdateMachine, UpdateState } from '../updates/index.js';
+
+export type { GroupPolicy, GroupView, UpdateMachine, UpdateState };
 export type { ConfigProblem, ErrorCode, InventoryEvent, MachineState, MirrorSource, MirrorState, ProgressEvent, Settings, SettingsPatch, SourceState, UnknownMachineRule };
 
 /** A machine as the API shows it: the callback token is always the masked placeholder. */
@@ -111,6 +114,12 @@ export interface SessionOpened {
 export interface SyncStarted {
   started: true;
   sources: string[];
+}
+
+/** GET /api/updates: each update group's policy and target, and what each machine reported over Omaha. */
+export interface UpdatesView {
+  groups: GroupView[];
+  machines: UpdateMachine[];
 }
 
 /** Every error answer: the status is the one docs/errors.md gives the code. */

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { mirrorAdminRoutes } from '../mirror/routes.js';
+import { updateAdminRoutes } from '../updates/routes.js';
 import { installAdminGuard } from './admin-guard.js';
 import type { HttpDeps } from './context.js';
 import { installHttpsOnly } from './https.js';
@@ -25,6 +26,7 @@ export function adminApi(app: FastifyInstance, deps: HttpDeps): void {
       settingsRoutes(api, deps);
       profileEditRoutes(api, deps);
       if (deps.mirror) mirrorAdminRoutes(api, deps.mirror);
+      if (deps.updates) updateAdminRoutes(api, { ...deps, updates: deps.updates });
     },
     { prefix: '/api' },
   );

@@ -9,6 +9,7 @@ import { callbackRoutes } from './routes/callback.js';
 import { configRoutes } from './routes/config.js';
 import { healthRoutes } from './routes/health.js';
 import { webuiRoutes } from './routes/webui.js';
+import { updateRoutes } from '../updates/routes.js';
 
 // Request bodies are small JSON documents; anything bigger is a mistake or an attack.
 const bodyLimit = 64 * 1024;
@@ -34,6 +35,7 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   configRoutes(app, deps);
   callbackRoutes(app, deps);
   if (deps.mirror) mirrorFileRoutes(app, { mirror: deps.mirror });
+  if (deps.updates) updateRoutes(app, { ...deps, updates: deps.updates });
   adminApi(app, deps);
   const webuiDir = deps.webuiDir;
   if (webuiDir !== null) {

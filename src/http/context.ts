@@ -7,6 +7,7 @@ import type { Mirror } from '../mirror/mirror.js';
 import type { NetworkControl } from '../settings/network.js';
 import type { SettingsStore } from '../settings/settings.js';
 import type { ServiceStatus } from '../system/service-status.js';
+import type { UpdateService } from '../updates/service.js';
 import type { AdminAuth } from './admin-auth.js';
 import type { TlsEndpoint } from './https.js';
 
@@ -23,6 +24,8 @@ export interface HttpDeps {
   /** Other services' status for /healthz, asked at request time. */
   services: () => ServiceStatus[];
   version: string;
+  /** Omaha answers for installed Flatcar nodes (POST /v1/update/); null without a mirror. */
+  updates?: UpdateService | null;
   /** The setup page's password and sessions; without it only the bearer token opens /api/. */
   auth?: AdminAuth;
   /** What the wizard saved (DATADIR/state/settings.json). */

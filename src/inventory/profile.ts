@@ -23,6 +23,8 @@ export const profileSchema = z
     kernelArgs: z.array(z.string().regex(/^[^\s'"]+$/, 'expected one kernel argument without spaces or quotes')).default([]),
     /** Log in on the console without a password: only on request, as Flatcar's docs say. */
     autologin: z.boolean().default(false),
+    /** Flatcar: /etc/flatcar/update.conf points update_engine at Kindling (docs/updates.md); group defaults to the channel. */
+    updates: z.strictObject({ enabled: z.boolean().default(true), group: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a group name: letters, digits, ".", "_" or "-"').optional() }).default({ enabled: true }),
     /** A raw Ignition (JSON) or cloud-config template with {{variable}} substitution, instead of a node description. */
     template: z.string().optional(),
     ...nodeDescriptionShape,

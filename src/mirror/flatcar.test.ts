@@ -32,10 +32,10 @@ describe('flatcarRelease', () => {
     expect(versionTxtUrl({ ...source, channel: 'lts', arch: 'arm64', baseUrl: 'http://10.0.0.5/flatcar/lts/' })).toBe('http://10.0.0.5/flatcar/lts/arm64-usr/current/version.txt');
   });
 
-  it('lists the three PXE and install files, each with its .sig, and keeps version.txt', () => {
+  it('lists the PXE, install and update payload files, each with its .sig, and keeps version.txt', () => {
     const release = flatcarRelease(source, 'FLATCAR_VERSION=3815.2.0');
     expect(release.files.map((f) => [f.url, f.signatureUrl])).toEqual(
-      ['flatcar_production_pxe.vmlinuz', 'flatcar_production_pxe_image.cpio.gz', 'flatcar_production_image.bin.bz2'].map((n) => [
+      ['flatcar_production_pxe.vmlinuz', 'flatcar_production_pxe_image.cpio.gz', 'flatcar_production_image.bin.bz2', 'flatcar_production_update.gz'].map((n) => [
         `https://stable.release.flatcar-linux.net/amd64-usr/3815.2.0/${n}`,
         `https://stable.release.flatcar-linux.net/amd64-usr/3815.2.0/${n}.sig`,
       ]),

@@ -4,8 +4,11 @@ import type { MirrorSource, Release } from './types.js';
 
 type FlatcarSource = Extract<MirrorSource, { os: 'flatcar' }>;
 
-/** The files a PXE boot and flatcar-install need; each has a detached .sig upstream. */
-export const flatcarFiles = ['flatcar_production_pxe.vmlinuz', 'flatcar_production_pxe_image.cpio.gz', 'flatcar_production_image.bin.bz2'] as const;
+/**
+ * The files a PXE boot and flatcar-install need, and the payload update_engine fetches
+ * for installed nodes (src/updates/); each has a detached .sig upstream.
+ */
+export const flatcarFiles = ['flatcar_production_pxe.vmlinuz', 'flatcar_production_pxe_image.cpio.gz', 'flatcar_production_image.bin.bz2', 'flatcar_production_update.gz'] as const;
 
 /**
  * The release tree of a channel and arch, the URL flatcar-install calls its -b base:

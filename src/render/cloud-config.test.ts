@@ -16,7 +16,10 @@ describe('renderTargetConfig, cloud-config', () => {
     expect(doc.hostname).toBe('a-coreos.rack.local');
     expect(doc.users).toEqual([{ name: 'core', groups: ['sudo', 'docker'], 'ssh-authorized-keys': [opsKey] }]);
     expect(doc.ssh_authorized_keys).toEqual([opsKey]);
-    expect(doc.write_files).toEqual([{ path: '/home/core/.bashrc', permissions: '0644', content: 'alias k=kubectl\n' }]);
+    expect(doc.write_files).toEqual([
+      { path: '/home/core/.bashrc', permissions: '0644', content: 'alias k=kubectl\n' },
+      { path: '/etc/flatcar/update.conf', permissions: '0644', content: "# Written by Kindling: update_engine asks Kindling's mirror for updates.\nSERVER=http://10.77.0.1/v1/update/\nGROUP=stable\n" },
+    ]);
   });
 
   it('lays out the disk with units in order: partition, format, mount, then the profile units and the callback', () => {

@@ -23,14 +23,30 @@ export function renderTargetConfig(profile: RenderProfile, ctx: RenderContext): 
   if (profile.template !== undefined) return renderTemplate({ name: profile.name, config: profile.config, template: profile.template }, ctx, vars);
   const desc = describeNode(profile, vars);
   const where = `profile ${profile.name}`;
+  const extras = { files: updateConfFiles(profile, desc, ctx) };
   switch (profile.config) {
     case 'ignition':
-      return servedIgnition(renderIgnition3(desc, ctx), 'ignition', where);
+      return servedIgnition(renderIgnition3(desc, ctx, extras), 'ignition', where);
     case 'ignition-v2':
-      return servedIgnition(renderIgnition2(desc, ctx), 'ignition-v2', where);
+      return servedIgnition(renderIgnition2(desc, ctx, extras), 'ignition-v2', where);
     case 'cloud-config':
-      return servedCloudConfig(renderCloudConfig(desc, ctx));
+      return servedCloudConfig(renderCloudConfig(desc, ctx, extras));
   }
+}
+
+export const updateConfPath = '/etc/flatcar/update.conf';
+
+/**
+ * Flatcar's update_engine reads SERVER= and GROUP= from /etc/flatcar/update.conf
+ * (flatcar/update_engine omaha_request_params.cc); pointing it at Kindling's
+ * POST /v1/update/ keeps installed nodes updating from the mirror. A profile that
+ * writes the file itself, or says `updates: {enabled: false}`, keeps its own.
+ */
+export function updateConfFiles(profile: RenderProfile, desc: NodeDescription, ctx: RenderContext): NodeFile[] {
+  if (profile.os !== 'flatcar' || profile.updates?.enabled === false || desc.files.some((f) => f.path === updateConfPath)) return [];
+  const group = profile.updates?.group ?? profile.channel ?? 'stable';
+  const contents = `# Written by Kindling: update_engine asks Kindling's mirror for updates.\nSERVER=${ctx.serverUrl}/v1/update/\nGROUP=${group}\n`;
+  return [{ path: updateConfPath, mode: '0644', contents, overwrite: true }];
 }
 
 export const installUnitName = 'kindling-install.service';

@@ -19,6 +19,8 @@ export interface RenderProfile extends NodeDescription {
   template?: string | undefined;
   autologin: boolean;
   kernelArgs: string[];
+  /** Flatcar update.conf: absent or enabled means nodes ask Kindling for updates. */
+  updates?: { enabled: boolean; group?: string | undefined } | undefined;
 }
 
 /**

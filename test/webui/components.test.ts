@@ -104,4 +104,21 @@ describe('profile form model', () => {
     const m = f.fromProfile({ os: 7, users: 'core', files: [null, 'x'], storage: 5, hostname: ['a'], unknownKey: 1 });
     expect(m).toMatchObject({ os: 'flatcar', users: [], files: [], disks: [], hostname: '', extra: { unknownKey: 1 } });
   });
+
+  it('UpdateGroups shows each group with its policy, target and machines updating now', async () => {
+    const { default: UpdateGroups } = await load('/src/views/UpdateGroups.svelte');
+    const groups = [
+      { name: 'stable', policy: { source: null, version: 'current', paused: true, rolloutLimit: 3 }, configured: true, source: 'flatcar-stable', target: '3815.2.1', slotsInUse: 2, machines: 7 },
+      { name: 'beta', policy: { source: null, version: 'current', paused: false, rolloutLimit: null }, configured: false, source: null, target: null, slotsInUse: 0, machines: 0 },
+    ];
+    const { body } = render(UpdateGroups, { props: { groups, sources: ['flatcar-stable'], onSave: () => undefined, onReset: () => undefined } });
+    expect(body).toMatch(/data-group="stable"/);
+    expect(body).toContain('3815.2.1');
+    expect(body).toContain('nothing mirrored');
+    expect(body).toMatch(/aria-label="Pause stable"[^>]*checked|checked[^>]*aria-label="Pause stable"/);
+    expect(body).toMatch(/value="3"/);
+    // Only a configured group has defaults to go back to.
+    expect(body.match(/>Defaults</g)?.length).toBe(1);
+    expect(render(UpdateGroups, { props: { groups: [], sources: [], onSave: () => undefined, onReset: () => undefined } }).body).toContain('No update groups yet');
+  });
 });

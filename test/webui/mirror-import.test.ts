@@ -58,7 +58,7 @@ describe.skipIf(!existsSync(chromiumPath))('Mirror page import', () => {
     await page.goto(`${k.httpUrl}/#/mirror`);
     await page.getByRole('heading', { name: 'Import from a USB stick' }).waitFor();
     await page.getByTestId('import-files').setInputFiles(await stick('3815.2.0'));
-    await page.getByRole('button', { name: /Import 7 files/ }).click();
+    await page.getByRole('button', { name: /Import 9 files/ }).click();
     await page.getByText('Imported flatcar-stable 3815.2.0: verified and published.').waitFor();
     await page.getByText(/current: 3815\.2\.0/).waitFor();
     await page.getByText(/Last import .*published 3815\.2\.0/).waitFor();
@@ -71,7 +71,7 @@ describe.skipIf(!existsSync(chromiumPath))('Mirror page import', () => {
     const image = files.find((f) => f.endsWith('flatcar_production_image.bin.bz2')) as string;
     await writeFile(`${image}.sig`, await sign(await makeSigner('forger'), await readFile(image)));
     await page.getByTestId('import-files').setInputFiles(files);
-    await page.getByRole('button', { name: /Import 7 files/ }).click();
+    await page.getByRole('button', { name: /Import 9 files/ }).click();
     const error = page.getByTestId('import-error');
     await error.waitFor();
     expect(await error.textContent()).toMatch(/flatcar_production_image\.bin\.bz2: signed by key ID [0-9A-F]+, which is not one of the trusted keys .*\[MIRROR_SIGNATURE\]/);

@@ -36,6 +36,8 @@ export async function writeUpstream(options: { standinDir: string; root: string;
     'flatcar_production_pxe.vmlinuz': 'vmlinuz',
     'flatcar_production_pxe_image.cpio.gz': 'initramfs.cpio.gz',
     'flatcar_production_image.bin.bz2': 'disk.img.bz2',
+    // update_engine's payload; the stand-in never applies it, the mirror only serves it.
+    'flatcar_production_update.gz': 'initramfs.cpio.gz',
   };
   for (const [name, built] of Object.entries(files)) {
     const data = readFileSync(path.join(options.standinDir, built));

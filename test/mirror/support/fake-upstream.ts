@@ -39,13 +39,14 @@ export async function sign(signer: Signer, data: Uint8Array): Promise<Uint8Array
   return (await openpgp.sign({ message, signingKeys: signer.key, detached: true, format: 'binary' })) as Uint8Array;
 }
 
-export const flatcarNames = ['flatcar_production_pxe.vmlinuz', 'flatcar_production_pxe_image.cpio.gz', 'flatcar_production_image.bin.bz2'] as const;
+export const flatcarNames = ['flatcar_production_pxe.vmlinuz', 'flatcar_production_pxe_image.cpio.gz', 'flatcar_production_image.bin.bz2', 'flatcar_production_update.gz'] as const;
 
 /** Sizes kept small: the suite builds everything at run time. */
 export const defaultSizes: Record<string, number> = {
   'flatcar_production_pxe.vmlinuz': 48 << 10,
   'flatcar_production_pxe_image.cpio.gz': 96 << 10,
   'flatcar_production_image.bin.bz2': 1 << 20,
+  'flatcar_production_update.gz': 192 << 10,
 };
 
 export class FakeUpstream {
