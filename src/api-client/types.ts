@@ -7,7 +7,7 @@ import type { ConfigProblem } from '../inventory/declarations.js';
 import type { InventoryEvent, Machine } from '../inventory/inventory.js';
 import type { MachineState } from '../inventory/lifecycle.js';
 import type { ProfileSpec } from '../inventory/profile.js';
-import type { MirrorState, ProgressEvent, SourceState } from '../mirror/index.js';
+import type { MirrorState, ProgressEvent, SourceState, SyncOutcome } from '../mirror/index.js';
 import type { z } from 'zod';
 import type { Settings, SettingsPatch, settingsPatchSchema } from '../settings/settings.js';
 import type { NetworkChange, NetworkProblem, NetworkSaved, NetworkSettings, NetworkSettingsView, OtherServerRefusal, Recommendation } from '../settings/network.js';
@@ -17,7 +17,7 @@ export type { DhcpConfiguredMode, DhcpFacts, DhcpReason, NetworkChange, NetworkP
 import type { GroupPolicy, GroupView, UpdateMachine, UpdateState } from '../updates/index.js';
 
 export type { GroupPolicy, GroupView, UpdateMachine, UpdateState };
-export type { ConfigProblem, ErrorCode, InventoryEvent, MachineState, MirrorSource, MirrorState, ProgressEvent, Settings, SettingsPatch, SourceState, UnknownMachineRule };
+export type { ConfigProblem, ErrorCode, InventoryEvent, MachineState, MirrorSource, MirrorState, ProgressEvent, Settings, SettingsPatch, SyncOutcome, SourceState, UnknownMachineRule };
 
 /** A machine as the API shows it: the callback token is always the masked placeholder. */
 export type ApiMachine = Machine & { token: string };
@@ -125,4 +125,11 @@ export interface UpdatesView {
 /** Every error answer: the status is the one docs/errors.md gives the code. */
 export interface ErrorAnswer {
   error: { code: ErrorCode; message: string; details: Record<string, unknown> };
+}
+
+/** The named events of GET /api/events, by name: the mirror's progress rides the machines' stream. */
+export interface NamedEvents {
+  'mirror-progress': ProgressEvent;
+  'mirror-outcome': SyncOutcome;
+  'mirror-idle': Record<string, never>;
 }

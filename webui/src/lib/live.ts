@@ -1,7 +1,7 @@
 // One EventSource for the whole page (GET /api/events, server-sent events): views
 // subscribe instead of polling, so a busy rack costs the Pi one open connection.
 
-import type { InventoryEvent } from '../../../src/api-client/types';
+import type { InventoryEvent, NamedEvents } from '../../../src/api-client/types';
 
 export type KindlingEvent = InventoryEvent;
 
@@ -29,9 +29,10 @@ function ensure(): void {
 }
 
 /** Named events on the same stream (mirror-progress, mirror-outcome, mirror-idle); machine events stay unnamed. */
-const named = new Map<string, Set<(data: any) => void>>();
+// Listeners are kept by name; onNamed is what ties each name to its payload type.
+const named = new Map<string, Set<(data: unknown) => void>>();
 
-export function onNamed(name: string, listener: (data: any) => void): () => void {
+export function onNamed<K extends keyof NamedEvents>(name: K, listener: (data: NamedEvents[K]) => void): () => void {
   ensure();
   let set = named.get(name);
   if (!set) {
@@ -39,8 +40,9 @@ export function onNamed(name: string, listener: (data: any) => void): () => void
     named.set(name, set);
     attach(name);
   }
-  set.add(listener);
-  return () => set.delete(listener);
+  const untyped = listener as (data: unknown) => void;
+  set.add(untyped);
+  return () => set.delete(untyped);
 }
 
 function attach(name: string): void {

@@ -1,4 +1,4 @@
-import type { MirrorState } from '../../../src/api-client/types';
+import type { MirrorState, SyncOutcome } from '../../../src/api-client/types';
 import { client, ApiError, upload } from './api';
 
 /** GET /api/mirror, or null when this Kindling has no mirror service (404). */
@@ -19,7 +19,7 @@ const isMetadata = (name: string): boolean => name === 'version.txt' || name.end
  * upload the metadata, ask which files the release needs, upload those, then have
  * Kindling verify and publish. Rejects with the server's ApiError (file and reason).
  */
-export async function importFiles(files: File[], onFile: (name: string, sent: number, total: number) => void): Promise<any> {
+export async function importFiles(files: File[], onFile: (name: string, sent: number, total: number) => void): Promise<SyncOutcome> {
   const byName = new Map(files.map((f) => [f.name, f]));
   const { upload: id } = await client.json<{ upload: string }>('POST', '/api/mirror/import', {});
   const send = (f: File) => upload(`/api/mirror/import/${id}/${encodeURIComponent(f.name)}`, f, (sent) => onFile(f.name, sent, f.size));
@@ -29,5 +29,5 @@ export async function importFiles(files: File[], onFile: (name: string, sent: nu
     const f = byName.get(name);
     if (f) await send(f);
   }
-  return (await client.json<{ outcome: any }>('POST', `/api/mirror/import/${id}/finish`, { source: plan.source })).outcome;
+  return (await client.json<{ outcome: SyncOutcome }>('POST', `/api/mirror/import/${id}/finish`, { source: plan.source })).outcome;
 }

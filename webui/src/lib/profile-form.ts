@@ -2,6 +2,8 @@
 // lists, and its conversion to the profile object the server validates. The server
 // runs the same zod schema as the file loader (POST /api/profiles/validate).
 
+import type { MirrorSource } from '../../../src/api-client/types.js';
+
 /** Keys of a profile entry the form has no field for, kept as written so an edit in the form loses none. */
 type Rest = Record<string, unknown>;
 
@@ -110,5 +112,18 @@ export function fromProfile(p: Rest): ProfileModel {
   return m;
 }
 
-export const channelsOf = (os: string) => (os === 'flatcar' ? ['stable', 'beta', 'alpha', 'lts'] : ['stable', 'testing', 'next']);
-export const archesOf = (os: string) => (os === 'flatcar' ? ['amd64', 'arm64'] : ['x86_64', 'aarch64']);
+const flatcarChannels = ['stable', 'beta', 'alpha', 'lts'] as const;
+const fcosStreams = ['stable', 'testing', 'next'] as const;
+const flatcarArches = ['amd64', 'arm64'] as const;
+const fcosArches = ['x86_64', 'aarch64'] as const;
+export const channelsOf = (os: string): readonly string[] => (os === 'flatcar' ? flatcarChannels : fcosStreams);
+export const archesOf = (os: string): readonly string[] => (os === 'flatcar' ? flatcarArches : fcosArches);
+
+const oneOf = <T extends string>(values: readonly T[], value: string): T => values.find((v) => v === value) ?? (values[0] as T);
+
+/** The mirror source the wizard's choices name; a value the OS does not have falls back to its first. */
+export function mirrorSourceOf(name: string, os: 'flatcar' | 'fcos', channel: string, arch: string): MirrorSource {
+  return os === 'flatcar'
+    ? { name, os, channel: oneOf(flatcarChannels, channel), arch: oneOf(flatcarArches, arch), baseUrl: null, keys: null }
+    : { name, os, stream: oneOf(fcosStreams, channel), arch: oneOf(fcosArches, arch), baseUrl: null, keys: null };
+}
