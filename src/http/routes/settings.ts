@@ -10,8 +10,7 @@ import type { HttpDeps } from '../context.js';
 // Kindling sees it.
 
 export function settingsRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  const settings = deps.settings;
-  if (!settings) return;
+  const { settings } = deps;
 
   const view = () => ({
     settings: settings.current,
@@ -34,8 +33,8 @@ export function settingsRoutes(app: FastifyInstance, deps: HttpDeps): void {
     if (rule && rule !== 'wait' && !deps.declarations.profiles.has(rule.profile)) {
       throw new KindlingError('PROFILE_UNKNOWN', `settings: key "unknownRule.profile": there is no profile "${rule.profile}"`, { issues: [{ path: ['unknownRule', 'profile'], message: `there is no profile "${rule.profile}"` }] });
     }
+    // The inventory follows the new unknown-machine rule through settings.onChange (src/main.ts).
     await settings.update(patch);
-    deps.inventory.setUnknownRule(settings.unknownRule());
     request.log.info({ keys: Object.keys(patch) }, 'settings changed');
     return view();
   });
