@@ -72,7 +72,7 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
   // What a machine boots: every boot, config and preview route asks this one service
   // (docs/architecture.md, "The path of one boot request").
   const boot = new BootService({ inventory, retrySeconds: config.boot.retrySeconds });
-  // At most one per reason a minute (inventory.ts), so a flood of unknown MACs is one line, not one per request.
+  // At most one per reason a minute (RefusalWarnings, src/inventory/discovery-gate.ts), so a flood of unknown MACs is one line, not one per request.
   inventory.events.on('event', (e: InventoryEvent) => {
     if (e.type === 'discovery-refused') logger.warn({ mac: e.mac, ...e.data }, e.message);
   });
