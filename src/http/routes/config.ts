@@ -8,8 +8,8 @@ import { macParam } from './boot.js';
 // Config routes (docs/architecture.md, "The path of one boot request"): the config in
 // the phase the machine's boot plan names (install while it installs, target
 // otherwise). An unknown or unassigned machine gets a 404 with the reason, never a
-// half-rendered file. Only the machine itself may read
-// its config (config-access.ts): the config holds its callback token.
+// half-rendered file. Only the machine itself may read its config (config-access.ts):
+// the config holds its callback token.
 
 type Format = 'ignition' | 'cloud-config';
 
