@@ -11,7 +11,7 @@ import { AdminAuth } from './http/admin-auth.js';
 import { closeHttps, listenHttps } from './http/https.js';
 import { SettingsStore } from './settings/settings.js';
 import type { ServiceStatus } from './system/service-status.js';
-import { Declarations, Inventory, seedSampleConfig, type InventoryEvent } from './inventory/index.js';
+import { BootService, Declarations, Inventory, seedSampleConfig, type InventoryEvent } from './inventory/index.js';
 import { probeLink, startDhcpServer, startRackDhcp } from './dhcp/index.js';
 import { openMirror } from './mirror/index.js';
 import type { NetworkControl } from './settings/network.js';
@@ -70,10 +70,17 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
   });
   const discovery = { maxDiscovered: config.machines.maxDiscovered, perSourcePerMinute: config.machines.discoveryPerMinute };
   const inventory = await Inventory.open({ stateDir, declarations, unknownRule: config.machines.unknown, discovery });
+  // machines.yaml is the source of truth: records follow each reload. A write failure
+  // here (full disk) is reported by the write's own caller or the next flush, never a crash.
+  declarations.onChange(() => void inventory.reconcile().catch(() => undefined));
   // The page's saved settings win over kindling.yaml's (docs/decisions.md, "Setup page").
   const settings = await SettingsStore.open({ stateDir, config });
   inventory.setUnknownRule(settings.unknownRule());
-  // At most one per reason a minute (inventory.ts), so a flood of unknown MACs is one line, not one per request.
+  settings.onChange(() => inventory.setUnknownRule(settings.unknownRule()));
+  // What a machine boots: every boot, config and preview route asks this one service
+  // (docs/architecture.md, "The path of one boot request").
+  const boot = new BootService({ inventory, retrySeconds: config.boot.retrySeconds });
+  // At most one per reason a minute (RefusalWarnings, src/inventory/discovery-gate.ts), so a flood of unknown MACs is one line, not one per request.
   inventory.events.on('event', (e: InventoryEvent) => {
     if (e.type === 'discovery-refused') logger.warn({ mac: e.mac, ...e.data }, e.message);
   });
@@ -133,7 +140,7 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
   let httpsPort = config.http.httpsPort;
   const tls = { fingerprint: certificate.fingerprint, port: () => httpsPort };
   const leasedAddress = (mac: string) => dhcp.server?.leasedAddress(mac) ?? null;
-  const app = buildHttpApp({ config, inventory, declarations, logger, adminToken, auth, settings, mirror, updates, tls, leasedAddress, network, services: () => services.map((s) => s()), version });
+  const app = buildHttpApp({ config, inventory, boot, declarations, logger, adminToken, auth, settings, mirror, updates, tls, leasedAddress, network, services: () => services.map((s) => s()), version });
   // HTTPS binds first, so the port the HTTP side redirects to is known before it answers.
   await app.ready();
   const httpsServer = await listenHttps(app, { host: config.http.listen, port: config.http.httpsPort, key: certificate.key, cert: certificate.cert, logger }).catch(async (err: unknown) => {

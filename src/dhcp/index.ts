@@ -136,7 +136,7 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
         maxOffers: MAX_PENDING_OFFERS,
         declineMs: DECLINE_HOLD_MS,
         reservationFor: (mac) => options.inventory.reservationFor(mac),
-        reservationOwner: (ip) => options.inventory.reservationOwner?.(ip) ?? null,
+        reservationOwner: (ip) => options.inventory.reservationOwner(ip),
       });
     const allPools = [pool, ...relayPools];
     tables = allPools.map(newTable);

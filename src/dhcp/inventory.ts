@@ -16,11 +16,8 @@ export interface BootOfferEvent {
 export interface DhcpInventory {
   /** The address machines.yaml reserves for this MAC (lower-case, colon form), or null. */
   reservationFor(mac: string): string | null;
-  /**
-   * The MAC an address is reserved for, so the pool never gives it to another machine.
-   * Optional: without it, reserved addresses should lie outside dhcp.range.
-   */
-  reservationOwner?(ip: string): string | null;
+  /** The MAC an address is reserved for, so the pool never gives it to another machine. */
+  reservationOwner(ip: string): string | null;
   /** Records a `dhcp-offer` event. Must not throw; called on the packet path. */
   recordBootOffer(event: BootOfferEvent): void;
 }

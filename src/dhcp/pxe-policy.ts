@@ -1,6 +1,9 @@
 // Which boot file a network-boot client gets (design.md, "The path of one node",
 // step 2). Pure: facts from the request and the configured file names in, a decision
-// out. Architecture numbers are the IANA "Processor Architecture Types" of RFC 4578 §2.1.
+// out. Architecture numbers are the IANA "Processor Architecture Types" of RFC 4578 §2.1,
+// looked up in the one architecture table (src/inventory/architectures.ts).
+
+import { Arch, clientArch } from '../inventory/architectures.js';
 
 export interface PxeFacts {
   /** Option 93 (or the Arch field of the vendor class); null when the client sent neither. */
@@ -26,15 +29,7 @@ export type PxeDecision =
     }
   | { kind: 'none'; reason: string };
 
-export const Arch = {
-  BiosX86: 0,
-  EfiIa32: 6,
-  EfiBc: 7, // x86-64 (the RFC 4578 name "EFI BC" is how EDK2 reports x64)
-  EfiX64: 9,
-  EfiArm64: 11,
-  EfiX64Http: 16,
-  EfiArm64Http: 19,
-} as const;
+export { Arch };
 
 /** True when the client asked for a boot file at all: a PXE ROM, UEFI HTTP boot or iPXE. */
 export function isBootClient(f: PxeFacts): boolean {
@@ -50,7 +45,7 @@ function isPxeClient(f: PxeFacts): boolean {
 }
 
 function isHttpClient(f: PxeFacts): boolean {
-  return (f.vendorClass?.startsWith('HTTPClient') ?? false) || f.arch === Arch.EfiX64Http || f.arch === Arch.EfiArm64Http;
+  return (f.vendorClass?.startsWith('HTTPClient') ?? false) || (f.arch !== null && clientArch(f.arch)?.http === true);
 }
 
 export function choosePxeBoot(f: PxeFacts, config: PxePolicyConfig): PxeDecision {
@@ -60,7 +55,9 @@ export function choosePxeBoot(f: PxeFacts, config: PxePolicyConfig): PxeDecision
   // chainload loop every hand-written dhcpd.conf guards against with `if exists user-class`.
   if (isIpxe(f)) return { kind: 'ipxe-script', bootFile: `${base}/boot.ipxe`, vendorClass: echo };
   if (isHttpClient(f)) {
-    if (f.arch === Arch.EfiArm64Http) {
+    const row = f.arch === null ? null : clientArch(f.arch);
+    // Only an HTTP arm64 code gets the arm64 file; any other HTTP client is taken for x64.
+    if (row?.http && row.bootFile === 'arm64') {
       if (!config.bootFiles.arm64) return { kind: 'none', reason: 'arm64 UEFI HTTP client but dhcp.bootFiles.arm64 is not set' };
       return { kind: 'http', bootFile: `${base}/${config.bootFiles.arm64}`, vendorClass: 'HTTPClient' };
     }
@@ -69,17 +66,12 @@ export function choosePxeBoot(f: PxeFacts, config: PxePolicyConfig): PxeDecision
   if (!isPxeClient(f)) return { kind: 'none', reason: 'not a network-boot client (no PXEClient or HTTPClient vendor class, not iPXE)' };
   // PXE 2.1 ROMs from before RFC 4578 send no option 93; they are all x86 BIOS.
   const arch = f.arch ?? Arch.BiosX86;
-  switch (arch) {
-    case Arch.BiosX86:
-      return { kind: 'tftp', bootFile: config.bootFiles.bios, vendorClass: 'PXEClient' };
-    case Arch.EfiIa32:
-    case Arch.EfiBc:
-    case Arch.EfiX64:
-      return { kind: 'tftp', bootFile: config.bootFiles.uefi, vendorClass: 'PXEClient' };
-    case Arch.EfiArm64:
-      if (!config.bootFiles.arm64) return { kind: 'none', reason: 'arm64 UEFI client but dhcp.bootFiles.arm64 is not set' };
-      return { kind: 'tftp', bootFile: config.bootFiles.arm64, vendorClass: 'PXEClient' };
-    default:
-      return { kind: 'none', reason: `client architecture ${arch} has no boot file (RFC 4578 §2.1 type)` };
+  const row = clientArch(arch);
+  // HTTP codes (16, 19) were answered above as HTTP clients; none reaches this line.
+  if (!row || row.http) return { kind: 'none', reason: `client architecture ${arch} has no boot file (RFC 4578 §2.1 type)` };
+  if (row.bootFile === 'arm64') {
+    if (!config.bootFiles.arm64) return { kind: 'none', reason: 'arm64 UEFI client but dhcp.bootFiles.arm64 is not set' };
+    return { kind: 'tftp', bootFile: config.bootFiles.arm64, vendorClass: 'PXEClient' };
   }
+  return { kind: 'tftp', bootFile: config.bootFiles[row.bootFile], vendorClass: 'PXEClient' };
 }

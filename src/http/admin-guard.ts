@@ -40,7 +40,7 @@ export function installAdminGuard(app: FastifyInstance, deps: HttpDeps): void {
 
   app.addHook('onRequest', async (request, reply) => {
     const authorization = request.headers.authorization;
-    if (authorization !== undefined || !deps.auth) {
+    if (authorization !== undefined) {
       const given = Buffer.from(authorization ?? '');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
         throw new KindlingError('AUTH_REQUIRED', 'the admin API needs "Authorization: Bearer TOKEN" (the token is in DATADIR/state/admin-token) or the setup page\'s session');

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { KindlingConfig } from '../config/schema.js';
+import type { BootService } from '../inventory/boot-service.js';
 import type { Declarations } from '../inventory/declarations.js';
 import type { Inventory } from '../inventory/inventory.js';
 import type { Mirror } from '../mirror/mirror.js';
@@ -13,10 +14,15 @@ import type { TlsEndpoint } from './https.js';
 
 export type { ServiceStatus } from '../system/service-status.js';
 
-/** Everything the HTTP routes need, passed in so that tests can build an app without a server. */
+/**
+ * Everything the HTTP routes need, passed in so that tests can build an app without a
+ * server. Each is required: a route is never skipped because a dependency was left out.
+ */
 export interface HttpDeps {
   config: KindlingConfig;
   inventory: Inventory;
+  /** What a machine boots and which config it gets (src/inventory/boot-service.ts). */
+  boot: BootService;
   declarations: Declarations;
   logger: Logger;
   /** Bearer token for the admin API (dataDir/state/admin-token). */
@@ -25,19 +31,19 @@ export interface HttpDeps {
   services: () => ServiceStatus[];
   version: string;
   /** Omaha answers for installed Flatcar nodes (POST /v1/update/); null without a mirror. */
-  updates?: UpdateService | null;
-  /** The setup page's password and sessions; without it only the bearer token opens /api/. */
-  auth?: AdminAuth;
+  updates: UpdateService | null;
+  /** The setup page's password and sessions. */
+  auth: AdminAuth;
   /** What the wizard saved (DATADIR/state/settings.json). */
-  settings?: SettingsStore;
-  /** The image mirror: /mirror/* for nodes, /api/mirror for the admin; null when it did not start. */
-  mirror?: Mirror | null;
+  settings: SettingsStore;
+  /** The image mirror: /mirror/* for nodes, /api/mirror for the admin; null when it did not start (/healthz says why). */
+  mirror: Mirror | null;
   /** The HTTPS side: the page and /api/ go there from other hosts (src/http/https.ts). */
-  tls?: TlsEndpoint;
-  /** The address Kindling's DHCP leased to a MAC (full mode); config fetches are bound to it. */
-  leasedAddress?: (mac: string) => string | null;
+  tls: TlsEndpoint;
+  /** The address Kindling's DHCP leased to a MAC (full mode; null otherwise); config fetches are bound to it. */
+  leasedAddress: (mac: string) => string | null;
   /** Changes the network from the page: kindling.yaml, the probe, DHCP started again. */
-  network?: NetworkControl;
+  network: NetworkControl;
   /** The built page (default: webui/dist of this checkout); null serves no page. */
   webuiDir?: string | null;
 }

@@ -55,8 +55,7 @@ export function httpsUrlFor(request: FastifyRequest, port: number): string {
  * itself keeps plain HTTP: the CLI, and an SSH tunnel to the box's loopback.
  */
 export function installHttpsOnly(scope: FastifyInstance, deps: HttpDeps): void {
-  const tls = deps.tls;
-  if (!tls) return;
+  const { tls } = deps;
   scope.addHook('onRequest', async (request, reply) => {
     if (request.protocol === 'https' || fromThisBox(request.socket)) return;
     const target = httpsUrlFor(request, tls.port());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DiscoveryGate } from './discovery-gate.js';
+import { DiscoveryGate, RefusalWarnings } from './discovery-gate.js';
 
 describe('DiscoveryGate', () => {
   it('lets a source record its burst, then one more per 60/perMinute seconds; other sources are not affected', () => {
@@ -18,5 +18,16 @@ describe('DiscoveryGate', () => {
     expect(gate.admit('a', 2, 0)).toBeNull();
     expect(gate.admit('b', 3, 0)).toMatchObject({ reason: 'cap' });
     expect(gate.admit('b', 3, 0)?.message).toContain('3 undeclared machines (machines.maxDiscovered)');
+  });
+});
+
+describe('RefusalWarnings', () => {
+  it('warns once per reason a minute, counting the refusals since the last warning', () => {
+    const warnings = new RefusalWarnings();
+    expect(warnings.count('rate', 0)).toBe(1);
+    for (let i = 1; i <= 5; i++) expect(warnings.count('rate', i * 1000)).toBeNull();
+    expect(warnings.count('cap', 6000)).toBe(1);
+    expect(warnings.count('rate', 60_000)).toBe(6);
+    expect(warnings.count('rate', 60_001)).toBeNull();
   });
 });

@@ -45,3 +45,22 @@ export class DiscoveryGate {
     return null;
   }
 }
+
+/** At most one `discovery-refused` warning per reason per window, however many MACs are refused. */
+const refusalWarningMs = 60_000;
+
+/** Counts refusals and says when one should be warned about, with how many since the last warning. */
+export class RefusalWarnings {
+  private readonly warnings = new Map<Refusal['reason'], { at: number; refused: number }>();
+
+  /** Counts a refusal; the number refused since the last warning when this one should be warned about, else null. */
+  count(reason: Refusal['reason'], nowMs: number): number | null {
+    const warning = this.warnings.get(reason) ?? { at: -Infinity, refused: 0 };
+    this.warnings.set(reason, warning);
+    warning.refused++;
+    if (nowMs - warning.at < refusalWarningMs) return null;
+    const { refused } = warning;
+    Object.assign(warning, { at: nowMs, refused: 0 });
+    return refused;
+  }
+}

@@ -5,66 +5,22 @@ import { KindlingError } from '../errors.js';
 import { EventLog } from '../store/event-log.js';
 import type { JournalStats } from '../store/journal.js';
 import { SerialQueue } from '../store/serial-queue.js';
-import { newToken, redeemToken, rotateTokens, tokenFor, type ConfigPhase, type Redemption, type TokenFields } from './callback-tokens.js';
+import { firmwareOfClientArch } from './architectures.js';
+import { newToken, redeemToken, rotateTokens, tokenFor, type ConfigPhase, type Redemption } from './callback-tokens.js';
 import type { Declarations } from './declarations.js';
-import { defaultDiscoveryLimits, DiscoveryGate, type DiscoveryLimits, type Refusal } from './discovery-gate.js';
-import { assertTransition, type MachineState } from './lifecycle.js';
+import { defaultDiscoveryLimits, DiscoveryGate, RefusalWarnings, type DiscoveryLimits, type Refusal } from './discovery-gate.js';
+import { assertTransition, enterState, profileDrivenMove, type MachineState } from './lifecycle.js';
+import { factKeys, machineView, newRecord, type InventoryEvent, type Machine, type MachineFacts, type MachineRecord } from './machine-record.js';
 import { MachineStore } from './machine-store.js';
 import type { Profile } from './profile.js';
 
 // Machines keyed by MAC, their lifecycle and their history. Every state change goes
 // through here and is recorded as an event; the API, the page (SSE) and the log read
 // the same events. Names, profiles and reservations come from machines.yaml (see
-// declarations.ts); this file keeps what Kindling learns and decides.
+// declarations.ts); records are kept by machine-store.ts, their shape is in
+// machine-record.ts, the rules of state changes in lifecycle.ts. This file applies them.
 
-export interface MachineFacts {
-  /** iPXE ${buildarch} or the DHCP client architecture seen. */
-  arch: string | null;
-  /** pcbios or efi. */
-  platform: string | null;
-  uuid: string | null;
-  /** The address the machine last spoke from. */
-  lastIp: string | null;
-}
-
-/** Callback tokens (callback-tokens.ts): only this machine's rendered configs carry them. */
-export interface MachineRecord extends TokenFields {
-  mac: string;
-  state: MachineState;
-  stateSince: string;
-  firstSeen: string | null;
-  lastSeen: string | null;
-  /** Set by the unknown-machine rule; machines.yaml overrides both. */
-  autoName: string | null;
-  autoProfile: string | null;
-  facts: MachineFacts;
-  installs: number;
-  lastError: string | null;
-  /** Set while a forget spans machines.yaml and machines.jsonl; the next start finishes it. */
-  forgetting?: true;
-}
-
-/**
- * A machine as the rest of Kindling sees it: the record merged with its declaration.
- * Without the tokens: a renderer asks for one (callbackToken), nothing else sees them.
- */
-export interface Machine extends Omit<MachineRecord, keyof TokenFields> {
-  name: string | null;
-  profile: string | null;
-  reservedIp: string | null;
-  vars: Record<string, string>;
-  declared: boolean;
-}
-
-export interface InventoryEvent {
-  at: string;
-  mac: string;
-  type: string;
-  message: string;
-  from?: MachineState;
-  to?: MachineState;
-  data?: Record<string, unknown>;
-}
+export type { Machine, MachineFacts, MachineRecord, InventoryEvent } from './machine-record.js';
 
 export interface InventoryOptions {
   stateDir: string;
@@ -76,9 +32,6 @@ export interface InventoryOptions {
   /** Bounds on recording MACs that machines.yaml does not declare. */
   discovery?: DiscoveryLimits;
 }
-
-/** At most one `discovery-refused` event per reason per window, however many MACs are refused. */
-const refusalWarningMs = 60_000;
 
 export class Inventory {
   readonly events = new EventEmitter();
@@ -94,8 +47,7 @@ export class Inventory {
   private readonly gate: DiscoveryGate;
   /** Answers for MACs that were not recorded, and why: profileOf tells the machine. */
   private readonly refused = new WeakMap<Machine, string>();
-  /** Per refusal reason: when it was last warned about, and how many were refused since. */
-  private readonly warnings = new Map<Refusal['reason'], { at: number; refused: number }>();
+  private readonly warnings = new RefusalWarnings();
 
   private constructor(options: InventoryOptions, store: MachineStore, log: EventLog<InventoryEvent>) {
     this.store = store;
@@ -113,8 +65,6 @@ export class Inventory {
     const log = new EventLog<InventoryEvent>({ file: path.join(options.stateDir, 'events.jsonl') });
     const inventory = new Inventory(options, store, log);
     inventory.recent = (await log.readAll()).slice(-inventory.recentLimit);
-    // A write failure here (full disk) is reported by the write's own caller or the next flush, never a crash.
-    options.declarations.onChange(() => void inventory.reconcile().catch(() => undefined));
     for (const record of [...store.records.values()]) if (record.forgetting) await inventory.forget(record.mac);
     // Records from before tokens had phases get their target token now, durably, so a
     // config served before a restart still carries the token the machine will use.
@@ -191,7 +141,7 @@ export class Inventory {
       changed = true;
     }
     record.lastSeen = now;
-    for (const key of ['arch', 'platform', 'uuid', 'lastIp'] as const) {
+    for (const key of factKeys) {
       const value = facts[key];
       if (value && value !== record.facts[key]) {
         record.facts[key] = value;
@@ -210,11 +160,7 @@ export class Inventory {
     const from = record.state;
     assertTransition(mac, from, to);
     const now = this.clock().toISOString();
-    record.state = to;
-    record.stateSince = now;
-    if (to === 'installing' && from !== 'installing') record.installs += 1;
-    if (to === 'failed') record.lastError = message;
-    if (to === 'installed' || to === 'running') record.lastError = null;
+    enterState(record, to, message, now);
     this.emit({ at: now, mac, type: 'state', from, to, message, ...(data ? { data } : {}) });
     await this.store.save(record);
     return this.view(record);
@@ -283,7 +229,7 @@ export class Inventory {
    * the packet path, so it never throws.
    */
   recordBootOffer(offer: { mac: string; arch: number | null; vendorClass: string | null; userClass: string | null; ip: string | null; bootFile: string; mode: 'full' | 'proxy' }): void {
-    const firmware = offer.arch === null ? null : pxeFirmware(offer.arch);
+    const firmware = offer.arch === null ? null : firmwareOfClientArch(offer.arch);
     // Counted as one source: the offered address is Kindling's choice, not the sender's.
     this.seen(offer.mac, { platform: firmware?.platform ?? null, arch: firmware?.arch ?? null, lastIp: offer.ip }, `DHCP (${offer.mode})`, 'DHCP')
       .then((machine) => {
@@ -380,15 +326,11 @@ export class Inventory {
   private refuse(mac: string, facts: Partial<MachineFacts>, source: string, origin: string, refusal: Refusal, clock: Date): Machine {
     const now = clock.toISOString();
     const record = this.newRecord(mac, now);
-    for (const key of ['arch', 'platform', 'uuid', 'lastIp'] as const) record.facts[key] = facts[key] ?? null;
+    for (const key of factKeys) record.facts[key] = facts[key] ?? null;
     const machine = this.view(record);
     this.refused.set(machine, refusal.message);
-    const warning = this.warnings.get(refusal.reason) ?? { at: -Infinity, refused: 0 };
-    this.warnings.set(refusal.reason, warning);
-    warning.refused++;
-    if (clock.getTime() - warning.at >= refusalWarningMs) {
-      const { refused } = warning;
-      Object.assign(warning, { at: clock.getTime(), refused: 0 });
+    const refused = this.warnings.count(refusal.reason, clock.getTime());
+    if (refused !== null) {
       const count = `${refused} new MAC${refused === 1 ? '' : 's'} refused since the last such warning`;
       this.emit({ at: now, mac, type: 'discovery-refused', message: `${refusal.message}; via ${source}, ${count}`, data: { reason: refusal.reason, origin, refused } });
     }
@@ -396,21 +338,12 @@ export class Inventory {
   }
 
   private reconcileRecord(record: MachineRecord, now: string): boolean {
-    const machine = this.view(record);
-    const move = (to: MachineState, message: string) => {
-      this.emit({ at: now, mac: record.mac, type: 'state', from: record.state, to, message });
-      record.state = to;
-      record.stateSince = now;
-    };
-    if (record.state === 'discovered' && machine.profile) {
-      move('assigned', `profile ${machine.profile} assigned`);
-      return true;
-    }
-    if (record.state !== 'discovered' && !machine.profile) {
-      move('discovered', 'profile removed; waiting for one');
-      return true;
-    }
-    return false;
+    const move = profileDrivenMove(record.state, this.view(record).profile);
+    if (!move) return false;
+    this.emit({ at: now, mac: record.mac, type: 'state', from: record.state, to: move.to, message: move.message });
+    record.state = move.to;
+    record.stateSince = now;
+    return true;
   }
 
   private applyUnknownRule(record: MachineRecord, now: string): boolean {
@@ -428,16 +361,7 @@ export class Inventory {
   }
 
   private view(record: MachineRecord): Machine {
-    const decl = this.declarations.machine(record.mac);
-    const { token: _install, targetToken: _target, spentTokens: _spent, ...rest } = record;
-    return {
-      ...rest,
-      name: decl?.name ?? record.autoName,
-      profile: decl?.profile ?? record.autoProfile,
-      reservedIp: decl?.ip ?? null,
-      vars: decl?.vars ?? {},
-      declared: decl !== undefined,
-    };
+    return machineView(record, this.declarations.machine(record.mac));
   }
 
   private requireRecord(mac: string): MachineRecord {
@@ -447,21 +371,7 @@ export class Inventory {
   }
 
   private newRecord(mac: string, seenAt: string | null): MachineRecord {
-    const now = this.clock().toISOString();
-    return {
-      mac,
-      state: 'discovered',
-      stateSince: now,
-      firstSeen: seenAt,
-      lastSeen: seenAt,
-      token: newToken(),
-      targetToken: newToken(),
-      autoName: null,
-      autoProfile: null,
-      facts: { arch: null, platform: null, uuid: null, lastIp: null },
-      installs: 0,
-      lastError: null,
-    };
+    return newRecord(mac, seenAt, this.clock().toISOString());
   }
 
   private emit(event: InventoryEvent): void {
@@ -469,24 +379,5 @@ export class Inventory {
     if (this.recent.length > this.recentLimit) this.recent.splice(0, this.recent.length - this.recentLimit);
     this.log.append(event);
     this.events.emit('event', event);
-  }
-}
-
-/** RFC 4578 §2.1 client architecture types, in the terms iPXE later reports. */
-function pxeFirmware(arch: number): { platform: string; arch: string | null } {
-  switch (arch) {
-    case 0:
-      return { platform: 'pcbios', arch: null };
-    case 6:
-      return { platform: 'efi', arch: 'i386' };
-    case 7:
-    case 9:
-    case 16:
-      return { platform: 'efi', arch: 'x86_64' };
-    case 11:
-    case 19:
-      return { platform: 'efi', arch: 'arm64' };
-    default:
-      return { platform: 'efi', arch: null };
   }
 }

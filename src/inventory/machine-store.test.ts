@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, mkdtempSync, statSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { MachineRecord } from './inventory.js';
+import type { MachineRecord } from './machine-record.js';
 import { MachineStore } from './machine-store.js';
 
 const record = (mac: string, over: Partial<MachineRecord> = {}): MachineRecord => ({

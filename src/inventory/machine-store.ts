@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Journal, type JournalStats } from '../store/journal.js';
 import { readJsonFile, writeFileAtomic } from '../store/index.js';
-import type { MachineRecord } from './inventory.js';
+import type { MachineRecord } from './machine-record.js';
 
 // Where the inventory's records live: DATADIR/state/machines.jsonl, one line per
 // change (the whole record, so a line replays on its own), compacted when it has grown

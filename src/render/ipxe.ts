@@ -26,10 +26,33 @@ export function bootstrapScript(serverUrl: string): string {
   ].join('\n');
 }
 
+/**
+ * A boot plan as this renderer needs it (src/inventory/boot-plan.ts makes them): kernel
+ * and initrds, the local disk, or wait and ask again. Banners are raw text.
+ */
+export type ScriptPlan =
+  | { kind: 'wait'; banner: string; retry: { url: string; seconds: number } }
+  | { kind: 'install' | 'live'; banner: string; kernel: string; initrds: readonly string[]; args: readonly string[] }
+  | { kind: 'local-disk'; banner: string; firmware: Firmware };
+
+/** The iPXE script for a plan: the one place a plan becomes iPXE text. */
+export function renderBootPlan(plan: ScriptPlan): string {
+  const banner = sanitizeBanner(plan.banner);
+  switch (plan.kind) {
+    case 'wait':
+      return waitScript(`${plan.retry.url}?${ipxeQuery}`, plan.retry.seconds, banner);
+    case 'local-disk':
+      return localDiskScript(plan.firmware, banner);
+    case 'install':
+    case 'live':
+      return kernelBootScript({ kernel: plan.kernel, initrds: plan.initrds, args: plan.args, banner });
+  }
+}
+
 export interface KernelBoot {
   kernel: string;
-  initrds: string[];
-  args: string[];
+  initrds: readonly string[];
+  args: readonly string[];
   /** Shown on the console before the kernel loads. */
   banner: string;
 }

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
-import { Declarations, Inventory } from '../../src/inventory/index.js';
+import { BootService, Declarations, Inventory } from '../../src/inventory/index.js';
 import { buildHttpApp } from '../../src/http/index.js';
 import { startTestKindling, type TestKindling } from '../support/kindling.js';
 import { rawRequest } from './support/raw-http.js';
@@ -21,7 +21,9 @@ async function adminRoutes(k: TestKindling): Promise<Array<{ method: string; url
   declarations.reload();
   const inventory = await Inventory.open({ stateDir: `${k.dataDir}/enumerate`, declarations, unknownRule: 'wait' });
   const mirror = { state: () => ({}), startSync: () => ({}) } as never;
-  const app = buildHttpApp({ config, inventory, declarations, logger: pino({ level: 'silent' }), adminToken: 'x', auth: k.auth, settings: k.settings, mirror, services: () => [], version: 'test', webuiDir: null });
+  const boot = new BootService({ inventory, retrySeconds: config.boot.retrySeconds });
+  const tls = { fingerprint: k.tlsFingerprint, port: () => 0 };
+  const app = buildHttpApp({ config, inventory, boot, declarations, logger: pino({ level: 'silent' }), adminToken: 'x', auth: k.auth, settings: k.settings, mirror, updates: {} as never, network: {} as never, tls, leasedAddress: () => null, services: () => [], version: 'test', webuiDir: null });
   const routes: Array<{ method: string; url: string }> = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) if (r.url.startsWith('/api')) routes.push({ method, url: r.url });

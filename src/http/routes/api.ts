@@ -1,11 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { KindlingError } from '../../errors.js';
-import { bootDecision } from '../../inventory/boot-decision.js';
 import type { Machine } from '../../inventory/inventory.js';
 import { profileNamePattern } from '../../inventory/profile.js';
+import { renderBootPlan } from '../../render/ipxe.js';
 import { serverUrlFor, type HttpDeps } from '../context.js';
 import { macParam } from './boot.js';
-import { renderForMachine } from './config.js';
 
 // The admin JSON API (docs/api.md). Every call is checked on the server before it
 // gets here (admin-guard.ts): the bearer token, or the page's session and CSRF token.
@@ -33,7 +32,7 @@ const maxStreamsPerSession = 8;
 const maxStreams = 64;
 
 export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  const { inventory, declarations, config } = deps;
+  const { inventory, boot, declarations, config } = deps;
   /** Open event streams and the session (or the bearer token) each belongs to. */
   const streams = new Map<import('node:http').ServerResponse, string>();
   app.get('/machines', async () => ({ machines: inventory.list().map(publicMachine) }));
@@ -65,13 +64,10 @@ export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const as = request.query.as ?? 'ipxe';
     const serverUrl = serverUrlFor(request, config);
     reply.type('text/plain; charset=utf-8');
-    if (as === 'ipxe') {
-      const { profile, problem } = inventory.profileOf(machine);
-      const facts = { arch: machine.facts.arch, platform: machine.facts.platform };
-      return bootDecision({ machine, profile, profileProblem: problem, request: facts, serverUrl, retrySeconds: config.boot.retrySeconds }).script;
-    }
+    // The plan /ipxe would serve, from what the machine said last; nothing is recorded.
+    if (as === 'ipxe') return renderBootPlan(boot.plan(machine, { serverUrl }));
     if (as !== 'ignition' && as !== 'cloud-config') throw new KindlingError('REQUEST_INVALID', `as must be ipxe, ignition or cloud-config, found "${as.slice(0, 20)}"`);
-    const { config: rendered } = renderForMachine({ inventory, machine, phase: request.query.phase, serverUrl, requestIp: null, token: () => maskedToken });
+    const { config: rendered } = boot.renderConfig(machine, { phase: request.query.phase, serverUrl, requestIp: null, token: () => maskedToken });
     reply.type(rendered.contentType);
     return rendered.body;
   });

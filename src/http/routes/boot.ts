@@ -2,13 +2,13 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { KindlingError } from '../../errors.js';
-import { bootDecision } from '../../inventory/boot-decision.js';
 import { parseMac } from '../../inventory/mac.js';
-import { bootstrapScript } from '../../render/ipxe.js';
+import { bootstrapScript, renderBootPlan } from '../../render/ipxe.js';
 import { clientIp, serverUrlFor, type HttpDeps } from '../context.js';
 
-// Boot routes (design.md steps 4-5): every iPXE client fetches /boot.ipxe, which
-// chains to /ipxe with its MAC and firmware; /ipxe answers from the boot decision.
+// Boot routes (docs/architecture.md, "The path of one boot request"): every iPXE client
+// fetches /boot.ipxe, which chains to /ipxe with its MAC and firmware; /ipxe hands the
+// visit to the boot service and renders the plan it returns.
 
 const ipxeQuery = {
   type: 'object',
@@ -22,7 +22,7 @@ const ipxeQuery = {
 } as const;
 
 export function bootRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  const { inventory, config } = deps;
+  const { boot, config } = deps;
   bootFileRoutes(app, deps);
 
   app.get('/boot.ipxe', async (request, reply) => {
@@ -33,25 +33,10 @@ export function bootRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get<{ Querystring: { mac: string; uuid?: string; arch?: string; platform?: string } }>('/ipxe', { schema: { querystring: ipxeQuery } }, async (request, reply) => {
     const mac = macParam(request.query.mac);
     const { arch = null, platform = null, uuid = null } = request.query;
-    let machine = await inventory.seen(mac, { arch: arch || null, platform: platform || null, uuid: uuid || null, lastIp: clientIp(request) }, 'iPXE');
-    const { profile, problem } = inventory.profileOf(machine);
-    const decision = bootDecision({
-      machine,
-      profile,
-      profileProblem: problem,
-      request: { arch: arch || null, platform: platform || null },
-      serverUrl: serverUrlFor(request, config),
-      retrySeconds: config.boot.retrySeconds,
-    });
-    if (decision.nextState && decision.nextState !== machine.state) {
-      machine = await inventory.transition(mac, decision.nextState, decision.reason, { arch, platform });
-    } else if (decision.kind !== 'wait') {
-      // Wait loops repeat every few seconds: logged, but not written to the event history.
-      inventory.note(mac, 'boot', decision.reason, { kind: decision.kind, arch, platform });
-    }
-    request.log.info({ mac, name: machine.name, state: machine.state, boot: decision.kind, arch, platform }, decision.reason);
+    const { plan, machine } = await boot.visit({ mac, arch, platform, uuid, ip: clientIp(request), serverUrl: serverUrlFor(request, config) });
+    request.log.info({ mac, name: machine.name, state: machine.state, boot: plan.kind, arch, platform }, plan.reason);
     reply.type('text/plain; charset=utf-8');
-    return decision.script;
+    return renderBootPlan(plan);
   });
 }
 

@@ -20,7 +20,7 @@ export function healthRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const status = failing ? 'failed' : problems.length > 0 || services.some((s) => s.state === 'degraded') ? 'degraded' : 'ok';
     reply.status(failing ? 503 : 200);
     // The certificate is public; a script can pin this fingerprint after checking it on the console.
-    const tls = deps.tls ? { fingerprint: deps.tls.fingerprint, port: deps.tls.port() } : null;
+    const tls = { fingerprint: deps.tls.fingerprint, port: deps.tls.port() };
     return { status, version: deps.version, services, configProblems: problems, machines, tls };
   });
 }

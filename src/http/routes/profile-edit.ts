@@ -2,10 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { existsSync, promises as fs } from 'node:fs';
 import { parseDocument, stringify } from 'yaml';
 import { KindlingError } from '../../errors.js';
-import { bootDecision } from '../../inventory/boot-decision.js';
-import { macHyphen } from '../../inventory/mac.js';
 import { profileNamePattern, profileSchema, type Profile } from '../../inventory/profile.js';
-import { renderInstallConfig, renderTargetConfig } from '../../render/index.js';
+import { renderBootPlan } from '../../render/ipxe.js';
 import { serverUrlFor, type HttpDeps } from '../context.js';
 import { maskedToken } from './api.js';
 import { macParam } from './boot.js';
@@ -58,7 +56,7 @@ export function checkDraft(body: DraftBody): { data: unknown; issues: DraftIssue
 }
 
 export function profileEditRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  const { declarations, inventory, config } = deps;
+  const { declarations, inventory, boot, config } = deps;
   const fileOf = (name: string) => declarations.profileFile(checkProfileName(name));
 
   // The draft back as data and as YAML too: the editor's form and YAML tab stay in step
@@ -108,14 +106,13 @@ export function profileEditRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const as = body.as ?? 'ipxe';
     const serverUrl = serverUrlFor(request, config);
     reply.type('text/plain; charset=utf-8');
-    if (as === 'ipxe') {
-      const state = machine.state === 'discovered' ? 'assigned' : machine.state;
-      return bootDecision({ machine: { ...machine, state }, profile, profileProblem: null, request: { arch: machine.facts.arch, platform: machine.facts.platform }, serverUrl, retrySeconds: config.boot.retrySeconds }).script;
-    }
+    // The machine's own plan and config path with the draft in place of its profile.
+    if (as === 'ipxe') return renderBootPlan(boot.plan(machine, { serverUrl, draft: profile }));
     if (as !== 'ignition' && as !== 'cloud-config') throw new KindlingError('REQUEST_INVALID', `as must be ipxe, ignition or cloud-config, found "${String(as).slice(0, 20)}"`);
-    const ctx = { mac: machine.mac, name: machine.name ?? macHyphen(machine.mac), ip: machine.reservedIp ?? machine.facts.lastIp, serverUrl, token: maskedToken, vars: machine.vars };
-    const phase = (body as { phase?: unknown }).phase;
-    const rendered = profile.mode === 'install' && phase === 'install' ? renderInstallConfig(profile, ctx) : renderTargetConfig(profile, ctx);
+    // The preview shows the target config unless the install phase is asked for and exists.
+    const asked = (body as { phase?: unknown }).phase;
+    const phase = profile.mode === 'install' && asked === 'install' ? 'install' : 'target';
+    const { config: rendered } = boot.renderConfig(machine, { serverUrl, draft: profile, phase, requestIp: machine.facts.lastIp, token: () => maskedToken });
     reply.type(rendered.contentType);
     return rendered.body;
   });

@@ -23,8 +23,7 @@ const changeBody = {
 } as const;
 
 export function sessionRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  const auth = deps.auth;
-  if (!auth) return;
+  const { auth } = deps;
   const open = (request: FastifyRequest, reply: FastifyReply, session: Session) => {
     reply.header('set-cookie', sessionCookieHeader({ value: session.id, maxAgeSeconds: Math.floor(sessionMaxMs / 1000), secure: isSecure(request) }));
     reply.header('cache-control', 'no-store');
@@ -34,9 +33,9 @@ export function sessionRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/session', { config: { publicApi: true } }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     const session = auth.passwordSet ? auth.session(readCookie(request.headers.cookie, sessionCookie)) : 'missing';
-    const setupComplete = deps.settings?.current.setupComplete ?? true;
+    const setupComplete = deps.settings.current.setupComplete;
     // Shown on the page so the admin can compare it with the browser's and the console's.
-    const tlsFingerprint = deps.tls?.fingerprint ?? null;
+    const tlsFingerprint = deps.tls.fingerprint;
     if (typeof session === 'string') return { passwordSet: auth.passwordSet, setupComplete, authenticated: false, expired: session === 'expired', tlsFingerprint };
     return { passwordSet: true, setupComplete, authenticated: true, csrf: session.csrf, tlsFingerprint };
   });

@@ -12,8 +12,7 @@ import { networkRoutes } from './network.js';
 // Kindling sees it.
 
 export function settingsRoutes(app: FastifyInstance, deps: HttpDeps): void {
-  const settings = deps.settings;
-  if (!settings) return;
+  const { settings } = deps;
 
   const view = () => ({
     settings: settings.current,
@@ -36,8 +35,8 @@ export function settingsRoutes(app: FastifyInstance, deps: HttpDeps): void {
     if (rule && rule !== 'wait' && !deps.declarations.profiles.has(rule.profile)) {
       throw new KindlingError('PROFILE_UNKNOWN', `settings: key "unknownRule.profile": there is no profile "${rule.profile}"`, { issues: [{ path: ['unknownRule', 'profile'], message: `there is no profile "${rule.profile}"` }] });
     }
+    // The inventory follows the new unknown-machine rule through settings.onChange (src/main.ts).
     await settings.update(patch);
-    deps.inventory.setUnknownRule(settings.unknownRule());
     request.log.info({ keys: Object.keys(patch) }, 'settings changed');
     return view();
   });
