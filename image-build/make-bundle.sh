@@ -4,7 +4,7 @@
 #
 #   OUT_DIR/package.json, package-lock.json   the project's, unchanged
 #   OUT_DIR/dist/                             compiled TypeScript (entry dist/cli.js)
-#   OUT_DIR/webui/dist/                       the setup page, when webui/ has a build
+#   OUT_DIR/webui/dist/                       the setup page (vite build of webui/)
 #   OUT_DIR/node_modules/                     production dependencies only
 #   OUT_DIR/BUNDLE-INFO                       version, commit, and the arch/ABI of native addons
 #
@@ -55,13 +55,10 @@ fi
 (cd "$src" && npx tsc -p tsconfig.build.json --outDir "$out/dist" --sourceMap false)
 cp "$src/package.json" "$src/package-lock.json" "$out/"
 
-if [ -f "$src/webui/package.json" ]; then
-  if [ ! -d "$repo/webui/node_modules" ]; then npm --prefix "$repo/webui" ci --no-audit --no-fund; fi
-  [ -e "$src/webui/node_modules" ] || ln -s "$repo/webui/node_modules" "$src/webui/node_modules"
-  npm --prefix "$src/webui" run build
-  mkdir -p "$out/webui"
-  cp -a "$src/webui/dist" "$out/webui/dist"
-fi
+# The setup page, built with the project's own vite (its packages are the root's dev
+# dependencies). A bundle without it would answer 503 at https://kindling.local/.
+(cd "$src" && npx vite build --config webui/vite.config.ts --outDir "$out/webui/dist" --emptyOutDir --logLevel warn)
+[ -f "$out/webui/dist/index.html" ] || { echo "make-bundle: the setup page did not build (no webui/dist/index.html)" >&2; exit 1; }
 mkdir -p "$out/docs"
 cp "$src/docs/appliance.md" "$out/docs/" 2>/dev/null || true
 
