@@ -29,7 +29,11 @@ interface Kindling {
 
 async function startKindling(root: string): Promise<Kindling> {
   const settings = { roots: [root], maxTransfers: 256, maxPerClient: 4 };
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'tftp-serve.ts'), JSON.stringify(settings)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'tftp-serve.ts'), JSON.stringify(settings)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`tftp-serve exited with ${code}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -56,7 +60,11 @@ function memoryMiB(pid: number): { rss: number; peak: number } {
 const floodAddress = (a: number): string => `127.0.${Math.floor(a / 250)}.${2 + (a % 250)}`;
 
 /** `perAddress` never-ACKing RRQs from each of `addresses` loopback addresses. */
-async function flood(port: number, addresses: number, perAddress: number): Promise<{ sockets: Socket[]; oacks: () => number }> {
+async function flood(
+  port: number,
+  addresses: number,
+  perAddress: number,
+): Promise<{ sockets: Socket[]; oacks: () => number }> {
   const sockets: Socket[] = [];
   let oacks = 0;
   for (let a = 0; a < addresses; a++) {
@@ -82,7 +90,10 @@ async function fetch(port: number, local: string): Promise<{ ms: number; tries: 
     await rm(local, { force: true });
     const result = await run('tftp', ['-m', 'binary', '127.0.0.1', String(port), '-c', 'get', 'ipxe.efi', local]);
     // tftp-hpa exits 0 and prints a server's ERROR on stdout; only the whole file counts.
-    const size = await stat(local).then((s) => s.size, () => -1);
+    const size = await stat(local).then(
+      (s) => s.size,
+      () => -1,
+    );
     if (result.code === 0 && size === FILE_BYTES) return { ms: performance.now() - started, tries };
     if (process.env.DEBUG) console.error(`try ${tries}: ${result.code} ${(result.stdout + result.stderr).trim()}`);
     await new Promise((r) => setTimeout(r, 500));
@@ -92,7 +103,13 @@ async function fetch(port: number, local: string): Promise<{ ms: number; tries: 
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function runCase(root: string, out: string, name: string, addresses: number, perAddress: number): Promise<string> {
+async function runCase(
+  root: string,
+  out: string,
+  name: string,
+  addresses: number,
+  perAddress: number,
+): Promise<string> {
   const k = await startKindling(root);
   try {
     // One warm-up fetch so the cache and the threads are in the same state in every case.

@@ -49,5 +49,6 @@ for (const [label, url] of [
 await k.stop();
 
 console.log(`| case | n | median ms | p95 ms |\n|---|---|---|---|`);
-for (const [label, times] of rows) console.log(`| ${label} | ${times.length} | ${median(times).toFixed(2)} | ${p95(times).toFixed(2)} |`);
+for (const [label, times] of rows)
+  console.log(`| ${label} | ${times.length} | ${median(times).toFixed(2)} | ${p95(times).toFixed(2)} |`);
 console.log(`\nnode ${process.version}, ${process.arch}`);

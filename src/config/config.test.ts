@@ -73,7 +73,11 @@ log: { level: info }
     ['a wrong type, with what was expected', 'http:\n  port: eighty\n', /key "http\.port": .*expected number/],
     ['a value outside its choices', 'dhcp: { mode: maybe }\n', /key "dhcp\.mode": .*"off"\|"proxy"\|"full"\|"auto"/],
     ['an address that is not IPv4', 'dhcp: { router: 10.77.0.300 }\n', /key "dhcp\.router": expected an IPv4 address/],
-    ['a name pattern without {{n}}', 'machines: { unknown: { profile: p, name: node } }\n', /key "machines\.unknown\.name": expected a name pattern containing \{\{n\}\}/],
+    [
+      'a name pattern without {{n}}',
+      'machines: { unknown: { profile: p, name: node } }\n',
+      /key "machines\.unknown\.name": expected a name pattern containing \{\{n\}\}/,
+    ],
   ])('names the file and key for %s', (_what, text, pattern) => {
     const error = errorOf(() => loadConfig(configFile(text)));
     expect(error.code).toBe('CONFIG_INVALID');

@@ -46,7 +46,12 @@ export function probeDiscover(mac: Uint8Array, xid: number): Uint8Array {
   }).bytes;
 }
 
-export async function probeForDhcpServer(options: { serverIp: string; device: string | null; mac: Uint8Array; timeoutMs: number }): Promise<ProbeAnswer | null> {
+export async function probeForDhcpServer(options: {
+  serverIp: string;
+  device: string | null;
+  mac: Uint8Array;
+  timeoutMs: number;
+}): Promise<ProbeAnswer | null> {
   const xid = randomBytes(4).readUInt32BE(0);
   let answer: ProbeAnswer | null = null;
   let settle: () => void = () => undefined;
@@ -73,7 +78,8 @@ export async function probeForDhcpServer(options: { serverIp: string; device: st
   const timers: NodeJS.Timeout[] = [];
   try {
     port.send(packet, '255.255.255.255', SERVER_PORT);
-    for (const at of RESEND_AT_MS) if (at < options.timeoutMs) timers.push(setTimeout(() => port.send(packet, '255.255.255.255', SERVER_PORT), at));
+    for (const at of RESEND_AT_MS)
+      if (at < options.timeoutMs) timers.push(setTimeout(() => port.send(packet, '255.255.255.255', SERVER_PORT), at));
     timers.push(setTimeout(settle, options.timeoutMs));
     await done;
   } finally {

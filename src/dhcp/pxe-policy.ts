@@ -50,7 +50,9 @@ function isPxeClient(f: PxeFacts): boolean {
 }
 
 function isHttpClient(f: PxeFacts): boolean {
-  return (f.vendorClass?.startsWith('HTTPClient') ?? false) || f.arch === Arch.EfiX64Http || f.arch === Arch.EfiArm64Http;
+  return (
+    (f.vendorClass?.startsWith('HTTPClient') ?? false) || f.arch === Arch.EfiX64Http || f.arch === Arch.EfiArm64Http
+  );
 }
 
 export function choosePxeBoot(f: PxeFacts, config: PxePolicyConfig): PxeDecision {
@@ -61,12 +63,14 @@ export function choosePxeBoot(f: PxeFacts, config: PxePolicyConfig): PxeDecision
   if (isIpxe(f)) return { kind: 'ipxe-script', bootFile: `${base}/boot.ipxe`, vendorClass: echo };
   if (isHttpClient(f)) {
     if (f.arch === Arch.EfiArm64Http) {
-      if (!config.bootFiles.arm64) return { kind: 'none', reason: 'arm64 UEFI HTTP client but dhcp.bootFiles.arm64 is not set' };
+      if (!config.bootFiles.arm64)
+        return { kind: 'none', reason: 'arm64 UEFI HTTP client but dhcp.bootFiles.arm64 is not set' };
       return { kind: 'http', bootFile: `${base}/${config.bootFiles.arm64}`, vendorClass: 'HTTPClient' };
     }
     return { kind: 'http', bootFile: `${base}/${config.bootFiles.uefi}`, vendorClass: 'HTTPClient' };
   }
-  if (!isPxeClient(f)) return { kind: 'none', reason: 'not a network-boot client (no PXEClient or HTTPClient vendor class, not iPXE)' };
+  if (!isPxeClient(f))
+    return { kind: 'none', reason: 'not a network-boot client (no PXEClient or HTTPClient vendor class, not iPXE)' };
   // PXE 2.1 ROMs from before RFC 4578 send no option 93; they are all x86 BIOS.
   const arch = f.arch ?? Arch.BiosX86;
   switch (arch) {
@@ -77,7 +81,8 @@ export function choosePxeBoot(f: PxeFacts, config: PxePolicyConfig): PxeDecision
     case Arch.EfiX64:
       return { kind: 'tftp', bootFile: config.bootFiles.uefi, vendorClass: 'PXEClient' };
     case Arch.EfiArm64:
-      if (!config.bootFiles.arm64) return { kind: 'none', reason: 'arm64 UEFI client but dhcp.bootFiles.arm64 is not set' };
+      if (!config.bootFiles.arm64)
+        return { kind: 'none', reason: 'arm64 UEFI client but dhcp.bootFiles.arm64 is not set' };
       return { kind: 'tftp', bootFile: config.bootFiles.arm64, vendorClass: 'PXEClient' };
     default:
       return { kind: 'none', reason: `client architecture ${arch} has no boot file (RFC 4578 §2.1 type)` };

@@ -1,4 +1,11 @@
-import { ipxeQuery, kernelBootScript, localDiskScript, sanitizeBanner, waitScript, type Firmware } from '../render/ipxe.js';
+import {
+  ipxeQuery,
+  kernelBootScript,
+  localDiskScript,
+  sanitizeBanner,
+  waitScript,
+  type Firmware,
+} from '../render/ipxe.js';
 import { osArtifacts } from '../render/os-artifacts.js';
 import type { MachineState } from './lifecycle.js';
 import type { Profile } from './profile.js';
@@ -53,7 +60,11 @@ export function bootDecision(input: BootInput): BootDecision {
   const who = machine.name ? `${machine.name} (${machine.mac})` : machine.mac;
   const wait = (reason: string): BootDecision => ({
     kind: 'wait',
-    script: waitScript(`${serverUrl}/ipxe?${ipxeQuery}`, input.retrySeconds, sanitizeBanner(`Kindling: ${who}: ${reason}`)),
+    script: waitScript(
+      `${serverUrl}/ipxe?${ipxeQuery}`,
+      input.retrySeconds,
+      sanitizeBanner(`Kindling: ${who}: ${reason}`),
+    ),
     nextState: null,
     reason,
   });
@@ -67,12 +78,22 @@ export function bootDecision(input: BootInput): BootDecision {
 
   const firmware = firmwareOf(request);
   if (profile.mode === 'live') {
-    return { kind: 'live', script: kernelBootScript(liveBoot(input, profile, who)), nextState: null, reason: `live boot of profile ${profile.name}` };
+    return {
+      kind: 'live',
+      script: kernelBootScript(liveBoot(input, profile, who)),
+      nextState: null,
+      reason: `live boot of profile ${profile.name}`,
+    };
   }
   switch (machine.state) {
     case 'installed':
     case 'running':
-      return { kind: 'local-disk', script: localDiskScript(firmware, sanitizeBanner(`Kindling: ${who} is installed; booting from its disk`)), nextState: null, reason: `installed; local disk (${firmware})` };
+      return {
+        kind: 'local-disk',
+        script: localDiskScript(firmware, sanitizeBanner(`Kindling: ${who} is installed; booting from its disk`)),
+        nextState: null,
+        reason: `installed; local disk (${firmware})`,
+      };
     case 'assigned':
     case 'reinstall-requested':
     case 'installing':
@@ -80,7 +101,10 @@ export function bootDecision(input: BootInput): BootDecision {
         kind: 'install',
         script: kernelBootScript(installBoot(input, profile, who)),
         nextState: 'installing',
-        reason: machine.state === 'installing' ? `install boot again (profile ${profile.name}): the last one did not call back` : `install boot (profile ${profile.name})`,
+        reason:
+          machine.state === 'installing'
+            ? `install boot again (profile ${profile.name}): the last one did not call back`
+            : `install boot (profile ${profile.name})`,
       };
   }
 }
@@ -99,9 +123,23 @@ function liveBoot(input: BootInput, profile: Profile, who: string) {
   const files = osArtifacts(profile, serverUrl);
   const osArgs =
     profile.os === 'flatcar'
-      ? ['flatcar.first_boot=1', ...configArgs(profile, serverUrl, machine.mac, null), ...(profile.autologin ? ['flatcar.autologin'] : [])]
-      : [`coreos.live.rootfs_url=${files.rootfs}`, 'ignition.firstboot', 'ignition.platform.id=metal', ...configArgs(profile, serverUrl, machine.mac, null)];
-  return { kernel: files.kernel, initrds: files.initrds, args: [...osArgs, ...consoleArgs, ...profile.kernelArgs], banner: sanitizeBanner(`Kindling: ${who}: live ${profile.os} ${profile.version} (profile ${profile.name})`) };
+      ? [
+          'flatcar.first_boot=1',
+          ...configArgs(profile, serverUrl, machine.mac, null),
+          ...(profile.autologin ? ['flatcar.autologin'] : []),
+        ]
+      : [
+          `coreos.live.rootfs_url=${files.rootfs}`,
+          'ignition.firstboot',
+          'ignition.platform.id=metal',
+          ...configArgs(profile, serverUrl, machine.mac, null),
+        ];
+  return {
+    kernel: files.kernel,
+    initrds: files.initrds,
+    args: [...osArgs, ...consoleArgs, ...profile.kernelArgs],
+    banner: sanitizeBanner(`Kindling: ${who}: live ${profile.os} ${profile.version} (profile ${profile.name})`),
+  };
 }
 
 function installBoot(input: BootInput, profile: Profile, who: string) {
@@ -110,7 +148,11 @@ function installBoot(input: BootInput, profile: Profile, who: string) {
   const osArgs =
     profile.os === 'flatcar'
       ? // The PXE-booted Flatcar runs the install-phase config, which runs flatcar-install.
-        ['flatcar.first_boot=1', ...configArgs(profile, serverUrl, machine.mac, 'install'), ...(profile.autologin ? ['flatcar.autologin'] : [])]
+        [
+          'flatcar.first_boot=1',
+          ...configArgs(profile, serverUrl, machine.mac, 'install'),
+          ...(profile.autologin ? ['flatcar.autologin'] : []),
+        ]
       : // Fedora CoreOS installs through coreos-installer, driven by coreos.inst.* arguments.
         [
           `coreos.live.rootfs_url=${files.rootfs}`,
@@ -121,5 +163,12 @@ function installBoot(input: BootInput, profile: Profile, who: string) {
           `coreos.inst.image_url=${files.image}`,
           `coreos.inst.ignition_url=${serverUrl}/ignition?mac=${machine.mac}&phase=target`,
         ];
-  return { kernel: files.kernel, initrds: files.initrds, args: [...osArgs, ...consoleArgs, ...profile.kernelArgs], banner: sanitizeBanner(`Kindling: ${who}: installing ${profile.os} ${profile.version} to ${profile.installDisk} (profile ${profile.name})`) };
+  return {
+    kernel: files.kernel,
+    initrds: files.initrds,
+    args: [...osArgs, ...consoleArgs, ...profile.kernelArgs],
+    banner: sanitizeBanner(
+      `Kindling: ${who}: installing ${profile.os} ${profile.version} to ${profile.installDisk} (profile ${profile.name})`,
+    ),
+  };
 }

@@ -4,7 +4,15 @@ import { KindlingError } from '../errors.js';
 // discovered -> assigned -> installing -> installed -> running, plus failed and
 // reinstall-requested. Live machines go assigned -> running on each boot.
 
-export const machineStates = ['discovered', 'assigned', 'installing', 'installed', 'running', 'failed', 'reinstall-requested'] as const;
+export const machineStates = [
+  'discovered',
+  'assigned',
+  'installing',
+  'installed',
+  'running',
+  'failed',
+  'reinstall-requested',
+] as const;
 export type MachineState = (typeof machineStates)[number];
 
 const allowed: Record<MachineState, readonly MachineState[]> = {
@@ -23,6 +31,10 @@ export function canTransition(from: MachineState, to: MachineState): boolean {
 
 export function assertTransition(mac: string, from: MachineState, to: MachineState): void {
   if (!canTransition(from, to)) {
-    throw new KindlingError('TRANSITION_INVALID', `machine ${mac} is ${from}; it cannot become ${to} (from ${from} it can become: ${allowed[from].join(', ')})`, { mac, from, to });
+    throw new KindlingError(
+      'TRANSITION_INVALID',
+      `machine ${mac} is ${from}; it cannot become ${to} (from ${from} it can become: ${allowed[from].join(', ')})`,
+      { mac, from, to },
+    );
   }
 }

@@ -34,7 +34,13 @@ export interface RequestFixture {
 }
 
 /** What GetRequestXml renders on a Flatcar node for a scheduled update check (event == NULL, not ping-only). */
-export function updateEngineCheck(options: { version: string; track: string; machineId: string; previous?: string; board?: string }): string {
+export function updateEngineCheck(options: {
+  version: string;
+  track: string;
+  machineId: string;
+  previous?: string;
+  board?: string;
+}): string {
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
     '<request protocol="3.0" version="update_engine-0.4.10" updaterversion="update_engine-0.4.10" installsource="scheduler" ismachine="1">\n' +
@@ -49,7 +55,14 @@ export function updateEngineCheck(options: { version: string; track: string; mac
 }
 
 /** What GetRequestXml renders for an event report (event != NULL): the app body is the event alone. */
-export function updateEngineEvent(options: { version: string; track: string; machineId: string; type: number; result: number; errorCode?: number }): string {
+export function updateEngineEvent(options: {
+  version: string;
+  track: string;
+  machineId: string;
+  type: number;
+  result: number;
+  errorCode?: number;
+}): string {
   const errorCode = options.result === 1 ? '' : ` errorcode="${options.errorCode ?? 0}"`;
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
@@ -80,12 +93,37 @@ export const requestFixtures: RequestFixture[] = [
   {
     name: 'update_engine download-started event (GetAppBody, event branch)',
     body: updateEngineEvent({ version: '3815.2.0', track: 'beta', machineId: 'aa', type: 13, result: 1 }),
-    expect: { appId: '{e96281a6-d1af-4bde-9a0a-97b76e56dc57}', version: '3815.2.0', track: 'beta', machineId: 'aa', board: 'amd64-usr', ping: false, updateCheck: false, events: [{ type: 13, result: 1, errorCode: null, previousVersion: null }] },
+    expect: {
+      appId: '{e96281a6-d1af-4bde-9a0a-97b76e56dc57}',
+      version: '3815.2.0',
+      track: 'beta',
+      machineId: 'aa',
+      board: 'amd64-usr',
+      ping: false,
+      updateCheck: false,
+      events: [{ type: 13, result: 1, errorCode: null, previousVersion: null }],
+    },
   },
   {
     name: 'update_engine error event with errorcode',
-    body: updateEngineEvent({ version: '3815.2.0', track: 'stable', machineId: 'bb', type: 3, result: 0, errorCode: 2000 }),
-    expect: { appId: '{e96281a6-d1af-4bde-9a0a-97b76e56dc57}', version: '3815.2.0', track: 'stable', machineId: 'bb', board: 'amd64-usr', ping: false, updateCheck: false, events: [{ type: 3, result: 0, errorCode: 2000, previousVersion: null }] },
+    body: updateEngineEvent({
+      version: '3815.2.0',
+      track: 'stable',
+      machineId: 'bb',
+      type: 3,
+      result: 0,
+      errorCode: 2000,
+    }),
+    expect: {
+      appId: '{e96281a6-d1af-4bde-9a0a-97b76e56dc57}',
+      version: '3815.2.0',
+      track: 'stable',
+      machineId: 'bb',
+      board: 'amd64-usr',
+      ping: false,
+      updateCheck: false,
+      events: [{ type: 3, result: 0, errorCode: 2000, previousVersion: null }],
+    },
   },
   {
     name: 'go-omaha fixtures/update-engine/update/request.xml (verbatim)',
@@ -120,7 +158,16 @@ export const requestFixtures: RequestFixture[] = [
       '<event eventtype="3" eventresult="1"></event>\n' +
       '</app>\n' +
       '</request>\n',
-    expect: { appId: '{87efface-864d-49a5-9bb3-4b050a7c227a}', version: 'ForcedUpdate', track: '', machineId: '', board: 'amd64-generic', ping: false, updateCheck: false, events: [{ type: 3, result: 1, errorCode: null, previousVersion: null }] },
+    expect: {
+      appId: '{87efface-864d-49a5-9bb3-4b050a7c227a}',
+      version: 'ForcedUpdate',
+      track: '',
+      machineId: '',
+      board: 'amd64-generic',
+      ping: false,
+      updateCheck: false,
+      events: [{ type: 3, result: 1, errorCode: null, previousVersion: null }],
+    },
   },
   {
     name: 'nebraska backend/test/api/big_omaha_request.xml (first app)',
@@ -133,7 +180,16 @@ export const requestFixtures: RequestFixture[] = [
       '     <event eventtype="3" eventresult="1"></event>\n' +
       '    </app>\n' +
       '</request>\n',
-    expect: { appId: '{e96281a6-d1af-4bde-9a0a-97b76e56dc57}', version: '0.0.0', track: 'stable', machineId: 'm-1', board: '', ping: true, updateCheck: true, events: [{ type: 3, result: 1, errorCode: null, previousVersion: null }] },
+    expect: {
+      appId: '{e96281a6-d1af-4bde-9a0a-97b76e56dc57}',
+      version: '0.0.0',
+      track: 'stable',
+      machineId: 'm-1',
+      board: '',
+      ping: true,
+      updateCheck: true,
+      events: [{ type: 3, result: 1, errorCode: null, previousVersion: null }],
+    },
   },
 ];
 
@@ -157,13 +213,19 @@ export const malformedRequests: Array<[string, string]> = [
   ['protocol 2.0', '<request protocol="2.0"><app appid="x"/></request>'],
   ['no app', '<request protocol="3.0"><os platform="CoreOS"/></request>'],
   ['app without appid', '<request protocol="3.0"><app version="1"/></request>'],
-  ['DOCTYPE (entity expansion)', '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><request protocol="3.0"><app appid="&a;"/></request>'],
+  [
+    'DOCTYPE (entity expansion)',
+    '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><request protocol="3.0"><app appid="&a;"/></request>',
+  ],
   ['unknown entity', '<request protocol="3.0"><app appid="&a;"/></request>'],
   ['bare ampersand', '<request protocol="3.0"><app appid="a & b"/></request>'],
   ['unquoted attribute', '<request protocol=3.0><app appid="x"/></request>'],
   ['duplicate attribute', '<request protocol="3.0" protocol="3.0"><app appid="x"/></request>'],
   ['event without result', '<request protocol="3.0"><app appid="x"><event eventtype="3"/></app></request>'],
-  ['event type not a number', '<request protocol="3.0"><app appid="x"><event eventtype="three" eventresult="1"/></app></request>'],
+  [
+    'event type not a number',
+    '<request protocol="3.0"><app appid="x"><event eventtype="three" eventresult="1"/></app></request>',
+  ],
   ['text content', '<request protocol="3.0">text<app appid="x"/></request>'],
   ['trailing content', '<request protocol="3.0"><app appid="x"/></request><request/>'],
   ['CDATA', '<request protocol="3.0"><![CDATA[x]]><app appid="x"/></request>'],

@@ -33,7 +33,18 @@ describe.skipIf(!enabled)('behind a real relay (dhcrelay)', () => {
     dns: [`${local()}.1`],
     domain: 'rack.test',
     leaseSeconds: 600,
-    relayPools: withRelayPool ? [{ range: { start: `${rack.relayedNet}.100`, end: `${rack.relayedNet}.150` }, subnetMask: '255.255.255.0', router: rack.giaddr, dns: [`${rack.relayedNet}.53`], domain: 'rack2.test', leaseSeconds: 900 }] : [],
+    relayPools: withRelayPool
+      ? [
+          {
+            range: { start: `${rack.relayedNet}.100`, end: `${rack.relayedNet}.150` },
+            subnetMask: '255.255.255.0',
+            router: rack.giaddr,
+            dns: [`${rack.relayedNet}.53`],
+            domain: 'rack2.test',
+            leaseSeconds: 900,
+          },
+        ]
+      : [],
   });
 
   beforeAll(async () => {
@@ -56,7 +67,10 @@ describe.skipIf(!enabled)('behind a real relay (dhcrelay)', () => {
     await sleep(300); // dhclient ran synchronously; let the children's output be read
     // dhclient sent several DISCOVERs; the relay forwarded each with giaddr set.
     expect((relay!.output().match(/Forwarded BOOTREQUEST/g) ?? []).length).toBeGreaterThanOrEqual(2);
-    const lines = kindling.stderr().split('\n').filter((l) => l.includes('no pool'));
+    const lines = kindling
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('no pool'));
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ giaddr: rack.giaddr, level: 40 });
     await kindling.stop('SIGKILL');

@@ -22,7 +22,10 @@ describe.skipIf(!canUseNetns())('config fetches are bound to the machine', () =>
     node = createRemoteHost();
     attacker = createRemoteHost();
     // Both hosts reach it: each on its own veth, through the address on this side.
-    k = await startTestKindling({ files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile, 'machines.yaml': machines }, config: { http: { listen: '0.0.0.0', port: 0, httpsPort: 0 } } });
+    k = await startTestKindling({
+      files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile, 'machines.yaml': machines },
+      config: { http: { listen: '0.0.0.0', port: 0, httpsPort: 0 } },
+    });
     const port = new URL(k.httpUrl).port;
     base = (host) => `http://${host.localIp}:${port}`;
   }, 60_000);
@@ -46,7 +49,13 @@ describe.skipIf(!canUseNetns())('config fetches are bound to the machine', () =>
     const token = installToken.exec(ignitionText(own.body))?.[1];
     expect(token).toBeDefined();
 
-    for (const url of [`/ignition?mac=${victim}`, `/ignition?mac=${victim}&phase=target`, `/ignition?mac=${victim}&phase=install`, `/cloud-config?mac=${victim}`, `/ignition?mac=${victim.toUpperCase().replace(/:/g, '-')}`]) {
+    for (const url of [
+      `/ignition?mac=${victim}`,
+      `/ignition?mac=${victim}&phase=target`,
+      `/ignition?mac=${victim}&phase=install`,
+      `/cloud-config?mac=${victim}`,
+      `/ignition?mac=${victim.toUpperCase().replace(/:/g, '-')}`,
+    ]) {
       const stolen = await from(attacker, url);
       expect(stolen.status, url).toBe(403);
       expect(JSON.parse(stolen.body)).toMatchObject({ error: { code: 'CONFIG_ADDRESS' } });
@@ -69,7 +78,8 @@ describe.skipIf(!canUseNetns())('config fetches are bound to the machine', () =>
     // The node's address is rate-limited by now; the box itself (this process) reads the same config.
     const config = await (await k.get(`/ignition?mac=${victim}`)).text();
     const token = installToken.exec(ignitionText(config))![1]!;
-    const report = (event: string, t: string) => k.get(`/callback/${event}?mac=${victim}&token=${t}`, { method: 'POST' });
+    const report = (event: string, t: string) =>
+      k.get(`/callback/${event}?mac=${victim}&token=${t}`, { method: 'POST' });
 
     expect(await (await report('installed', token)).json()).toMatchObject({ state: 'installed', changed: true });
     // The node's own retry (its first answer lost) is answered and changes nothing.

@@ -23,7 +23,10 @@ afterEach(async () => {
 });
 
 const random = prng(13);
-const hex = () => Math.floor(random() * 256).toString(16).padStart(2, '0');
+const hex = () =>
+  Math.floor(random() * 256)
+    .toString(16)
+    .padStart(2, '0');
 /** Locally administered unicast MACs, as a spoofing client would make them up. */
 const randomMac = () => `02:${hex()}:${hex()}:${hex()}:${hex()}:${hex()}`;
 
@@ -31,19 +34,24 @@ const randomMac = () => `02:${hex()}:${hex()}:${hex()}:${hex()}:${hex()}`;
 async function pool<T>(count: number, width: number, one: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(count);
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < count) {
-      const i = next++;
-      out[i] = await one(i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) {
+        const i = next++;
+        out[i] = await one(i);
+      }
+    }),
+  );
   return out;
 }
 
-const ipxe = (mac: string, from: string) => rawRequest(k!.httpUrl, 'GET', `/ipxe?mac=${mac}&arch=x86_64&platform=efi`, { localAddress: from, timeoutMs: 10_000 });
+const ipxe = (mac: string, from: string) =>
+  rawRequest(k!.httpUrl, 'GET', `/ipxe?mac=${mac}&arch=x86_64&platform=efi`, { localAddress: from, timeoutMs: 10_000 });
 
 async function undeclaredCount(): Promise<number> {
-  const { machines } = (await (await k!.api('GET', '/api/machines')).json()) as { machines: Array<{ declared: boolean }> };
+  const { machines } = (await (await k!.api('GET', '/api/machines')).json()) as {
+    machines: Array<{ declared: boolean }>;
+  };
   return machines.filter((m) => !m.declared).length;
 }
 
@@ -79,7 +87,8 @@ describe('a flood of unknown MACs on /ipxe', () => {
     const flood = await pool(3000, 48, async (i) => {
       if (i % 500 === 0) {
         const boot = await ipxe(declared, '127.0.1.1');
-        if (boot.status === 200 && boot.body.includes('kernel ') && !boot.body.includes('Asking again')) declaredBoots++;
+        if (boot.status === 200 && boot.body.includes('kernel ') && !boot.body.includes('Asking again'))
+          declaredBoots++;
       }
       return ipxe(randomMac(), `127.0.0.${3 + (i % 200)}`);
     });
@@ -91,13 +100,17 @@ describe('a flood of unknown MACs on /ipxe', () => {
     expect(capped[0]!.body).toContain('declare this MAC in machines.yaml');
 
     // Declared machines are never capped: one the admin assigns now is recorded and boots.
-    expect((await k.api('POST', `/api/machines/${late}/assign`, { profile: 'flatcar-install', name: 'late' })).status).toBe(200);
+    expect(
+      (await k.api('POST', `/api/machines/${late}/assign`, { profile: 'flatcar-install', name: 'late' })).status,
+    ).toBe(200);
     const lateBoot = await ipxe(late, '127.0.0.2');
     expect(lateBoot.body).toContain('kernel ');
     expect(k.inventory.get(late)?.state).toBe('installing');
 
     // One warning per reason in the event history for the whole flood, not one per refused MAC.
-    const { events } = (await (await k.api('GET', '/api/events?limit=2000')).json()) as { events: Array<{ type: string; message: string }> };
+    const { events } = (await (await k.api('GET', '/api/events?limit=2000')).json()) as {
+      events: Array<{ type: string; message: string }>;
+    };
     const warnings = events.filter((e) => e.type === 'discovery-refused').map((e) => e.message);
     expect(warnings.filter((m) => m.includes('machines.maxDiscovered')).length).toBeGreaterThanOrEqual(1);
     expect(warnings.filter((m) => m.includes('machines.discoveryPerMinute')).length).toBeGreaterThanOrEqual(1);
@@ -118,20 +131,41 @@ describe('a flood of unknown MACs on /ipxe', () => {
     expect(journalBytes + eventBytes).toBeLessThan(wholeDocument / 20);
 
     // State files are owner-only; the state directory too.
-    expect((await k.get('/api/setup/password', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'flood-test-password' }) })).status).toBe(200);
+    expect(
+      (
+        await k.get('/api/setup/password', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ password: 'flood-test-password' }),
+        })
+      ).status,
+    ).toBe(200);
     expect((await k.api('PUT', '/api/settings', { unknownRule: 'wait' })).status).toBe(200);
     await k.inventory.flush();
     const entries = walk(stateDir);
     const names = entries.map((e) => e.name);
-    for (const expected of ['machines.jsonl', 'events.jsonl', 'admin-token', 'settings.json', 'admin-password.json', path.join('tls', 'key.pem')]) expect(names).toContain(expected);
+    for (const expected of [
+      'machines.jsonl',
+      'events.jsonl',
+      'admin-token',
+      'settings.json',
+      'admin-password.json',
+      path.join('tls', 'key.pem'),
+    ])
+      expect(names).toContain(expected);
     const publicFiles = new Set([path.join('tls', 'cert.pem'), path.join('tls', 'fingerprint')]);
-    const loose = entries.filter((e) => !publicFiles.has(e.name) && e.mode !== (e.dir ? 0o700 : 0o600)).map((e) => `${e.name} ${e.mode.toString(8)}`);
+    const loose = entries
+      .filter((e) => !publicFiles.has(e.name) && e.mode !== (e.dir ? 0o700 : 0o600))
+      .map((e) => `${e.name} ${e.mode.toString(8)}`);
     expect(loose).toEqual([]);
     expect(statSync(stateDir).mode & 0o777).toBe(0o700);
 
     // Everything recorded survives a restart, tokens included; the cap still holds.
     const someone = k.inventory.list().find((m) => !m.declared)!;
-    const tokens = [k.inventory.callbackToken(someone.mac, 'install'), k.inventory.callbackToken(someone.mac, 'target')];
+    const tokens = [
+      k.inventory.callbackToken(someone.mac, 'install'),
+      k.inventory.callbackToken(someone.mac, 'target'),
+    ];
     const dataDir = k.dataDir;
     await k.close();
     // As an older version left them: world-readable. The next start tightens them.
@@ -141,7 +175,10 @@ describe('a flood of unknown MACs on /ipxe', () => {
     expect(walk(stateDir).filter((e) => !e.dir && !publicFiles.has(e.name) && e.mode !== 0o600)).toEqual([]);
     expect(statSync(stateDir).mode & 0o777).toBe(0o700);
     expect(await undeclaredCount()).toBe(limits.maxDiscovered);
-    expect([k.inventory.callbackToken(someone.mac, 'install'), k.inventory.callbackToken(someone.mac, 'target')]).toEqual(tokens);
+    expect([
+      k.inventory.callbackToken(someone.mac, 'install'),
+      k.inventory.callbackToken(someone.mac, 'target'),
+    ]).toEqual(tokens);
     expect(k.inventory.get(late)?.state).toBe('installing');
     expect((await ipxe(randomMac(), '127.0.0.250')).body).toContain('machines.maxDiscovered');
     expect((await ipxe(declared, '127.0.0.250')).body).toContain('kernel ');

@@ -25,13 +25,19 @@ describe('update state files', () => {
     const answer = await new OmahaClient(`${k.httpUrl}/v1/update/`, 'z9', '3815.2.0').check();
     // No Flatcar source in this Kindling: Nebraska's word for an unknown group, not a crash.
     expect(answer).toMatchObject({ status: 200, appStatus: 'error-unknownApplicationOrGroup' });
-    const view = (await (await k.api('GET', '/api/updates')).json()) as { groups: unknown[]; machines: Array<{ machineId: string }> };
+    const view = (await (await k.api('GET', '/api/updates')).json()) as {
+      groups: unknown[];
+      machines: Array<{ machineId: string }>;
+    };
     expect(view.machines.map((m) => m.machineId)).toEqual(['z9']);
     expect((await k.api('PUT', '/api/updates/groups/stable', { paused: true })).status).toBe(200);
     // What was learned after the bad start is kept across a restart.
     await k.close();
     k = await startTestKindling({ dataDir });
-    const again = (await (await k.api('GET', '/api/updates')).json()) as { groups: Array<{ name: string; policy: { paused: boolean } }>; machines: Array<{ machineId: string }> };
+    const again = (await (await k.api('GET', '/api/updates')).json()) as {
+      groups: Array<{ name: string; policy: { paused: boolean } }>;
+      machines: Array<{ machineId: string }>;
+    };
     expect(again.machines.map((m) => m.machineId)).toEqual(['z9']);
     expect(again.groups.find((g) => g.name === 'stable')?.policy.paused).toBe(true);
   });

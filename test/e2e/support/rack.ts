@@ -56,7 +56,7 @@ function hookExit(): void {
 export function createRack(options: { octet?: number } = {}): Rack {
   hookExit();
   const id = `${(process.pid % 1000).toString(36)}${randomBytes(2).toString('hex')}`;
-  const octet = options.octet ?? 1 + (randomBytes(1)[0] as number) % 250;
+  const octet = options.octet ?? 1 + ((randomBytes(1)[0] as number) % 250);
   const serverNs = `ke2s${id}`;
   const rackNs = `ke2r${id}`;
   const siteNs = `ke2d${id}`;
@@ -86,10 +86,15 @@ export function createRack(options: { octet?: number } = {}): Rack {
       rack.siteNs = siteNs;
     },
     spawn(ns, cmd, args, o = {}) {
-      return spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: o.stdio === 'ignore' ? 'ignore' : ['ignore', 'pipe', 'pipe'] });
+      return spawn('ip', ['netns', 'exec', ns, cmd, ...args], {
+        stdio: o.stdio === 'ignore' ? 'ignore' : ['ignore', 'pipe', 'pipe'],
+      });
     },
     async exec(ns, cmd, args, timeoutMs = 30_000) {
-      const { stdout } = await run('ip', ['netns', 'exec', ns, cmd, ...args], { timeout: timeoutMs, maxBuffer: 16 << 20 });
+      const { stdout } = await run('ip', ['netns', 'exec', ns, cmd, ...args], {
+        timeout: timeoutMs,
+        maxBuffer: 16 << 20,
+      });
       return stdout;
     },
     destroy() {
