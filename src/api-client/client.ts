@@ -2,7 +2,6 @@
 // token, a URL from kindling.yaml) and the setup page (same origin, session cookie,
 // CSRF token). It runs in Node and in the browser: fetch only, no Node modules.
 import type {
-  ApiMachine,
   ConfigPhase,
   DraftCheck,
   ErrorAnswer,

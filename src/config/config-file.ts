@@ -19,7 +19,7 @@ export interface ConfigChange {
 /** Applies `changes` to `file` and returns the configuration it now holds; the file is unchanged when that would not load. */
 export async function writeConfigKeys(file: string, changes: readonly ConfigChange[]): Promise<KindlingConfig> {
   let text: string;
-  let mode = 0o644;
+  let mode: number;
   try {
     text = await fs.readFile(file, 'utf8');
     mode = (await fs.stat(file)).mode & 0o777;

@@ -63,7 +63,7 @@ export class EventLog<T> {
   async readAll(): Promise<T[]> {
     const out: T[] = [];
     for (const f of [`${this.file}.1`, this.file]) {
-      let text = '';
+      let text: string;
       try {
         text = await fs.readFile(f, 'utf8');
       } catch {

@@ -102,7 +102,8 @@ describe('Omaha request parsing', () => {
         const parsed = parseOmahaRequest(text);
         expect(parsed.apps.length).toBeGreaterThan(0);
       } catch (err) {
-        if (!isKindlingError(err, 'OMAHA_REQUEST_INVALID')) throw new Error(`seed ${seed}: ${(err as Error).stack}`);
+        if (!isKindlingError(err, 'OMAHA_REQUEST_INVALID'))
+          throw new Error(`seed ${seed}: ${(err as Error).stack}`, { cause: err });
       }
     }
   });

@@ -33,11 +33,11 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+/** One named event of the stream, its JSON data as sent. */
+type StreamEvent = { event: string; data: Record<string, unknown> };
+
 /** Reads the stream until `until` holds or 10 s pass; returns the named events seen. */
-async function collect(
-  action: () => Promise<unknown>,
-  until: (events: Array<{ event: string; data: any }>) => boolean,
-) {
+async function collect(action: () => Promise<unknown>, until: (events: Array<StreamEvent>) => boolean) {
   const controller = new AbortController();
   const res = await fetch(`${k.httpUrl}/api/events`, {
     headers: { accept: 'text/event-stream', authorization: `Bearer ${k.adminToken}` },
@@ -46,7 +46,7 @@ async function collect(
   const reader = res.body!.getReader();
   await reader.read(); // the opening comment
   const done = action();
-  const events: Array<{ event: string; data: any }> = [];
+  const events: Array<StreamEvent> = [];
   let text = '';
   const deadline = Date.now() + 10_000;
   while (!until(events) && Date.now() < deadline) {

@@ -262,7 +262,7 @@ describe('Omaha updates from the mirror', () => {
       /<updatecheck status="ok"><urls><url codebase="http:\/\/127\.0\.0\.1:\d+\/mirror\/flatcar\/stable\/amd64-usr\/3815\.2\.1\/">/,
     );
     expect(stdout).toMatch(
-      /<package name="flatcar_production_update.gz" hash_sha256="[A-Za-z0-9+\/]{43}=" size="\d+" required="true">/,
+      /<package name="flatcar_production_update.gz" hash_sha256="[A-Za-z0-9+/]{43}=" size="\d+" required="true">/,
     );
   });
 });

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Component } from 'svelte';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedKey } from '../support/kindling.js';
@@ -11,7 +12,9 @@ import { repoRoot } from './build.js';
 let vite: ViteDevServer;
 // The renderer comes through Vite too, so it shares one Svelte runtime with the components.
 let render: typeof import('svelte/server').render;
-const load = async <T = any>(file: string): Promise<T> => (await vite.ssrLoadModule(file)) as T;
+/** A compiled `.svelte` module, its props left open: each test passes the props its view takes. */
+type SvelteModule = { default: Component<Record<string, unknown>> };
+const load = async <T = SvelteModule>(file: string): Promise<T> => (await vite.ssrLoadModule(file)) as T;
 
 beforeAll(async () => {
   vite = await createServer({

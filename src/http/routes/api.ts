@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { KindlingError } from '../../errors.js';
 import { bootDecision } from '../../inventory/boot-decision.js';
 import type { Machine } from '../../inventory/inventory.js';

@@ -3,7 +3,7 @@ import { sessionMaxMs, type Session } from '../admin-auth.js';
 import { clearSessionCookie, isSecure } from '../admin-guard.js';
 import { clientIp, type HttpDeps } from '../context.js';
 import { readCookie, sessionCookie, sessionCookieHeader } from '../cookies.js';
-import { isKindlingError, KindlingError } from '../../errors.js';
+import { isKindlingError } from '../../errors.js';
 
 // Login, logout and the first-boot password. Bodies are JSON only, so a cross-site
 // form cannot post them without a CORS preflight, which Kindling never grants.
