@@ -75,7 +75,8 @@ function ladder(pair: NetnsPair, name: string): { best: number; runs: Run[] } {
     const rcvbufErrors = vals?.[head?.indexOf('RcvbufErrors') ?? -1];
     console.error(`${name}: server UDP RcvbufErrors so far ${rcvbufErrors}`);
     console.error(
-      `${name}: ${rate}/s -> ${r.achieved.toFixed(0)}/s, drops ${(r.dropDO * 100).toFixed(3)}% / ${(r.dropRA * 100).toFixed(3)}%, delay ${r.avgDelayDO} / ${r.avgDelayRA} ms`,
+      `${name}: ${rate}/s -> ${r.achieved.toFixed(0)}/s, drops ${(r.dropDO * 100).toFixed(3)}% ` +
+        `/ ${(r.dropRA * 100).toFixed(3)}%, delay ${r.avgDelayDO} / ${r.avgDelayRA} ms`,
     );
     // perfdhcp's own pacing on a small machine can fall short of the offered rate; what
     // counts is how many full exchanges completed with (almost) none lost.
@@ -171,9 +172,11 @@ for (const r of results) {
 const kind = results[0]!;
 const best = (i: number) => results[i]?.best ?? 0;
 console.log(
-  `\nratio Kindling / dnsmasq --no-ping: ${(best(0) / Math.max(1, best(1))).toFixed(2)}; / dnsmasq default: ${(best(0) / Math.max(1, best(2))).toFixed(2)}`,
+  `\nratio Kindling / dnsmasq --no-ping: ${(best(0) / Math.max(1, best(1))).toFixed(2)}; / ` +
+    `dnsmasq default: ${(best(0) / Math.max(1, best(2))).toFixed(2)}`,
 );
 console.log(
-  `Kindling peak RSS (VmHWM): ${kind.rssMiB?.toFixed(1)} MiB; journal lines at end: ${kind.records}; journal: ${JSON.stringify(kind.journal)}`,
+  `Kindling peak RSS (VmHWM): ${kind.rssMiB?.toFixed(1)} MiB; journal lines at ` +
+    `end: ${kind.records}; journal: ${JSON.stringify(kind.journal)}`,
 );
 console.log(`perfdhcp: perfdhcp -4 -r RATE -R ${CLIENTS} -p ${PERIOD} -W 1000000 -l ${CLIENT} ${SERVER}`);

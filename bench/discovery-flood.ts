@@ -133,18 +133,24 @@ await k.stop();
 
 const kb = (n: number) => (n / 1024).toFixed(2);
 console.log(
-  `| per new machine | old: machines.json rewritten (${OLD} MACs) | now: journal (${recorded} recorded of ${MACS} sent) |`,
+  `| per new machine | old: machines.json rewritten (${OLD} MACs) | now: ` +
+    `journal (${recorded} recorded of ${MACS} sent) |`,
 );
 console.log('|---|---|---|');
 console.log(
-  `| bytes written (file contents), KiB | ${kb(oldLogical / OLD)} (document at the end: ${kb(oldFinal)}) | ${kb((journalBytes + eventBytes) / recorded)} (journal ${kb(journalBytes / recorded)}, events ${kb(eventBytes / recorded)}) |`,
+  `| bytes written (file contents), KiB | ${kb(oldLogical / OLD)} (document at the ` +
+    `end: ${kb(oldFinal)}) | ${kb((journalBytes + eventBytes) / recorded)} ` +
+    `(journal ${kb(journalBytes / recorded)}, events ${kb(eventBytes / recorded)}) |`,
 );
 console.log(
-  `| /proc/self/io write_bytes, KiB | ${kb(oldIoBytes / OLD)} | ${kb(newIo / recorded)} (whole flood, refused MACs included) |`,
+  `| /proc/self/io write_bytes, KiB | ${kb(oldIoBytes / OLD)} ` +
+    `| ${kb(newIo / recorded)} (whole flood, refused MACs included) |`,
 );
 console.log(`| time, ms | ${(oldMs / OLD).toFixed(2)} | ${(floodMs / MACS).toFixed(3)} per /ipxe request |`);
 console.log(
-  `\njournal: ${journal.records - journalBefore.records} records, ${journal.syncs - journalBefore.syncs} syncs, ${journal.compactions} compactions; /ipxe answers ${JSON.stringify(Object.fromEntries(statuses))}; flood ${(floodMs / 1000).toFixed(1)} s, ${WIDTH} in flight from ${SOURCES} addresses`,
+  `\njournal: ${journal.records - journalBefore.records} records, ${journal.syncs - journalBefore.syncs} ` +
+    `syncs, ${journal.compactions} compactions; /ipxe answers ${JSON.stringify(Object.fromEntries(statuses))}; ` +
+    `flood ${(floodMs / 1000).toFixed(1)} s, ${WIDTH} in flight from ${SOURCES} addresses`,
 );
 console.log(`RSS ${rssBefore.toFixed(0)} MiB before the flood, ${rssAfter.toFixed(0)} MiB after\n`);
 console.log('| declared machine | n | median ms | p95 ms |\n|---|---|---|---|');
@@ -153,9 +159,11 @@ console.log(
   `| /boot.ipxe, during the flood | ${during.length} | ${median(during).toFixed(2)} | ${p95(during).toFixed(2)} |`,
 );
 console.log(
-  `| /ipxe (install script), idle | ${quietIpxe.length} | ${median(quietIpxe).toFixed(2)} | ${p95(quietIpxe).toFixed(2)} |`,
+  `| /ipxe (install script), idle | ${quietIpxe.length} ` +
+    `| ${median(quietIpxe).toFixed(2)} | ${p95(quietIpxe).toFixed(2)} |`,
 );
 console.log(
-  `| /ipxe (install script), during the flood | ${duringIpxe.length} | ${median(duringIpxe).toFixed(2)} | ${p95(duringIpxe).toFixed(2)} |`,
+  `| /ipxe (install script), during the flood | ${duringIpxe.length} ` +
+    `| ${median(duringIpxe).toFixed(2)} | ${p95(duringIpxe).toFixed(2)} |`,
 );
 console.log(`\nnode ${process.version}, ${process.arch}`);

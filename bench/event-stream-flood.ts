@@ -59,7 +59,8 @@ async function run(mode: 'kindling' | 'unbounded'): Promise<Record<string, unkno
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as { port: number }).port;
     emit = (i) => {
-      const line = `data: ${JSON.stringify({ mac: '52:54:00:ee:00:01', type: 'bench', message: `event ${i} ${filler}` })}\n\n`;
+      const event = { mac: '52:54:00:ee:00:01', type: 'bench', message: `event ${i} ${filler}` };
+      const line = `data: ${JSON.stringify(event)}\n\n`;
       for (const s of streams) s.write(line);
     };
     stop = async () => {

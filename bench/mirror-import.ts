@@ -96,13 +96,17 @@ try {
   }
   const tools = sha + gpg;
   console.log(
-    `${totalMb} MiB in 3 files, rsa4096: sha256sum ${sha.toFixed(2)} s + gpg --verify ${gpg.toFixed(2)} s = ${tools.toFixed(2)} s`,
+    `${totalMb} MiB in 3 files, rsa4096: sha256sum ${sha.toFixed(2)} s + gpg ` +
+      `--verify ${gpg.toFixed(2)} s = ${tools.toFixed(2)} s`,
   );
   console.log(
-    `kindling import, upload path (rename, verify, publish): ${consume.toFixed(2)} s; ratio ${(consume / tools).toFixed(2)}`,
+    `kindling import, upload path (rename, verify, ` +
+      `publish): ${consume.toFixed(2)} s; ` +
+      `ratio ${(consume / tools).toFixed(2)}`,
   );
   console.log(
-    `kindling import, from a directory (copy, fsync, verify, publish): ${copy.toFixed(2)} s; ratio ${(copy / tools).toFixed(2)}`,
+    `kindling import, from a directory (copy, fsync, verify, ` +
+      `publish): ${copy.toFixed(2)} s; ratio ${(copy / tools).toFixed(2)}`,
   );
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -153,10 +153,12 @@ http { access_log off; sendfile on; tcp_nopush on; server { listen 127.0.0.1:181
   console.log(`${clients} clients x ${sizeMb} MiB over loopback, ${cores} cores (${os.cpus()[0]?.model})`);
   for (const r of [k, n])
     console.log(
-      `${r.label.padEnd(8)} ${r.mbps.toFixed(0).padStart(6)} MiB/s aggregate  ${r.cpu.toFixed(2)} CPU s in ${r.seconds.toFixed(2)} s  ${r.cpuPerGb.toFixed(3)} CPU s/GiB`,
+      `${r.label.padEnd(8)} ${r.mbps.toFixed(0).padStart(6)} MiB/s aggregate  ${r.cpu.toFixed(2)} ` +
+        `CPU s in ${r.seconds.toFixed(2)} s  ${r.cpuPerGb.toFixed(3)} CPU s/GiB`,
     );
   console.log(
-    `ratio kindling/nginx throughput ${(k.mbps / n.mbps).toFixed(2)}, CPU per GiB ${(k.cpuPerGb / n.cpuPerGb).toFixed(2)}x; kindling peak RSS ${rss.toFixed(0)} MiB`,
+    `ratio kindling/nginx throughput ${(k.mbps / n.mbps).toFixed(2)}, CPU per ` +
+      `GiB ${(k.cpuPerGb / n.cpuPerGb).toFixed(2)}x; kindling peak RSS ${rss.toFixed(0)} MiB`,
   );
 } finally {
   for (const c of children) c.kill('SIGTERM');

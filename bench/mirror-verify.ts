@@ -63,7 +63,9 @@ try {
     const [, sha] = time(() => execFileSync('sha256sum', [file]));
     const [, gpg] = time(() => execFileSync('gpg', ['--batch', '--verify', sig, file], { env, stdio: 'pipe' }));
     console.log(
-      `${sizeMb} MiB, ${algo} key (gpg default digest): kindling verifyFile (sha256 + signature, one read) ${kindling.toFixed(2)} s; sha256sum ${sha.toFixed(2)} s + gpg --verify ${gpg.toFixed(2)} s = ${(sha + gpg).toFixed(2)} s; ratio ${(kindling / (sha + gpg)).toFixed(2)}`,
+      `${sizeMb} MiB, ${algo} key (gpg default digest): kindling verifyFile (sha256 + signature, one ` +
+        `read) ${kindling.toFixed(2)} s; sha256sum ${sha.toFixed(2)} s + gpg --verify ${gpg.toFixed(2)} s ` +
+        `= ${(sha + gpg).toFixed(2)} s; ratio ${(kindling / (sha + gpg)).toFixed(2)}`,
     );
   }
 } finally {

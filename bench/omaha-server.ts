@@ -12,7 +12,9 @@ if (mode === 'floor') {
   const app = fastify({ logger: false, bodyLimit: 64 * 1024 });
   app.addContentTypeParser('text/xml', { parseAs: 'string' }, (_r, body, done) => done(null, body));
   const answer =
-    '<?xml version="1.0" encoding="UTF-8"?>\n<response protocol="3.0" server="floor"><daystart elapsed_seconds="0"></daystart><app appid="{e96281a6-d1af-4bde-9a0a-97b76e56dc57}" status="ok"><ping status="ok"></ping><updatecheck status="noupdate"></updatecheck></app></response>\n';
+    '<?xml version="1.0" encoding="UTF-8"?>\n<response protocol="3.0" server="floor"><daystart ' +
+    'elapsed_seconds="0"></daystart><app appid="{e96281a6-d1af-4bde-9a0a-97b76e56dc57}" status="ok"><ping ' +
+    'status="ok"></ping><updatecheck status="noupdate"></updatecheck></app></response>\n';
   app.post('/v1/update/', async (_request, reply) => reply.type('text/xml; charset=utf-8').send(answer));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

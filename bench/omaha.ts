@@ -99,7 +99,8 @@ async function load(url: string, list: string[]): Promise<{ seconds: number; fai
 
 const list = bodies();
 console.log(
-  `| server | requests | nodes | concurrency | req/s | failed | RSS before MiB | RSS after MiB | peak MiB |\n|---|---|---|---|---|---|---|---|---|`,
+  `| server | requests | nodes | concurrency | req/s | failed | RSS before MiB | RSS ` +
+    `after MiB | peak MiB |\n|---|---|---|---|---|---|---|---|---|`,
 );
 for (const mode of ['floor', 'kindling']) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `kindling-bench-omaha-${mode}-`));
@@ -111,7 +112,8 @@ for (const mode of ['floor', 'kindling']) {
     const { seconds, failed } = await load(url, list);
     const after = rssMiB(child.pid as number);
     console.log(
-      `| ${mode} | ${list.length} | ${nodes} | ${concurrency} | ${Math.round(list.length / seconds)} | ${failed} | ${before.rss.toFixed(1)} | ${after.rss.toFixed(1)} | ${after.peak.toFixed(1)} |`,
+      `| ${mode} | ${list.length} | ${nodes} | ${concurrency} | ${Math.round(list.length / seconds)} ` +
+        `| ${failed} | ${before.rss.toFixed(1)} | ${after.rss.toFixed(1)} | ${after.peak.toFixed(1)} |`,
     );
   } finally {
     child.kill('SIGTERM');

@@ -122,7 +122,11 @@ async function runCase(
     for (let i = 0; i < ROUNDS; i++) times.push((await fetch(k.port, join(out, `got-${i}.bin`))).ms);
     const mem = memoryMiB(k.child.pid!);
     for (const s of f?.sockets ?? []) s.close();
-    return `| ${name} | ${f?.oacks() ?? 0} | ${first.ms.toFixed(0)} (${first.tries}) | ${median(times).toFixed(1)} | ${idle.rss.toFixed(1)} | ${mem.rss.toFixed(1)} | ${mem.peak.toFixed(1)} |`;
+    return (
+      `| ${name} | ${f?.oacks() ?? 0} | ${first.ms.toFixed(0)} (${first.tries}) ` +
+      `| ${median(times).toFixed(1)} | ${idle.rss.toFixed(1)} | ${mem.rss.toFixed(1)} ` +
+      `| ${mem.peak.toFixed(1)} |`
+    );
   } finally {
     await stopKindling(k);
   }
@@ -135,7 +139,8 @@ try {
   await Promise.all([mkdir(root), mkdir(out)]);
   await writeRandomFile(join(root, 'ipxe.efi'), FILE_BYTES);
   const rows = [
-    '| case | flood slots held | first fetch ms (tries) | median fetch ms | RSS idle MiB | RSS in flood MiB | peak MiB |',
+    '| case | flood slots held | first fetch ms (tries) | median fetch ms | ' +
+      'RSS idle MiB | RSS in flood MiB | peak MiB |',
     '|---|---|---|---|---|---|---|',
     await runCase(root, out, 'no flood', 0, 0),
     await runCase(root, out, '64 addresses x 4 RRQs', 64, 4),

@@ -256,7 +256,10 @@ async function main(): Promise<void> {
         const rate = (c.bytes * c.clients) / seconds / 1e6;
         if (s.name === 'tftpd-hpa') hpaRate = rate;
         rows.push(
-          `| ${c.label} | ${s.name}${c.options.windowsize && !s.windowsize ? ' (no windowsize: lock-step)' : ''} | ${rate.toFixed(1)} | ${(rate / hpaRate).toFixed(2)} | ${cpu.toFixed(2)} | ${clientsCpu.toFixed(2)} | ${failed} |`,
+          `| ${c.label} ` +
+            `| ${s.name}${c.options.windowsize && !s.windowsize ? ' (no windowsize: lock-step)' : ''} ` +
+            `| ${rate.toFixed(1)} | ${(rate / hpaRate).toFixed(2)} | ${cpu.toFixed(2)} ` +
+            `| ${clientsCpu.toFixed(2)} | ${failed} |`,
         );
         process.stderr.write(`${rows[rows.length - 1]}\n`);
       }

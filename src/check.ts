@@ -27,7 +27,8 @@ export async function checkAll(configFile: string | null): Promise<string[]> {
   const unknown = config.machines.unknown;
   if (unknown !== 'wait' && !declarations.profiles.has(unknown.profile)) {
     problems.push(
-      `${configFile ?? '(embedded defaults)'}: key "machines.unknown.profile": there is no profile "${unknown.profile}" in ${path.join(config.dataDir, 'config', 'profiles')}`,
+      `${configFile ?? '(embedded defaults)'}: key "machines.unknown.profile": there is no profile ` +
+        `"${unknown.profile}" in ${path.join(config.dataDir, 'config', 'profiles')}`,
     );
   }
   for (const profile of declarations.profiles.values()) {

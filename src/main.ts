@@ -237,7 +237,10 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
     .map((s) => s())
     .filter((s) => s.state !== 'off' && s.state !== 'failed')
     .map((s) => s.name.toUpperCase());
-  const status = `HTTP on ${config.http.listen}:${port}, HTTPS on ${httpsPort}${running.length ? `, ${running.join(', ')}` : ''}; ${inventory.list().length} machines; ${declarations.profiles.size} profiles`;
+  const status =
+    `HTTP on ${config.http.listen}:${port}, HTTPS ` +
+    `on ${httpsPort}${running.length ? `, ${running.join(', ')}` : ''}; ${inventory.list().length} ` +
+    `machines; ${declarations.profiles.size} profiles`;
   await notifier.notify({ READY: 1, STATUS: status, MAINPID: process.pid });
   const stopWatchdog = startWatchdog(notifier);
   logger.info(

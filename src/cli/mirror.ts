@@ -40,9 +40,8 @@ async function mirrorImport(
     ...(source ? { source } : {}),
     onProgress: (e) => process.stdout.write(`${formatProgress(e)}\n`),
   });
-  process.stdout.write(
-    `${outcome.source}: ${outcome.result === 'published' ? 'verified and published' : 'already held; current'} ${outcome.version}\n`,
-  );
+  const done = outcome.result === 'published' ? 'verified and published' : 'already held; current';
+  process.stdout.write(`${outcome.source}: ${done} ${outcome.version}\n`);
   return 0;
 }
 

@@ -58,7 +58,9 @@ function readToken(file: string): { token: string | null; problem: string | null
     if (code === 'EACCES')
       return {
         token: null,
-        problem: `the admin token ${file} is not readable by this user: run as root or the kindling user (sudo kindling ...)`,
+        problem:
+          `the admin token ${file} is not readable by this user: run as root ` +
+          `or the kindling user (sudo kindling ...)`,
       };
     return { token: null, problem: `the admin token ${file} cannot be read: ${(err as Error).message}` };
   }

@@ -16,7 +16,10 @@ export interface ConfigChange {
   value: unknown;
 }
 
-/** Applies `changes` to `file` and returns the configuration it now holds; the file is unchanged when that would not load. */
+/**
+ * Applies `changes` to `file` and returns the configuration it now holds; the file is unchanged when that would not
+ * load.
+ */
 export async function writeConfigKeys(file: string, changes: readonly ConfigChange[]): Promise<KindlingConfig> {
   let text: string;
   let mode: number;
@@ -32,7 +35,8 @@ export async function writeConfigKeys(file: string, changes: readonly ConfigChan
   if (doc.errors.length > 0)
     throw new KindlingError(
       'CONFIG_YAML',
-      `${file}: YAML does not parse: ${doc.errors[0]!.message.split('\n')[0]}; fix it by hand before changing it from the page`,
+      `${file}: YAML does not parse: ${doc.errors[0]!.message.split('\n')[0]}; ` +
+        `fix it by hand before changing it from the page`,
       { file },
     );
   // An empty file or a bare scalar: start a mapping (setIn on a non-map would throw).
@@ -52,7 +56,8 @@ export async function writeConfigKeys(file: string, changes: readonly ConfigChan
     if (!['EACCES', 'EPERM', 'EROFS'].includes(code)) throw err;
     throw new KindlingError(
       'CONFIG_NOT_WRITABLE',
-      `${file}: Kindling may not write its configuration file (${code}); expected ${path.dirname(file)} writable by the service (appliance: ReadWritePaths=${path.dirname(file)}, docs/appliance.md)`,
+      `${file}: Kindling may not write its configuration file (${code}); expected ${path.dirname(file)} ` +
+        `writable by the service (appliance: ReadWritePaths=${path.dirname(file)}, docs/appliance.md)`,
       { file },
     );
   }

@@ -45,10 +45,12 @@ describe('configuration', () => {
 
   it('reads the design contract example', () => {
     const { config } = loadConfig(
-      configFile(`dataDir: /var/lib/kindling
+      configFile(
+        `dataDir: /var/lib/kindling
 server: { advertise: auto, interface: eth0 }
 http: { listen: 0.0.0.0, port: 80 }
-tftp: { enabled: true, port: 69, roots: [/usr/lib/ipxe], extraRoot: null, maxBlksize: 1468, maxTransfers: 256, maxPerClient: 4 }
+tftp: { enabled: true, port: 69, roots: [/usr/lib/ipxe], extraRoot: null, maxBlksize: 1468, ` +
+          `maxTransfers: 256, maxPerClient: 4 }
 dhcp:
   mode: auto
   range: { start: 10.77.0.100, end: 10.77.0.250 }
@@ -62,7 +64,8 @@ mirror:
 machines:
   unknown: { profile: flatcar-install, name: "node-{{n}}" }
 log: { level: info }
-`),
+`,
+      ),
     );
     expect(config.mirror.sources).toHaveLength(2);
     expect(config.machines.unknown).toEqual({ profile: 'flatcar-install', name: 'node-{{n}}' });

@@ -180,7 +180,8 @@ export function createFullModeHandler(o: FullModeOptions): DhcpHandler {
       if (suppressed !== null) {
         o.logger.warn(
           { giaddr: req.giaddr, mac, suppressed },
-          'dhcp: relayed request from a network with no pool (add it to dhcp.relayPools); dropped, logged once a minute per relay',
+          'dhcp: relayed request from a network with no pool (add it to ' +
+            'dhcp.relayPools); dropped, logged once a minute per relay',
         );
       }
       return [];
@@ -193,7 +194,9 @@ export function createFullModeHandler(o: FullModeOptions): DhcpHandler {
         if (ip === null) {
           o.logger.warn(
             { mac, giaddr: req.giaddr },
-            `dhcp: no free address in ${p.key === 'dhcp.range' ? 'dhcp.range' : `${p.key}.range`}; DISCOVER not answered`,
+            `dhcp: no free address ` +
+              `in ${p.key === 'dhcp.range' ? 'dhcp.range' : `${p.key}.range`}; ` +
+              `DISCOVER not answered`,
           );
           return [];
         }

@@ -64,7 +64,8 @@ export async function openPort(options: {
     if (err instanceof KindlingError) throw err;
     throw new KindlingError(
       'DHCP_SOCKET',
-      `cannot bind UDP port ${options.port} on ${options.serverIp}: ${(err as Error).message}; expected the port free (another DHCP server on this host?) and the address on dhcp.interface`,
+      `cannot bind UDP port ${options.port} on ${options.serverIp}: ${(err as Error).message}; expected the ` +
+        `port free (another DHCP server on this host?) and the address on dhcp.interface`,
       { port: options.port },
     );
   }

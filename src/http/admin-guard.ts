@@ -5,8 +5,8 @@ import type { Session } from './admin-auth.js';
 import type { HttpDeps } from './context.js';
 import { readCookie, sessionCookie, sessionCookieHeader } from './cookies.js';
 
-// Who may call the admin API (admin-api.ts installs this in its /api scope): checked here, on the server, for every request (the page
-// hiding a button is not security). Two ways in:
+// Who may call the admin API (admin-api.ts installs this in its /api scope): checked
+// here, on the server, for every request (the page hiding a button is not security). Two ways in:
 // - `Authorization: Bearer TOKEN` (DATADIR/state/admin-token, readable by root on
 //   the box only): the CLI and scripts. Browsers never send it by themselves, so it
 //   needs no CSRF token.
@@ -45,7 +45,8 @@ export function installAdminGuard(app: FastifyInstance, deps: HttpDeps): void {
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
         throw new KindlingError(
           'AUTH_REQUIRED',
-          'the admin API needs "Authorization: Bearer TOKEN" (the token is in DATADIR/state/admin-token) or the setup page\'s session',
+          'the admin API needs "Authorization: Bearer TOKEN" (the token is in ' +
+            "DATADIR/state/admin-token) or the setup page's session",
         );
       }
       return;

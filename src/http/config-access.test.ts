@@ -40,7 +40,8 @@ describe('config access', () => {
     const results = Array.from({ length: 31 }, () => access.check(machine(), '10.0.0.9', false));
     expect(results.filter((r) => r.ok)).toHaveLength(30);
     expect(results[30]).toMatchObject({ ok: false, code: 'CONFIG_RATE_LIMITED', retryAfterSeconds: 60 });
-    expect(access.check(machine(), '10.0.0.10', false)).toMatchObject({ ok: false, code: 'CONFIG_ADDRESS' }); // another source has its own budget
+    // another source has its own budget
+    expect(access.check(machine(), '10.0.0.10', false)).toMatchObject({ ok: false, code: 'CONFIG_ADDRESS' });
     now = 60_000;
     expect(access.check(machine(), '10.0.0.9', false).ok).toBe(true);
   });

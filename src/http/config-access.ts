@@ -58,7 +58,9 @@ export class ConfigAccess {
     return {
       ok: false,
       code: 'CONFIG_ADDRESS',
-      reason: `the config of ${machine.mac} is served only to the machine itself, at ${where}; this request came from ${source}`,
+      reason:
+        `the config of ${machine.mac} is served only to the machine itself, ` +
+        `at ${where}; this request came from ${source}`,
     };
   }
 
@@ -88,7 +90,9 @@ export class ConfigAccess {
     return {
       ok: false,
       code: 'CONFIG_RATE_LIMITED',
-      reason: `more than ${this.perMinute} config fetches in a minute from ${source}; try again in ${retryAfterSeconds} s`,
+      reason:
+        `more than ${this.perMinute} config fetches in a minute ` +
+        `from ${source}; try again in ${retryAfterSeconds} s`,
       retryAfterSeconds,
     };
   }

@@ -73,7 +73,8 @@ export function installHttpsOnly(scope: FastifyInstance, deps: HttpDeps): void {
       );
       throw new KindlingError(
         'HTTPS_REQUIRED',
-        `from another host the admin API takes the token over HTTPS only: use ${target}; the token crossed the network in clear text, so replace DATADIR/state/admin-token (delete it and restart Kindling)`,
+        `from another host the admin API takes the token over HTTPS only: use ${target}; the token crossed the ` +
+          `network in clear text, so replace DATADIR/state/admin-token (delete it and restart Kindling)`,
         { url: target },
       );
     }

@@ -80,10 +80,15 @@ describe('bootDecision', () => {
   it('points a Flatcar install at the mirror and at the install-phase Ignition', () => {
     const { script } = bootDecision(input('assigned', flatcarInstall, firmwares[0]));
     expect(script).toContain(
-      'initrd --name initrd0 http://10.77.0.1/mirror/flatcar/stable/amd64-usr/current/flatcar_production_pxe_image.cpio.gz',
+      'initrd --name initrd0 ' +
+        'http://10.77.0.1/mirror/flatcar/stable/amd64-usr/current/flatcar_production_pxe_image.cpio.gz',
     );
     expect(script).toMatch(
-      /kernel http:\/\/10\.77\.0\.1\/mirror\/flatcar\/stable\/amd64-usr\/current\/flatcar_production_pxe\.vmlinuz initrd=initrd0 flatcar\.first_boot=1 ignition\.config\.url=http:\/\/10\.77\.0\.1\/ignition\?mac=52:54:00:55:1c:ee&phase=install/,
+      new RegExp(
+        /kernel http:\/\/10\.77\.0\.1\/mirror\/flatcar\/stable\/amd64-usr\/current\//.source +
+          /flatcar_production_pxe\.vmlinuz initrd=initrd0 flatcar\.first_boot=1 /.source +
+          /ignition\.config\.url=http:\/\/10\.77\.0\.1\/ignition\?mac=52:54:00:55:1c:ee&phase=install/.source,
+      ),
     );
     expect(script).toMatch(/\nboot\n$/);
     expect(script).not.toContain('flatcar.autologin');

@@ -168,7 +168,8 @@ function installBoot(input: BootInput, profile: Profile, who: string) {
     initrds: files.initrds,
     args: [...osArgs, ...consoleArgs, ...profile.kernelArgs],
     banner: sanitizeBanner(
-      `Kindling: ${who}: installing ${profile.os} ${profile.version} to ${profile.installDisk} (profile ${profile.name})`,
+      `Kindling: ${who}: installing ${profile.os} ${profile.version} ` +
+        `to ${profile.installDisk} (profile ${profile.name})`,
     ),
   };
 }

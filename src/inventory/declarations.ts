@@ -150,7 +150,8 @@ export class Declarations {
       if (m.profile && !profiles.has(m.profile)) {
         problems.set(
           `${this.machinesFile}#${m.mac}`,
-          `${this.machinesFile}: machine ${m.mac} names profile "${m.profile}", but there is no ${path.join(this.profilesDir, `${m.profile}.yaml`)}`,
+          `${this.machinesFile}: machine ${m.mac} names profile "${m.profile}", but there ` +
+            `is no ${path.join(this.profilesDir, `${m.profile}.yaml`)}`,
         );
       }
     }
@@ -241,7 +242,8 @@ export class Declarations {
       if (this.problemsByFile.has(this.machinesFile)) {
         throw new KindlingError(
           'MACHINES_INVALID',
-          `${this.machinesFile} has an error; fix it by hand before changing machines here: ${this.problemsByFile.get(this.machinesFile)}`,
+          `${this.machinesFile} has an error; fix it by hand before changing machines ` +
+            `here: ${this.problemsByFile.get(this.machinesFile)}`,
           { file: this.machinesFile },
         );
       }

@@ -32,7 +32,9 @@ export class DiscoveryGate {
     if (undeclared >= maxDiscovered) {
       return {
         reason: 'cap',
-        message: `not recorded: Kindling already holds ${maxDiscovered} undeclared machines (machines.maxDiscovered); declare this MAC in machines.yaml`,
+        message:
+          `not recorded: Kindling already holds ${maxDiscovered} undeclared machines ` +
+          `(machines.maxDiscovered); declare this MAC in machines.yaml`,
       };
     }
     const perMs = perSourcePerMinute / 60_000;
@@ -44,7 +46,9 @@ export class DiscoveryGate {
       if (bucket) Object.assign(bucket, { tokens, at: nowMs });
       return {
         reason: 'rate',
-        message: `not recorded yet: more than ${perSourcePerMinute} new machines a minute from ${origin} (machines.discoveryPerMinute)`,
+        message:
+          `not recorded yet: more than ${perSourcePerMinute} new machines a ` +
+          `minute from ${origin} (machines.discoveryPerMinute)`,
       };
     }
     this.buckets.delete(origin); // re-inserted last: the Map's order is the eviction order

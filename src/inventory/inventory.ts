@@ -264,7 +264,8 @@ export class Inventory {
       if (!this.declarations.profiles.has(profile)) {
         throw new KindlingError(
           'PROFILE_UNKNOWN',
-          `there is no profile "${profile}"; known profiles: ${[...this.declarations.profiles.keys()].join(', ') || '(none)'}`,
+          `there is no profile "${profile}"; known ` +
+            `profiles: ${[...this.declarations.profiles.keys()].join(', ') || '(none)'}`,
           { profile },
         );
       }
@@ -347,7 +348,9 @@ export class Inventory {
         this.note(
           offer.mac,
           'dhcp-offer',
-          `DHCP ${offer.mode}: offered ${offer.bootFile}${offer.ip ? ` and ${offer.ip}` : ''} (client arch ${offer.arch ?? 'unknown'})`,
+          `DHCP ${offer.mode}: ` +
+            `offered ${offer.bootFile}${offer.ip ? ` and ${offer.ip}` : ''} (client ` +
+            `arch ${offer.arch ?? 'unknown'})`,
           { ...offer },
         );
       })

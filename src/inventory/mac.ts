@@ -12,7 +12,8 @@ export function parseMac(text: string): string {
   if (!m) {
     throw new KindlingError(
       'MAC_INVALID',
-      `"${text.slice(0, 40)}" is not a MAC address; expected six hex pairs such as 52:54:00:aa:bb:cc or 52-54-00-aa-bb-cc`,
+      `"${text.slice(0, 40)}" is not a MAC address; expected six hex pairs ` +
+        `such as 52:54:00:aa:bb:cc or 52-54-00-aa-bb-cc`,
       { value: text.slice(0, 40) },
     );
   }

@@ -31,7 +31,10 @@ export const profileSchema = z
       .default([]),
     /** Log in on the console without a password: only on request, as Flatcar's docs say. */
     autologin: z.boolean().default(false),
-    /** Flatcar: /etc/flatcar/update.conf points update_engine at Kindling (docs/updates.md); group defaults to the channel. */
+    /**
+     * Flatcar: /etc/flatcar/update.conf points update_engine at Kindling (docs/updates.md); group defaults to the
+     * channel.
+     */
     updates: z
       .strictObject({
         enabled: z.boolean().default(true),

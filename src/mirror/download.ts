@@ -168,7 +168,8 @@ export function classify(
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new KindlingError(
       'MIRROR_DISK_FULL',
-      `mirror source ${where.source}: ${where.name}: the disk filled up after ${bytes} bytes${total !== null ? ` of ${total}` : ''}; free space in the data directory and sync again`,
+      `mirror source ${where.source}: ${where.name}: the disk filled up after ${bytes} ` +
+        `bytes${total !== null ? ` of ${total}` : ''}; free space in the data directory and sync again`,
       details,
     );
   }
@@ -181,7 +182,9 @@ export function classify(
   }
   return new KindlingError(
     'MIRROR_TRUNCATED',
-    `mirror source ${where.source}: ${where.name}: ${where.url ?? ''}: the download broke off after ${bytes} bytes${total !== null ? ` of ${total}` : ''} (${code ?? (err as Error).message}); the next attempt resumes from there`,
+    `mirror source ${where.source}: ${where.name}: ${where.url ?? ''}: the download broke ` +
+      `off after ${bytes} bytes${total !== null ? ` of ${total}` : ''} ` +
+      `(${code ?? (err as Error).message}); the next attempt resumes from there`,
     details,
   );
 }

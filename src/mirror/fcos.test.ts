@@ -61,7 +61,8 @@ describe('fcosRelease', () => {
   it('resolves relative locations against the stream URL', () => {
     const text = stream().replaceAll('https://builds.coreos.fedoraproject.org/prod', '../prod');
     expect(fcosRelease(source, text).files[0]?.url).toBe(
-      'https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/39.20240210.3.0/x86_64/fedora-coreos-39.20240210.3.0-live-kernel-x86_64',
+      'https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/39.20240210.3.0/x86_64/' +
+        'fedora-coreos-39.20240210.3.0-live-kernel-x86_64',
     );
   });
 

@@ -62,7 +62,8 @@ export function fcosRelease(source: FcosSource, text: string): Release {
   const parsed = streamSchema.safeParse(json);
   if (!parsed.success)
     return fail(
-      `expected architectures.ARCH.artifacts.metal with formats.pxe and formats["raw.xz"]: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      `expected architectures.ARCH.artifacts.metal with formats.pxe and ` +
+        `formats["raw.xz"]: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
   const arch = parsed.data.architectures[source.arch];
   if (!arch)

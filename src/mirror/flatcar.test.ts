@@ -40,7 +40,10 @@ describe('parseVersionTxt', () => {
     } catch (err) {
       expect(isKindlingError(err, 'MIRROR_METADATA')).toBe(true);
       expect((err as Error).message).toMatch(
-        /^mirror source flatcar-stable: version\.txt at https:\/\/.*: expected FLATCAR_VERSION=MAJOR\.MINOR\.PATCH, found /,
+        new RegExp(
+          /^mirror source flatcar-stable: version\.txt at https:\/\/.*: /.source +
+            /expected FLATCAR_VERSION=MAJOR\.MINOR\.PATCH, found /.source,
+        ),
       );
     }
   });

@@ -42,7 +42,8 @@ export function parseVersionTxt(text: string, where: { source: string; url: stri
       : `no FLATCAR_VERSION= line in ${JSON.stringify(text.slice(0, 80))}`;
     throw new KindlingError(
       'MIRROR_METADATA',
-      `mirror source ${where.source}: version.txt at ${where.url}: expected FLATCAR_VERSION=MAJOR.MINOR.PATCH, found ${found}`,
+      `mirror source ${where.source}: version.txt at ${where.url}: expected ` +
+        `FLATCAR_VERSION=MAJOR.MINOR.PATCH, found ${found}`,
       {
         source: where.source,
         file: 'version.txt',

@@ -26,7 +26,10 @@ export interface RequestOptions {
   network?: UpstreamNetwork;
 }
 
-/** GET `url`, following redirects. Resolves with the response of any status; network failures reject with MIRROR_UPSTREAM. */
+/**
+ * GET `url`, following redirects. Resolves with the response of any status; network failures reject with
+ * MIRROR_UPSTREAM.
+ */
 export function get(url: string, options: RequestOptions, redirects = 0): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     let parsed: URL;
@@ -73,7 +76,8 @@ export function get(url: string, options: RequestOptions, redirects = 0): Promis
           upstreamError(
             options,
             url,
-            `no data for ${Math.round((options.idleTimeoutMs ?? defaultIdleTimeoutMs) / 1000)} s${proxy ? ` (through the proxy ${proxy.display})` : ''}`,
+            `no data for ${Math.round((options.idleTimeoutMs ?? defaultIdleTimeoutMs) / 1000)} ` +
+              `s${proxy ? ` (through the proxy ${proxy.display})` : ''}`,
           ),
         );
       });
@@ -122,7 +126,10 @@ export function get(url: string, options: RequestOptions, redirects = 0): Promis
             upstreamError(
               options,
               url,
-              `the proxy ${proxy.display} refused CONNECT to ${parsed.hostname}:${port} with HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd(),
+              (
+                `the proxy ${proxy.display} refused CONNECT to ${parsed.hostname}:${port} ` +
+                `with HTTP ${res.statusCode} ${res.statusMessage ?? ''}`
+              ).trimEnd(),
               res.statusCode,
             ),
           );
@@ -143,7 +150,10 @@ function describe(err: NodeJS.ErrnoException, proxy: string | undefined, network
   const code = err.code ?? err.message;
   const via = proxy ? ` through the proxy ${proxy}` : '';
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) {
-    return `${code}${via}: the TLS certificate is not trusted; ${network?.caFile ? `mirror.caFile (${network.caFile}) does not hold its CA` : 'a TLS-intercepting proxy needs its CA bundle in mirror.caFile'}`;
+    const fix = network?.caFile
+      ? `mirror.caFile (${network.caFile}) does not hold its CA`
+      : 'a TLS-intercepting proxy needs its CA bundle in mirror.caFile';
+    return `${code}${via}: the TLS certificate is not trusted; ${fix}`;
   }
   return `${code}${via}`;
 }

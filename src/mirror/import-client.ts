@@ -74,7 +74,10 @@ async function upload(input: ImportClientInput, id: string, name: string, source
   meter.update(bytes, true);
 }
 
-/** Uploads what the release in `dir` needs, then has the service verify and publish it. Rejects with the service's typed error. */
+/**
+ * Uploads what the release in `dir` needs, then has the service verify and publish it. Rejects with the service's typed
+ * error.
+ */
 export async function importDirectory(input: ImportClientInput): Promise<SyncOutcome> {
   let names: string[];
   try {
@@ -84,7 +87,8 @@ export async function importDirectory(input: ImportClientInput): Promise<SyncOut
   } catch (err) {
     throw new KindlingError(
       'MIRROR_IMPORT_SOURCE',
-      `import ${input.dir}: cannot read the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      `import ${input.dir}: cannot read the directory ` +
+        `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
       { dir: input.dir },
     );
   }

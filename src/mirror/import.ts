@@ -22,7 +22,8 @@ export function importName(url: string, dir: string, source: string): string {
   if (!isSafeSegment(name)) {
     throw new KindlingError(
       'MIRROR_METADATA',
-      `mirror source ${source}: import ${dir}: the release names ${JSON.stringify(name)} (from ${url}), which is not a plain file name`,
+      `mirror source ${source}: import ${dir}: the release ` +
+        `names ${JSON.stringify(name)} (from ${url}), which is not a plain file name`,
       { source, dir, url },
     );
   }
@@ -64,7 +65,8 @@ export function directoryTransport(options: DirectoryTransportOptions): Transpor
       if (size > request.maxBytes) {
         throw new KindlingError(
           'MIRROR_METADATA',
-          `mirror source ${request.source}: import ${dir}: ${name} is ${size} bytes; expected at most ${request.maxBytes}`,
+          `mirror source ${request.source}: import ${dir}: ${name} is ${size} ` +
+            `bytes; expected at most ${request.maxBytes}`,
           { source: request.source, dir, file: name },
         );
       }
@@ -127,7 +129,8 @@ export async function chooseImportSource(dir: string, sources: MirrorSource[], n
     if (!found)
       throw new KindlingError(
         'MIRROR_SOURCE_UNKNOWN',
-        `no mirror source is named ${named}; expected one of ${sources.map((s) => s.name).join(', ') || '(none configured)'}`,
+        `no mirror source is named ${named}; expected one ` +
+          `of ${sources.map((s) => s.name).join(', ') || '(none configured)'}`,
         { source: named },
       );
     return found;
@@ -151,7 +154,9 @@ export async function chooseImportSource(dir: string, sources: MirrorSource[], n
   if (fits.length === 0) {
     throw new KindlingError(
       'MIRROR_IMPORT_SOURCE',
-      `import ${dir}: expected the metadata file of a configured source (${expected || 'none configured'}), found ${names.slice(0, 12).join(', ') || 'an empty directory'}`,
+      `import ${dir}: expected the metadata file of a configured source ` +
+        `(${expected || 'none configured'}), ` +
+        `found ${names.slice(0, 12).join(', ') || 'an empty directory'}`,
       { dir },
     );
   }

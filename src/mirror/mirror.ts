@@ -119,7 +119,8 @@ export class Mirror {
     if (options.source && chosen.length === 0) {
       throw new KindlingError(
         'MIRROR_SOURCE_UNKNOWN',
-        `no mirror source is named ${options.source}; expected one of ${this.sources.map((s) => s.name).join(', ') || '(none configured)'}`,
+        `no mirror source is named ${options.source}; expected one ` +
+          `of ${this.sources.map((s) => s.name).join(', ') || '(none configured)'}`,
         { source: options.source },
       );
     }
@@ -190,7 +191,10 @@ export class Mirror {
     return this.upload.dir;
   }
 
-  /** What an import needs, read from the metadata already in `dir`: the files to copy, so a stick's extras are not uploaded. */
+  /**
+   * What an import needs, read from the metadata already in `dir`: the files to copy, so a stick's extras are not
+   * uploaded.
+   */
   async planImport(options: {
     dir: string;
     source?: string;
@@ -357,7 +361,10 @@ export class Mirror {
     };
   }
 
-  /** For /healthz: failed when a source has nothing to serve after a failed sync, degraded when a sync failed but an older version is served. */
+  /**
+   * For /healthz: failed when a source has nothing to serve after a failed sync, degraded when a sync failed but an
+   * older version is served.
+   */
   status(): ServiceStatus {
     if (this.sources.length === 0) return { name: 'mirror', state: 'off', detail: 'no mirror sources configured' };
     const states = this.state().sources;

@@ -69,11 +69,15 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
 }
 
-/** One line for `kindling mirror sync`, e.g. "flatcar-stable  flatcar_production_image.bin.bz2  120.0 MiB / 480.0 MiB  25%  11.2 MiB/s  ETA 0:32". */
+/**
+ * One line for `kindling mirror sync`, e.g. "flatcar-stable  flatcar_production_image.bin.bz2  120.0 MiB / 480.0 MiB
+ * 25%  11.2 MiB/s  ETA 0:32".
+ */
 export function formatProgress(event: ProgressEvent): string {
   const size =
     event.total !== null
-      ? `${formatBytes(event.bytes)} / ${formatBytes(event.total)}  ${event.total > 0 ? Math.floor((event.bytes / event.total) * 100) : 100}%`
+      ? `${formatBytes(event.bytes)} / ${formatBytes(event.total)} ` +
+        ` ${event.total > 0 ? Math.floor((event.bytes / event.total) * 100) : 100}%`
       : formatBytes(event.bytes);
   const tail = event.done
     ? 'done'

@@ -63,7 +63,9 @@ export function resolveNetwork(
     } catch (err) {
       throw new KindlingError(
         'CONFIG_READ',
-        `mirror.caFile: cannot read ${config.caFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a PEM CA bundle`,
+        `mirror.caFile: cannot read ${config.caFile} ` +
+          `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a ` +
+          `PEM CA bundle`,
         { key: 'mirror.caFile', file: config.caFile },
       );
     }
@@ -106,10 +108,9 @@ function bypassed(target: URL, noProxy: string[]): boolean {
 export function proxyFor(target: URL, network: UpstreamNetwork): ChosenProxy | null {
   const url = network.proxy ?? (target.protocol === 'https:' ? network.httpsProxy : network.httpProxy);
   if (!url || bypassed(target, network.noProxy)) return null;
+  const credentials = () => `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
   const auth: Record<string, string> = url.username
-    ? {
-        'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`,
-      }
+    ? { 'proxy-authorization': `Basic ${Buffer.from(credentials()).toString('base64')}` }
     : {};
   return { url, display: `${url.protocol}//${url.host}`, auth };
 }

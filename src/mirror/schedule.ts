@@ -10,7 +10,8 @@ export function checkSchedule(expression: string): void {
   if (!validate(expression)) {
     throw new KindlingError(
       'MIRROR_SCHEDULE_INVALID',
-      `mirror.schedule: expected a cron expression such as "17 3 * * *" (minute hour day month weekday), found ${JSON.stringify(expression)}`,
+      `mirror.schedule: expected a cron expression such as "17 3 * * *" (minute hour ` +
+        `day month weekday), found ${JSON.stringify(expression)}`,
       { key: 'mirror.schedule' },
     );
   }

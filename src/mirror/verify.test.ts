@@ -31,7 +31,8 @@ describe('keys', () => {
         Promise.reject(Object.assign(new Error('no'), { code: 'ENOENT' })),
       ),
     ).rejects.toThrow(
-      'mirror source flatcar-beta: keys: cannot read /missing.asc (ENOENT); expected an armored OpenPGP public key file',
+      'mirror source flatcar-beta: keys: cannot read /missing.asc (ENOENT); ' +
+        'expected an armored OpenPGP public key file',
     );
     await expect(
       readKeys(

@@ -50,7 +50,8 @@ export async function verifyFile(input: VerifyInput): Promise<Verified> {
   if (input.sha256 && sha256 !== input.sha256) {
     throw new KindlingError(
       'MIRROR_CHECKSUM',
-      `mirror source ${input.source}: ${input.name}: expected sha256 ${input.sha256} from the stream metadata, computed ${sha256} over ${size} bytes`,
+      `mirror source ${input.source}: ${input.name}: expected sha256 ${input.sha256} from ` +
+        `the stream metadata, computed ${sha256} over ${size} bytes`,
       {
         source: input.source,
         file: input.name,
@@ -113,7 +114,9 @@ export async function readKeys(
     } catch (err) {
       throw new KindlingError(
         'MIRROR_KEYS',
-        `mirror source ${source}: keys: cannot read ${keys} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected an armored OpenPGP public key file`,
+        `mirror source ${source}: keys: cannot read ${keys} ` +
+          `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected an armored ` +
+          `OpenPGP public key file`,
         { source, file: keys },
       );
     }

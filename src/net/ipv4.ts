@@ -65,7 +65,8 @@ export function makePool(options: {
   const server = ipToInt(options.serverIp);
   if (Number.isNaN(server))
     fail(
-      `server address ${JSON.stringify(options.serverIp)} is not an IPv4 address; expected the address of dhcp.interface`,
+      `server address ${JSON.stringify(options.serverIp)} is not an IPv4 ` +
+        `address; expected the address of dhcp.interface`,
     );
   if (Number.isNaN(mask) || !maskIsContiguous(mask) || mask === 0)
     fail(`dhcp.subnetMask ${options.subnetMask} is not a netmask; expected one such as 255.255.255.0`);
@@ -80,16 +81,19 @@ export function makePool(options: {
   ] as const) {
     if ((n & mask) >>> 0 !== network)
       fail(
-        `dhcp.range.${key} ${text} is outside the server's subnet ${cidr} (server ${options.serverIp}, mask ${options.subnetMask}); expected an address in ${cidr}`,
+        `dhcp.range.${key} ${text} is outside the server's subnet ${cidr} ` +
+          `(server ${options.serverIp}, mask ${options.subnetMask}); expected an address in ${cidr}`,
       );
   }
   if (start === network || end === broadcast)
     fail(
-      `dhcp.range ${options.range.start}-${options.range.end} includes the network or broadcast address of ${cidr}; expected host addresses only`,
+      `dhcp.range ${options.range.start}-${options.range.end} includes the network or ` +
+        `broadcast address of ${cidr}; expected host addresses only`,
     );
   if (server >= start && server <= end)
     fail(
-      `dhcp.range ${options.range.start}-${options.range.end} contains the server's own address ${options.serverIp}; expected a range that leaves it out`,
+      `dhcp.range ${options.range.start}-${options.range.end} contains the server's own ` +
+        `address ${options.serverIp}; expected a range that leaves it out`,
     );
   return { start, end, mask, network, broadcast, size: end - start + 1 };
 }
@@ -150,24 +154,29 @@ function checkRelayPool(p: RelayPoolShape, i: number): Checked {
   if ((end & mask) >>> 0 !== network)
     return fail(
       ['range', 'end'],
-      `${key}.range.end ${p.range.end} is outside the pool's subnet ${cidr} (range.start ${p.range.start}, subnetMask ${p.subnetMask}); expected an address in ${cidr}`,
+      `${key}.range.end ${p.range.end} is outside the pool's subnet ${cidr} ` +
+        `(range.start ${p.range.start}, subnetMask ${p.subnetMask}); expected an address in ${cidr}`,
     );
   if (start === network || end === broadcast)
     return fail(
       ['range'],
-      `${key}.range ${p.range.start}-${p.range.end} includes the network or broadcast address of ${cidr}; expected host addresses only`,
+      `${key}.range ${p.range.start}-${p.range.end} includes the network or ` +
+        `broadcast address of ${cidr}; expected host addresses only`,
     );
   if (p.router !== null) {
     const router = ipToInt(p.router);
     if (Number.isNaN(router) || (router & mask) >>> 0 !== network)
       return fail(
         ['router'],
-        `${key}.router ${p.router} is outside the pool's subnet ${cidr}; expected the relayed network's gateway, in ${cidr}`,
+        `${key}.router ${p.router} is outside the pool's subnet ${cidr}; ` +
+          `expected the relayed network's gateway, in ${cidr}`,
       );
     if (router >= start && router <= end)
       return fail(
         ['router'],
-        `${key}.router ${p.router} lies inside ${key}.range ${p.range.start}-${p.range.end}; expected a range that leaves it out`,
+        `${key}.router ${p.router} lies ` +
+          `inside ${key}.range ${p.range.start}-${p.range.end}; expected a range ` +
+          `that leaves it out`,
       );
   }
   return { ok: true, pool: { start, end, mask, network, broadcast, size: end - start + 1 } };
@@ -203,14 +212,19 @@ export function relayPoolProblems(
     if (!Number.isNaN(localStart) && !Number.isNaN(localEnd) && c.pool.start <= localEnd && localStart <= c.pool.end) {
       problems.push({
         path: ['relayPools', i, 'range'],
-        message: `${key}.range ${shape.range.start}-${shape.range.end} overlaps dhcp.range ${local.range.start}-${local.range.end}; expected pools that share no address`,
+        message:
+          `${key}.range ${shape.range.start}-${shape.range.end} overlaps ` +
+          `dhcp.range ${local.range.start}-${local.range.end}; expected pools that share no ` +
+          `address`,
       });
       return;
     }
     if (localNet && subnetsOverlap(c.pool, localNet)) {
       problems.push({
         path: ['relayPools', i, 'range'],
-        message: `${key} subnet ${cidr} overlaps the local subnet ${cidrOf(localNet.network, localNet.mask)} of dhcp.range; expected a relayed network of its own (the pool is chosen by the relay's address)`,
+        message:
+          `${key} subnet ${cidr} overlaps the local subnet ${cidrOf(localNet.network, localNet.mask)} of ` +
+          `dhcp.range; expected a relayed network of its own (the pool is chosen by the relay's address)`,
       });
       return;
     }
@@ -219,14 +233,19 @@ export function relayPoolProblems(
       if (c.pool.start <= other.pool.end && other.pool.start <= c.pool.end) {
         problems.push({
           path: ['relayPools', i, 'range'],
-          message: `${key}.range ${shape.range.start}-${shape.range.end} overlaps ${otherKey}.range ${other.shape.range.start}-${other.shape.range.end}; expected pools that share no address`,
+          message:
+            `${key}.range ${shape.range.start}-${shape.range.end} ` +
+            `overlaps ${otherKey}.range ${other.shape.range.start}-${other.shape.range.end}; expected pools ` +
+            `that share no address`,
         });
         return;
       }
       if (subnetsOverlap(c.pool, other.pool)) {
         problems.push({
           path: ['relayPools', i, 'range'],
-          message: `${key} subnet ${cidr} overlaps ${otherKey} subnet ${cidrOf(other.pool.network, other.pool.mask)}; expected one pool per relayed network (the pool is chosen by the relay's address)`,
+          message:
+            `${key} subnet ${cidr} overlaps ${otherKey} subnet ${cidrOf(other.pool.network, other.pool.mask)}; ` +
+            `expected one pool per relayed network (the pool is chosen by the relay's address)`,
         });
         return;
       }
@@ -236,7 +255,9 @@ export function relayPoolProblems(
   return problems;
 }
 
-/** `dhcp.relayPools[i]` as a Pool; throws DHCP_RANGE_INVALID (the schema checks the same, so this guards other callers). */
+/**
+ * `dhcp.relayPools[i]` as a Pool; throws DHCP_RANGE_INVALID (the schema checks the same, so this guards other callers).
+ */
 export function makeRelayPool(shape: RelayPoolShape, i: number, serverIp: string): Pool {
   const c = checkRelayPool(shape, i);
   if (!c.ok)
@@ -249,7 +270,8 @@ export function makeRelayPool(shape: RelayPoolShape, i: number, serverIp: string
     const cidr = cidrOf(c.pool.network, c.pool.mask);
     throw new KindlingError(
       'DHCP_RANGE_INVALID',
-      `dhcp.relayPools[${i}] subnet ${cidr} contains the server's own address ${serverIp}; expected a relayed network (the server's own subnet is served by dhcp.range)`,
+      `dhcp.relayPools[${i}] subnet ${cidr} contains the server's own address ${serverIp}; expected ` +
+        `a relayed network (the server's own subnet is served by dhcp.range)`,
       { relayPool: i, range: shape.range, subnetMask: shape.subnetMask, serverIp },
     );
   }

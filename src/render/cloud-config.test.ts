@@ -23,7 +23,8 @@ describe('renderTargetConfig, cloud-config', () => {
         path: '/etc/flatcar/update.conf',
         permissions: '0644',
         content:
-          "# Written by Kindling: update_engine asks Kindling's mirror for updates.\nSERVER=http://10.77.0.1/v1/update/\nGROUP=stable\n",
+          "# Written by Kindling: update_engine asks Kindling's mirror for " +
+          'updates.\nSERVER=http://10.77.0.1/v1/update/\nGROUP=stable\n',
       },
     ]);
   });
@@ -45,7 +46,8 @@ describe('renderTargetConfig, cloud-config', () => {
   it('formats only a device without a filesystem, and wipes once per install when asked', () => {
     const [part, format] = units(render());
     expect(format?.content).toContain(
-      `if [ -z \\"$$(blkid -p -o value -s TYPE '/dev/disk/by-partlabel/docker')\\" ]; then mkfs.ext4 -F '/dev/disk/by-partlabel/docker'; fi`,
+      `if [ -z \\"$$(blkid -p -o value -s TYPE '/dev/disk/by-partlabel/docker')\\" ]; ` +
+        `then mkfs.ext4 -F '/dev/disk/by-partlabel/docker'; fi`,
     );
     expect(part?.content).toContain("if [ ! -e /var/lib/kindling-storage/dev_sdb.wiped ]; then wipefs -a '/dev/sdb'");
     expect(part?.content).toContain(

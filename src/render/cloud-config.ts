@@ -22,7 +22,8 @@ export interface CloudConfigExtras {
 export function renderCloudConfig(desc: NodeDescription, ctx: RenderContext, extras: CloudConfigExtras = {}): string {
   const declared = new Set(desc.units.map((u) => u.name));
   const units = [
-    // Storage first: coreos-cloudinit starts units in order, and the mounts must be in place before the profile's services.
+    // Storage first: coreos-cloudinit starts units in order, and the mounts must be in place before the profile's
+    // services.
     ...diskUnits(desc.storage).filter((u) => !declared.has(u.name)),
     ...desc.units,
     ...(extras.units ?? []),
@@ -52,7 +53,8 @@ function cloudConfigUnit(u: PlannedUnit): Record<string, unknown> {
     name: u.name,
     ...(u.mask ? { mask: true } : {}),
     ...(u.enabled ? { enable: true } : {}),
-    // Start now on first boot, as the seed guides did: coreos-cloudinit runs after boot, so enabling alone waits for the next one.
+    // Start now on first boot, as the seed guides did: coreos-cloudinit runs after boot, so enabling alone waits for
+    // the next one.
     ...(u.enabled && !u.mask ? { command: 'start' } : {}),
     ...(u.contents !== undefined ? { content: u.contents } : {}),
     ...(u.dropins && u.dropins.length > 0

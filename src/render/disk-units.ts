@@ -54,7 +54,10 @@ function partitionUnit(disk: Storage['disks'][number]): PlannedUnit {
       const start = p.startMiB !== undefined ? `${p.startMiB}M` : '0';
       const end = p.sizeMiB > 0 ? `+${p.sizeMiB}M` : '0';
       const label = shellQuote(p.label);
-      return `[ -e /dev/disk/by-partlabel/${p.label} ] || sgdisk --new=${p.number}:${start}:${end} --change-name=${p.number === 0 ? '0' : p.number}:${label} ${dev}`;
+      return (
+        `[ -e /dev/disk/by-partlabel/${p.label} ] || sgdisk --new=${p.number}:${start}:${end} ` +
+        `--change-name=${p.number === 0 ? '0' : p.number}:${label} ${dev}`
+      );
     }),
     `partprobe ${dev} || true`,
     'udevadm settle',

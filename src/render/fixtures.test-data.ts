@@ -117,11 +117,14 @@ export const seedNodes: RenderContext[] = [
 
 export const nodeA = seedNodes[0] as RenderContext;
 
-export const ignitionTemplate = `{
+export const ignitionTemplate =
+  `{
   "ignition": { "version": "3.3.0" },
-  "storage": { "files": [{ "path": "/etc/hostname", "mode": 420, "contents": { "source": "data:,{{ name }}" } }] },
+  "storage": { "files": [{ "path": "/etc/hostname", "mode": 420, "contents": { "source": "data:,{{ name }}" } ` +
+  `}] },
   "passwd": { "users": [{ "name": "core", "sshAuthorizedKeys": ["${opsKey}"] }] },
-  "systemd": { "units": [{ "name": "hello.service", "enabled": true, "contents": "[Service]\\nExecStart=/bin/echo {{name}} {{rack}}\\n[Install]\\nWantedBy=multi-user.target\\n" }] }
+  "systemd": { "units": [{ "name": "hello.service", "enabled": true, "contents": ` +
+  `"[Service]\\nExecStart=/bin/echo {{name}} {{rack}}\\n[Install]\\nWantedBy=multi-user.target\\n" }] }
 }`;
 
 export const templateProfile: RenderProfile = {

@@ -39,19 +39,22 @@ describe('renderTargetConfig, Ignition 3.3.0, the seed guides rack', () => {
     },
   );
 
-  it('wipes the data disk, makes one docker partition, formats ext4 and mounts it at /var/lib/docker at every boot', () => {
-    const ign = target();
-    expect(ign.storage.disks).toEqual([
-      { device: '/dev/sdb', wipeTable: true, partitions: [{ label: 'docker', number: 0, sizeMiB: 0 }] },
-    ]);
-    expect(ign.storage.filesystems).toEqual([
-      { device: '/dev/disk/by-partlabel/docker', format: 'ext4', path: '/var/lib/docker', wipeFilesystem: false },
-    ]);
-    const mount = unit(ign, 'var-lib-docker.mount');
-    expect(mount?.enabled).toBe(true);
-    expect(mount?.contents).toMatch(/What=\/dev\/disk\/by-partlabel\/docker\nWhere=\/var\/lib\/docker\nType=ext4/);
-    expect(mount?.contents).toContain('WantedBy=local-fs.target');
-  });
+  it(
+    'wipes the data disk, makes one docker partition, formats ext4 and ' + 'mounts it at /var/lib/docker at every boot',
+    () => {
+      const ign = target();
+      expect(ign.storage.disks).toEqual([
+        { device: '/dev/sdb', wipeTable: true, partitions: [{ label: 'docker', number: 0, sizeMiB: 0 }] },
+      ]);
+      expect(ign.storage.filesystems).toEqual([
+        { device: '/dev/disk/by-partlabel/docker', format: 'ext4', path: '/var/lib/docker', wipeFilesystem: false },
+      ]);
+      const mount = unit(ign, 'var-lib-docker.mount');
+      expect(mount?.enabled).toBe(true);
+      expect(mount?.contents).toMatch(/What=\/dev\/disk\/by-partlabel\/docker\nWhere=\/var\/lib\/docker\nType=ext4/);
+      expect(mount?.contents).toContain('WantedBy=local-fs.target');
+    },
+  );
 
   it('writes files with decimal modes and data URLs, and keeps units as declared', () => {
     const ign = target();

@@ -12,13 +12,21 @@ describe('renderInstallConfig, Flatcar', () => {
     const script = flatcarInstallScript(sampleProfile, nodeA);
     const lines = script.split('\n');
     expect(lines).toContain(
-      "curl --fail --silent --show-error --retry 10 --retry-connrefused --retry-max-time 600 --connect-timeout 10 -o /tmp/target.ign 'http://10.77.0.1/ignition?mac=52:54:00:55:1c:ee&phase=target' || fail fetch-target-config",
+      'curl --fail --silent --show-error --retry 10 --retry-connrefused --retry-max-time ' +
+        '600 --connect-timeout 10 -o /tmp/target.ign ' +
+        "'http://10.77.0.1/ignition?mac=52:54:00:55:1c:ee&phase=target' || fail " +
+        'fetch-target-config',
     );
     expect(lines).toContain(
-      "flatcar-install -d '/dev/sda' -b 'http://10.77.0.1/mirror/flatcar/stable/amd64-usr' -V 'current' -i /tmp/target.ign || fail flatcar-install",
+      "flatcar-install -d '/dev/sda' -b " +
+        "'http://10.77.0.1/mirror/flatcar/stable/amd64-usr' -V 'current' -i /tmp/target.ign " +
+        '|| fail flatcar-install',
     );
     expect(script).toMatch(
-      /-X POST -o \/dev\/null 'http:\/\/10.77.0.1\/callback\/installed\?mac=52:54:00:55:1c:ee&token=tok-a-3f9c' \|\| fail callback-installed\nsystemctl reboot\n$/,
+      new RegExp(
+        /-X POST -o \/dev\/null 'http:\/\/10.77.0.1\/callback\/installed\?mac=52:54:00:/.source +
+          /55:1c:ee&token=tok-a-3f9c' \|\| fail callback-installed\nsystemctl reboot\n$/.source,
+      ),
     );
     expect(script).toContain("failed_url='http://10.77.0.1/callback/failed?mac=52:54:00:55:1c:ee&token=tok-a-3f9c'");
     expect(script).toContain('"${failed_url}&reason=$1"');
@@ -31,7 +39,9 @@ describe('renderInstallConfig, Flatcar', () => {
     );
     expect(script).toContain("/tmp/target.yaml 'http://10.77.0.1/cloud-config?mac=52:54:00:55:1c:ee&phase=target'");
     expect(script).toContain(
-      "flatcar-install -d '/dev/nvme0n1' -b 'http://10.77.0.1/mirror/flatcar/beta/amd64-usr' -V '4081.2.0' -c /tmp/target.yaml",
+      "flatcar-install -d '/dev/nvme0n1' -b " +
+        "'http://10.77.0.1/mirror/flatcar/beta/amd64-usr' -V '4081.2.0' -c " +
+        '/tmp/target.yaml',
     );
   });
 

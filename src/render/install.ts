@@ -17,7 +17,10 @@ import { renderVariables } from './variables.js';
 // every boot of a live profile) and the install-phase config (what the PXE-booted
 // installer runs to put the OS on the disk).
 
-/** The config of the installed (or live) system: Ignition 3 by default, Ignition 2 or cloud-config by profile.config, or the profile's template. */
+/**
+ * The config of the installed (or live) system: Ignition 3 by default, Ignition 2 or cloud-config by profile.config, or
+ * the profile's template.
+ */
 export function renderTargetConfig(profile: RenderProfile, ctx: RenderContext): RenderedConfig {
   const vars = renderVariables(ctx);
   if (profile.template !== undefined)
@@ -51,7 +54,9 @@ export function updateConfFiles(profile: RenderProfile, desc: NodeDescription, c
   )
     return [];
   const group = profile.updates?.group ?? profile.channel ?? 'stable';
-  const contents = `# Written by Kindling: update_engine asks Kindling's mirror for updates.\nSERVER=${ctx.serverUrl}/v1/update/\nGROUP=${group}\n`;
+  const contents =
+    `# Written by Kindling: update_engine asks Kindling's mirror for ` +
+    `updates.\nSERVER=${ctx.serverUrl}/v1/update/\nGROUP=${group}\n`;
   return [{ path: updateConfPath, mode: '0644', contents, overwrite: true }];
 }
 
@@ -113,7 +118,8 @@ export function flatcarInstallScript(profile: RenderProfile, ctx: RenderContext)
     '  exit 1',
     '}',
     `${curl} -o ${target} ${shellQuote(targetUrl)} || fail fetch-target-config`,
-    `flatcar-install -d ${shellQuote(profile.installDisk)} -b ${shellQuote(base)} -V ${shellQuote(profile.version)} ${cloudConfig ? '-c' : '-i'} ${target} || fail flatcar-install`,
+    `flatcar-install -d ${shellQuote(profile.installDisk)} -b ${shellQuote(base)} ` +
+      `-V ${shellQuote(profile.version)} ${cloudConfig ? '-c' : '-i'} ${target} || fail flatcar-install`,
     `${curl} -X POST -o /dev/null ${shellQuote(callbackUrl(ctx, 'installed'))} || fail callback-installed`,
     'systemctl reboot',
     '',

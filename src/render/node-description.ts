@@ -5,8 +5,10 @@ import { z } from 'zod';
 // wiped, partitioned, formatted ext4 and mounted). One description renders to
 // Ignition 3.x, Ignition 2.x and cloud-config.
 
-const sshKeyPattern =
-  /^(ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/;
+const sshKeyTypes =
+  /ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(256|384|521)/.source +
+  /|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com/.source;
+const sshKeyPattern = new RegExp(`^(${sshKeyTypes}) ${/[A-Za-z0-9+/]+={0,3}( [^\n]*)?$/.source}`);
 export const sshAuthorizedKey = z
   .string()
   .regex(

@@ -75,7 +75,8 @@ describe('Ignition templates', () => {
 
 describe('cloud-config templates', () => {
   const template =
-    '#cloud-config\n# etcd for {{name}}\nhostname: {{name}}\nwrite_files:\n  - path: /etc/ip\n    content: "$private_ipv4"\ncoreos:\n  units:\n    - name: etcd2.service\n      command: start\n';
+    '#cloud-config\n# etcd for {{name}}\nhostname: {{name}}\nwrite_files:\n  - path: /etc/ip\n    content: ' +
+    '"$private_ipv4"\ncoreos:\n  units:\n    - name: etcd2.service\n      command: start\n';
 
   it('substitutes variables and $private_ipv4, keeps comments, adds the callback', () => {
     const body = tpl(template, 'cloud-config').body;

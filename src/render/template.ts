@@ -36,7 +36,8 @@ export function renderTemplate(
   if (!isJson && profile.config !== 'cloud-config')
     throw outputError(
       where,
-      `the template is not Ignition JSON (it does not start with "{") but the profile says config: ${profile.config}; for a cloud-config template set config: cloud-config`,
+      `the template is not Ignition JSON (it does not start with "{") but the profile says ` +
+        `config: ${profile.config}; for a cloud-config template set config: cloud-config`,
     );
   return isJson ? ignitionTemplate(profile, ctx, vars, where) : cloudConfigTemplate(profile, ctx, vars, where);
 }
@@ -62,7 +63,8 @@ function ignitionTemplate(
   if (major !== profile.config)
     throw outputError(
       where,
-      `ignition.version is ${cfg.ignition.version} but the profile says config: ${profile.config} (ignition is spec 3.x, ignition-v2 is spec 2.x)`,
+      `ignition.version is ${cfg.ignition.version} but the profile says ` +
+        `config: ${profile.config} (ignition is spec 3.x, ignition-v2 is spec 2.x)`,
     );
   const units = cfg.systemd?.units ?? [];
   if (!units.some((u) => u.name === runningCallbackUnitName)) {
@@ -84,7 +86,9 @@ function yamlValue(where: string) {
     if (value === '' || (yamlSafeValue.test(value) && !value.includes(': ') && !value.endsWith(':'))) return value;
     throw new KindlingError(
       'TEMPLATE_VARIABLE',
-      `${where}: the value ${JSON.stringify(value.slice(0, 80))} cannot go into a cloud-config template as written: it has a line break, a quote or a YAML indicator that would change the document; use letters, digits and . _ - / = , + in machines.yaml vars and names`,
+      `${where}: the value ${JSON.stringify(value.slice(0, 80))} cannot go into a cloud-config template ` +
+        `as written: it has a line break, a quote or a YAML indicator that would change the document; use ` +
+        `letters, digits and . _ - / = , + in machines.yaml vars and names`,
       { where, value: value.slice(0, 80) },
     );
   };

@@ -27,7 +27,8 @@ describe('/etc/flatcar/update.conf in Flatcar target configs', () => {
     "%s: SERVER is Kindling's /v1/update/, GROUP the channel",
     (config) => {
       expect(updateConf(sampleProfile, config)).toBe(
-        "# Written by Kindling: update_engine asks Kindling's mirror for updates.\nSERVER=http://10.77.0.1/v1/update/\nGROUP=stable\n",
+        "# Written by Kindling: update_engine asks Kindling's mirror for " +
+          'updates.\nSERVER=http://10.77.0.1/v1/update/\nGROUP=stable\n',
       );
     },
   );

@@ -281,7 +281,9 @@ export function recommend(configured: DhcpConfiguredMode, service: ServiceStatus
       mode: 'proxy',
       reason: 'other-server-seen',
       otherServers: facts.otherServers,
-      why: `another DHCP server answers on this network (${at}), so Kindling should only answer PXE clients (proxy mode) and leave addresses to it`,
+      why:
+        `another DHCP server answers on this network (${at}), so Kindling should only ` +
+        `answer PXE clients (proxy mode) and leave addresses to it`,
     };
   }
   if (facts?.reason === 'no-other-server') {
@@ -297,7 +299,9 @@ export function recommend(configured: DhcpConfiguredMode, service: ServiceStatus
       mode: 'unknown',
       reason: 'not-probed',
       otherServers: [],
-      why: 'dhcp.mode is proxy, so Kindling has not probed the network; choose auto to let it decide (proxy if another server answers, full otherwise)',
+      why:
+        'dhcp.mode is proxy, so Kindling has not probed the network; choose auto to let it ' +
+        'decide (proxy if another server answers, full otherwise)',
     };
   }
   if (service?.state === 'failed')
@@ -311,6 +315,8 @@ export function recommend(configured: DhcpConfiguredMode, service: ServiceStatus
     mode: 'unknown',
     reason: 'not-probed',
     otherServers: [],
-    why: `DHCP is ${configured === 'off' ? 'off' : 'not running'}, so Kindling has not probed the network; choose auto to let it decide (proxy if another server answers, full otherwise)`,
+    why:
+      `DHCP is ${configured === 'off' ? 'off' : 'not running'}, so Kindling has not probed the network; ` +
+      `choose auto to let it decide (proxy if another server answers, full otherwise)`,
   };
 }

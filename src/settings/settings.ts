@@ -62,7 +62,8 @@ export class SettingsStore {
     if (!parsed.success)
       throw new KindlingError(
         'STORE_CORRUPT',
-        `${file}: ${parsed.error.issues.map((i) => `key "${i.path.join('.')}": ${i.message}`).join('; ')}; move it aside to start fresh`,
+        `${file}: ${parsed.error.issues.map((i) => `key "${i.path.join('.')}": ${i.message}`).join('; ')}; ` +
+          `move it aside to start fresh`,
         { file },
       );
     return new SettingsStore(file, parsed.data, options.config);

@@ -30,7 +30,8 @@ export function createNotifier(
   if (socketPath.startsWith('@')) {
     onError(
       new Error(
-        `NOTIFY_SOCKET ${socketPath} is an abstract socket, which unix-dgram cannot address; readiness will not be reported`,
+        `NOTIFY_SOCKET ${socketPath} is an abstract socket, which unix-dgram ` +
+          `cannot address; readiness will not be reported`,
       ),
     );
     return silent;

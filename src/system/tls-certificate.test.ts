@@ -24,7 +24,8 @@ describe('the self-signed certificate', () => {
     expect(x509.publicKey.asymmetricKeyDetails).toMatchObject({ namedCurve: 'prime256v1' });
     expect(x509.ca).toBe(false);
     expect(x509.subjectAltName).toBe(
-      'DNS:kindling, DNS:kindling.local, DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, IP Address:10.77.0.1, IP Address:2001:DB8:0:0:0:0:0:7',
+      'DNS:kindling, DNS:kindling.local, DNS:localhost, IP Address:127.0.0.1, IP ' +
+        'Address:0:0:0:0:0:0:0:1, IP Address:10.77.0.1, IP Address:2001:DB8:0:0:0:0:0:7',
     );
     for (const host of ['kindling.local', 'localhost']) expect(x509.checkHost(host)).toBe(host);
     for (const ip of ['10.77.0.1', '2001:db8::7']) expect(x509.checkIP(ip)).toBe(ip);
@@ -58,24 +59,28 @@ describe('the self-signed certificate', () => {
     expect(renewed.fingerprint).not.toBe(first.fingerprint);
   });
 
-  it('names the host, NAME.local, kindling.local and the addresses, leaving out what is not a DNS name or link-local', () => {
-    const interfaces = {
-      eth0: [
-        { address: '192.168.10.57', family: 'IPv4', internal: false },
-        { address: 'fe80::1', family: 'IPv6', internal: false },
-        { address: 'fd00::5', family: 'IPv6', internal: false },
-      ],
-      lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }],
-    } as never;
-    expect(certificateNames({ hostname: 'Kindling', advertise: '10.77.0.1', interfaces })).toEqual({
-      dns: ['kindling', 'kindling.local', 'localhost'],
-      ips: ['127.0.0.1', '::1', '10.77.0.1', '192.168.10.57', 'fd00::5'],
-    });
-    expect(certificateNames({ hostname: 'bad_name', advertise: 'auto', interfaces: {} }).dns).toEqual([
-      'kindling.local',
-      'localhost',
-    ]);
-  });
+  it(
+    'names the host, NAME.local, kindling.local and the addresses, ' +
+      'leaving out what is not a DNS name or link-local',
+    () => {
+      const interfaces = {
+        eth0: [
+          { address: '192.168.10.57', family: 'IPv4', internal: false },
+          { address: 'fe80::1', family: 'IPv6', internal: false },
+          { address: 'fd00::5', family: 'IPv6', internal: false },
+        ],
+        lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }],
+      } as never;
+      expect(certificateNames({ hostname: 'Kindling', advertise: '10.77.0.1', interfaces })).toEqual({
+        dns: ['kindling', 'kindling.local', 'localhost'],
+        ips: ['127.0.0.1', '::1', '10.77.0.1', '192.168.10.57', 'fd00::5'],
+      });
+      expect(certificateNames({ hostname: 'bad_name', advertise: 'auto', interfaces: {} }).dns).toEqual([
+        'kindling.local',
+        'localhost',
+      ]);
+    },
+  );
 });
 
 describe('DER pieces', () => {

@@ -165,7 +165,10 @@ export function createSelfSignedCertificate(options: {
   );
   const signature = sign('sha256', tbs, privateKey); // DER ECDSA-Sig-Value
   const der = sequence(tbs, ecdsaWithSha256, bitString(signature));
-  const cert = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
+  const cert =
+    `-----BEGIN ` +
+    `CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END ` +
+    `CERTIFICATE-----\n`;
   return parseCertificate(pemKey(privateKey), cert);
 }
 

@@ -53,7 +53,9 @@ export class FileRoots {
     return this.roots.map((r) => r.path);
   }
 
-  /** Finds `segments` in the first root that has it; a symlink leading out of a confined root is refused, not skipped. */
+  /**
+   * Finds `segments` in the first root that has it; a symlink leading out of a confined root is refused, not skipped.
+   */
   async resolve(segments: readonly string[]): Promise<ResolveResult> {
     for (const { path: root, confined } of this.roots) {
       let real: string;

@@ -174,7 +174,9 @@ export class TftpServerCore {
         reject(
           new KindlingError(
             'TFTP_LISTEN',
-            `tftp cannot listen on ${deps.settings.listen}:${deps.settings.port} (tftp.listen, tftp.port): ${err.message}`,
+            `tftp cannot listen ` +
+              `on ${deps.settings.listen}:${deps.settings.port} (tftp.listen, ` +
+              `tftp.port): ${err.message}`,
             {
               listen: deps.settings.listen,
               port: deps.settings.port,

@@ -63,7 +63,8 @@ describe('Omaha request parsing', () => {
 
   it('decodes the entities update_engine XmlEncode writes', () => {
     const request = parseOmahaRequest(
-      '<request protocol="3.0"><app appid="{x}" machinealias="a&amp;b &lt;c&gt; &quot;d&quot; &#65;&#x42;" track=\'it&apos;s\'/></request>',
+      '<request protocol="3.0"><app appid="{x}" machinealias="a&amp;b &lt;c&gt; ' +
+        "&quot;d&quot; &#65;&#x42;\" track='it&apos;s'/></request>",
     );
     expect(request.apps[0]).toMatchObject({ machineAlias: 'a&b <c> "d" AB', track: "it's" });
   });
@@ -166,8 +167,10 @@ describe('Omaha response rendering', () => {
       ],
     });
     expect(xml).toBe(
-      '<?xml version="1.0" encoding="UTF-8"?>\n<response protocol="3.0" server="kindling"><daystart elapsed_seconds="0"></daystart>' +
-        '<app appid="{e96281a6-d1af-4bde-9a0a-97b76e56dc57}" status="ok"><ping status="ok"></ping><updatecheck status="noupdate"></updatecheck>' +
+      '<?xml version="1.0" encoding="UTF-8"?>\n<response protocol="3.0" ' +
+        'server="kindling"><daystart elapsed_seconds="0"></daystart>' +
+        '<app appid="{e96281a6-d1af-4bde-9a0a-97b76e56dc57}" status="ok"><ping ' +
+        'status="ok"></ping><updatecheck status="noupdate"></updatecheck>' +
         '<event status="ok"></event><event status="ok"></event></app></response>\n',
     );
     expect(updateEngineReads(xml)).toEqual({ update: false });

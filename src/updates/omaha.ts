@@ -179,7 +179,8 @@ function renderUpdateCheck(check: OmahaUpdateCheck): string {
   return (
     `<updatecheck status="ok"><urls><url codebase="${escapeAttr(codebase)}"></url></urls>` +
     `<manifest version="${escapeAttr(p.version)}">` +
-    `<packages><package name="${escapeAttr(p.name)}" hash_sha256="${sha}" size="${p.size}" required="true"></package></packages>` +
+    `<packages><package name="${escapeAttr(p.name)}" hash_sha256="${sha}" ` +
+    `size="${p.size}" required="true"></package></packages>` +
     `<actions><action event="postinstall" sha256="${sha}" DisablePayloadBackoff="true"></action></actions>` +
     `</manifest></updatecheck>`
   );
@@ -188,7 +189,8 @@ function renderUpdateCheck(check: OmahaUpdateCheck): string {
 /** Renders the answer as Nebraska's go-omaha encoder lays it out, on one line. */
 export function renderOmahaResponse(response: OmahaResponse): string {
   let out =
-    '<?xml version="1.0" encoding="UTF-8"?>\n<response protocol="3.0" server="kindling"><daystart elapsed_seconds="0"></daystart>';
+    '<?xml version="1.0" encoding="UTF-8"?>\n<response protocol="3.0" ' +
+    'server="kindling"><daystart elapsed_seconds="0"></daystart>';
   for (const app of response.apps) {
     out += `<app appid="${escapeAttr(app.appId)}" status="${escapeAttr(app.status)}">`;
     if (app.ping) out += '<ping status="ok"></ping>';

@@ -303,7 +303,8 @@ export class UpdateService {
         const names = this.mirror.sources.filter((s) => s.os === 'flatcar').map((s) => s.name);
         throw new KindlingError(
           'UPDATE_POLICY_INVALID',
-          `update group ${group}: key "source": no Flatcar mirror source "${policy.source}"; expected one of ${names.join(', ') || '(none configured)'}`,
+          `update group ${group}: key "source": no Flatcar mirror source "${policy.source}"; ` +
+            `expected one of ${names.join(', ') || '(none configured)'}`,
           { group, key: 'source' },
         );
       }

@@ -141,44 +141,47 @@ describe.skipIf(!enabled)('beside a real dnsmasq', () => {
     dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
   });
 
-  it('proxy mode: dhclient gets its address from dnsmasq, a PXE client its boot file from Kindling (67 and 4011)', async () => {
-    const dnsmasq = startDnsmasq(pair, 'server', `${net()}.50,${net()}.60`);
-    started.push(dnsmasq);
-    const dataDir = tempDir('dhcp-proxy');
-    dirs.push(dataDir);
-    const k = await startKindling(pair, { dhcp: { mode: 'proxy', interface: pair.server.dev }, dataDir });
-    started.push(k);
-    expect(k.ready).toMatchObject({ mode: 'proxy', reason: 'configured-proxy' });
-    setClientMac(pair, '52:54:00:00:20:01');
-    const plain = runDhclient(pair);
-    expect(plain?.new_ip_address).toMatch(new RegExp(`^${net().replace(/\./g, '\\.')}\\.(5\\d|60)$`));
-    expect(plain?.new_filename ?? '').toBe('');
+  it(
+    'proxy mode: dhclient gets its address from dnsmasq, a PXE ' + 'client its boot file from Kindling (67 and 4011)',
+    async () => {
+      const dnsmasq = startDnsmasq(pair, 'server', `${net()}.50,${net()}.60`);
+      started.push(dnsmasq);
+      const dataDir = tempDir('dhcp-proxy');
+      dirs.push(dataDir);
+      const k = await startKindling(pair, { dhcp: { mode: 'proxy', interface: pair.server.dev }, dataDir });
+      started.push(k);
+      expect(k.ready).toMatchObject({ mode: 'proxy', reason: 'configured-proxy' });
+      setClientMac(pair, '52:54:00:00:20:01');
+      const plain = runDhclient(pair);
+      expect(plain?.new_ip_address).toMatch(new RegExp(`^${net().replace(/\./g, '\\.')}\\.(5\\d|60)$`));
+      expect(plain?.new_filename ?? '').toBe('');
 
-    const replies = runPxeClient(pair, {
-      mac: '52:54:00:00:20:07',
-      arch: 7,
-      bootServer: pair.server.ip,
-      listenMs: 4500,
-    });
-    const site = replies.find((r) => r.port === 68 && r.yiaddr !== '0.0.0.0');
-    const proxy = replies.find((r) => r.port === 68 && r.yiaddr === '0.0.0.0');
-    const boot = replies.find((r) => r.port === 4011);
-    expect(site?.yiaddr).toMatch(new RegExp(`^${net().replace(/\./g, '\\.')}\\.(5\\d|60)$`));
-    expect(proxy).toMatchObject({
-      type: 2,
-      file: 'snponly.efi',
-      siaddr: pair.server.ip,
-      vendorClass: 'PXEClient',
-      option43: [6, 1, 8, 255],
-    });
-    expect(boot).toMatchObject({ type: 5, file: 'snponly.efi', yiaddr: '0.0.0.0' });
-    await sleep(300);
-    expect(k.events).toEqual([
-      expect.objectContaining({ mac: '52:54:00:00:20:07', mode: 'proxy', ip: null, bootFile: 'snponly.efi' }),
-    ]);
-    await k.stop();
-    await dnsmasq.stop();
-  });
+      const replies = runPxeClient(pair, {
+        mac: '52:54:00:00:20:07',
+        arch: 7,
+        bootServer: pair.server.ip,
+        listenMs: 4500,
+      });
+      const site = replies.find((r) => r.port === 68 && r.yiaddr !== '0.0.0.0');
+      const proxy = replies.find((r) => r.port === 68 && r.yiaddr === '0.0.0.0');
+      const boot = replies.find((r) => r.port === 4011);
+      expect(site?.yiaddr).toMatch(new RegExp(`^${net().replace(/\./g, '\\.')}\\.(5\\d|60)$`));
+      expect(proxy).toMatchObject({
+        type: 2,
+        file: 'snponly.efi',
+        siaddr: pair.server.ip,
+        vendorClass: 'PXEClient',
+        option43: [6, 1, 8, 255],
+      });
+      expect(boot).toMatchObject({ type: 5, file: 'snponly.efi', yiaddr: '0.0.0.0' });
+      await sleep(300);
+      expect(k.events).toEqual([
+        expect.objectContaining({ mac: '52:54:00:00:20:07', mode: 'proxy', ip: null, bootFile: 'snponly.efi' }),
+      ]);
+      await k.stop();
+      await dnsmasq.stop();
+    },
+  );
 
   it('full mode where dnsmasq already serves: refuses to hand out addresses and says so', async () => {
     const dnsmasq = startDnsmasq(pair, 'client', `${net()}.50,${net()}.60`);

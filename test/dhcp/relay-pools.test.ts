@@ -143,12 +143,14 @@ describe('dhcp.relayPools in the configuration', () => {
     [
       'start after end',
       [{ ...RACK2, range: { start: '10.78.2.200', end: '10.78.2.100' } }],
-      'key "dhcp.relayPools.0.range": dhcp.relayPools[0].range is empty: start 10.78.2.200 is after end 10.78.2.100; expected start <= end',
+      'key "dhcp.relayPools.0.range": dhcp.relayPools[0].range is empty: start ' +
+        '10.78.2.200 is after end 10.78.2.100; expected start <= end',
     ],
     [
       'range outside its subnet',
       [{ ...RACK2, range: { start: '10.78.2.100', end: '10.78.3.20' } }],
-      'key "dhcp.relayPools.0.range.end": dhcp.relayPools[0].range.end 10.78.3.20 is outside the pool\'s subnet 10.78.2.0/24',
+      'key "dhcp.relayPools.0.range.end": dhcp.relayPools[0].range.end ' +
+        "10.78.3.20 is outside the pool's subnet 10.78.2.0/24",
     ],
     [
       'range with the broadcast address',
@@ -173,7 +175,8 @@ describe('dhcp.relayPools in the configuration', () => {
     [
       'overlapping another pool',
       [RACK2, { ...RACK2, range: { start: '10.78.2.150', end: '10.78.2.160' } }],
-      'key "dhcp.relayPools.1.range": dhcp.relayPools[1].range 10.78.2.150-10.78.2.160 overlaps dhcp.relayPools[0].range 10.78.2.100-10.78.2.200',
+      'key "dhcp.relayPools.1.range": dhcp.relayPools[1].range 10.78.2.150-10.78.2.160 ' +
+        'overlaps dhcp.relayPools[0].range 10.78.2.100-10.78.2.200',
     ],
     [
       "sharing another pool's subnet",
@@ -246,76 +249,89 @@ async function one(handler: DhcpHandler, o: ClientPacketOptions) {
 const AGENT = [82, Uint8Array.of(1, 4, 0, 0, 0, 7, 2, 2, 0xab, 0xcd)] as [number, Uint8Array];
 
 describe('full mode with relay pools', () => {
-  it("serves a relayed client from the pool of its giaddr, with that pool's options, to the relay, with option 82 echoed", async () => {
-    const s = fullSetup({ relayPools: [RACK2, RACK3] });
-    const mac = '52:54:00:00:aa:01';
-    const offer = await one(s.handler, { type: MessageType.Discover, mac, giaddr: '172.16.0.1', extra: [AGENT] });
-    expect(messageType(offer.packet)).toBe(MessageType.Offer);
-    expect(offer.packet.yiaddr).toBe('172.16.0.10');
-    expect(offer.to).toEqual({ address: '172.16.0.1', port: 67 });
-    expect(offer.packet.giaddr).toBe('172.16.0.1');
-    expect(Array.from(offer.packet.options.get(82)!)).toEqual(Array.from(AGENT[1]));
-    expect(optionIp(offer.packet, Opt.SubnetMask)).toBe('255.255.252.0');
-    expect(optionIp(offer.packet, Opt.Router)).toBe('172.16.0.1');
-    expect(optionIp(offer.packet, Opt.Broadcast)).toBe('172.16.3.255');
-    expect(Array.from(offer.packet.options.get(Opt.Dns)!)).toEqual([172, 16, 0, 1, 9, 9, 9, 9]);
-    expect(optionString(offer.packet, Opt.DomainName)).toBe('rack3.test');
-    expect(Buffer.from(offer.packet.options.get(Opt.LeaseTime)!).readUInt32BE(0)).toBe(600);
-    expect(optionIp(offer.packet, Opt.ServerId)).toBe(SERVER);
+  it(
+    "serves a relayed client from the pool of its giaddr, with that pool's " +
+      'options, to the relay, with option 82 echoed',
+    async () => {
+      const s = fullSetup({ relayPools: [RACK2, RACK3] });
+      const mac = '52:54:00:00:aa:01';
+      const offer = await one(s.handler, { type: MessageType.Discover, mac, giaddr: '172.16.0.1', extra: [AGENT] });
+      expect(messageType(offer.packet)).toBe(MessageType.Offer);
+      expect(offer.packet.yiaddr).toBe('172.16.0.10');
+      expect(offer.to).toEqual({ address: '172.16.0.1', port: 67 });
+      expect(offer.packet.giaddr).toBe('172.16.0.1');
+      expect(Array.from(offer.packet.options.get(82)!)).toEqual(Array.from(AGENT[1]));
+      expect(optionIp(offer.packet, Opt.SubnetMask)).toBe('255.255.252.0');
+      expect(optionIp(offer.packet, Opt.Router)).toBe('172.16.0.1');
+      expect(optionIp(offer.packet, Opt.Broadcast)).toBe('172.16.3.255');
+      expect(Array.from(offer.packet.options.get(Opt.Dns)!)).toEqual([172, 16, 0, 1, 9, 9, 9, 9]);
+      expect(optionString(offer.packet, Opt.DomainName)).toBe('rack3.test');
+      expect(Buffer.from(offer.packet.options.get(Opt.LeaseTime)!).readUInt32BE(0)).toBe(600);
+      expect(optionIp(offer.packet, Opt.ServerId)).toBe(SERVER);
 
-    const ack = await one(s.handler, {
-      type: MessageType.Request,
-      mac,
-      giaddr: '172.16.0.1',
-      requestedIp: '172.16.0.10',
-      serverId: SERVER,
-      extra: [AGENT],
-    });
-    expect(messageType(ack.packet)).toBe(MessageType.Ack);
-    expect(ack.to).toEqual({ address: '172.16.0.1', port: 67 });
-    expect(Array.from(ack.packet.options.get(82)!)).toEqual(Array.from(AGENT[1]));
-    expect(s.records).toEqual([expect.objectContaining({ t: 'bind', mac, ip: '172.16.0.10', exp: s.now() + 600_000 })]);
-    expect(s.relayTables[1]!.leaseOf(mac)).toMatchObject({ expiresAt: s.now() + 600_000 });
-    expect(s.table.leaseOf(mac)).toBeUndefined();
+      const ack = await one(s.handler, {
+        type: MessageType.Request,
+        mac,
+        giaddr: '172.16.0.1',
+        requestedIp: '172.16.0.10',
+        serverId: SERVER,
+        extra: [AGENT],
+      });
+      expect(messageType(ack.packet)).toBe(MessageType.Ack);
+      expect(ack.to).toEqual({ address: '172.16.0.1', port: 67 });
+      expect(Array.from(ack.packet.options.get(82)!)).toEqual(Array.from(AGENT[1]));
+      expect(s.records).toEqual([
+        expect.objectContaining({ t: 'bind', mac, ip: '172.16.0.10', exp: s.now() + 600_000 }),
+      ]);
+      expect(s.relayTables[1]!.leaseOf(mac)).toMatchObject({ expiresAt: s.now() + 600_000 });
+      expect(s.table.leaseOf(mac)).toBeUndefined();
 
-    // T1: renewing by unicast straight to the server (no relay), then rebinding through the relay.
-    const renew = await one(s.handler, { type: MessageType.Request, mac, ciaddr: '172.16.0.10' });
-    expect(messageType(renew.packet)).toBe(MessageType.Ack);
-    expect(renew.to).toEqual({ address: '172.16.0.10', port: 68 });
-    expect(optionIp(renew.packet, Opt.Router)).toBe('172.16.0.1');
-    const rebind = await one(s.handler, {
-      type: MessageType.Request,
-      mac,
-      ciaddr: '172.16.0.10',
-      giaddr: '172.16.0.1',
-    });
-    expect(messageType(rebind.packet)).toBe(MessageType.Ack);
-  });
+      // T1: renewing by unicast straight to the server (no relay), then rebinding through the relay.
+      const renew = await one(s.handler, { type: MessageType.Request, mac, ciaddr: '172.16.0.10' });
+      expect(messageType(renew.packet)).toBe(MessageType.Ack);
+      expect(renew.to).toEqual({ address: '172.16.0.10', port: 68 });
+      expect(optionIp(renew.packet, Opt.Router)).toBe('172.16.0.1');
+      const rebind = await one(s.handler, {
+        type: MessageType.Request,
+        mac,
+        ciaddr: '172.16.0.10',
+        giaddr: '172.16.0.1',
+      });
+      expect(messageType(rebind.packet)).toBe(MessageType.Ack);
+    },
+  );
 
-  it("keeps pools apart: the local pool and a relay pool each hand out their own addresses, and NAK the other's", async () => {
-    const s = fullSetup({ relayPools: [RACK2] });
-    const local = await one(s.handler, { type: MessageType.Discover, mac: '52:54:00:00:aa:02' });
-    expect(local.packet.yiaddr).toBe('10.77.0.100');
-    expect(optionIp(local.packet, Opt.Router)).toBe('10.77.0.1');
-    const relayed = await one(s.handler, { type: MessageType.Discover, mac: '52:54:00:00:aa:03', giaddr: '10.78.2.1' });
-    expect(relayed.packet.yiaddr).toBe('10.78.2.100');
-    expect(optionIp(relayed.packet, Opt.Router)).toBe('10.78.2.1');
-    // A machine moved from rack 2 to the local link asks for its old address (init-reboot).
-    const moved = await one(s.handler, {
-      type: MessageType.Request,
-      mac: '52:54:00:00:aa:03',
-      requestedIp: '10.78.2.100',
-    });
-    expect(messageType(moved.packet)).toBe(MessageType.Nak);
-    const wrong = await one(s.handler, {
-      type: MessageType.Request,
-      mac: '52:54:00:00:aa:02',
-      giaddr: '10.78.2.1',
-      requestedIp: '10.77.0.100',
-    });
-    expect(messageType(wrong.packet)).toBe(MessageType.Nak);
-    expect(wrong.to).toEqual({ address: '10.78.2.1', port: 67 });
-  });
+  it(
+    'keeps pools apart: the local pool and a relay pool each ' + "hand out their own addresses, and NAK the other's",
+    async () => {
+      const s = fullSetup({ relayPools: [RACK2] });
+      const local = await one(s.handler, { type: MessageType.Discover, mac: '52:54:00:00:aa:02' });
+      expect(local.packet.yiaddr).toBe('10.77.0.100');
+      expect(optionIp(local.packet, Opt.Router)).toBe('10.77.0.1');
+      const relayed = await one(s.handler, {
+        type: MessageType.Discover,
+        mac: '52:54:00:00:aa:03',
+        giaddr: '10.78.2.1',
+      });
+      expect(relayed.packet.yiaddr).toBe('10.78.2.100');
+      expect(optionIp(relayed.packet, Opt.Router)).toBe('10.78.2.1');
+      // A machine moved from rack 2 to the local link asks for its old address (init-reboot).
+      const moved = await one(s.handler, {
+        type: MessageType.Request,
+        mac: '52:54:00:00:aa:03',
+        requestedIp: '10.78.2.100',
+      });
+      expect(messageType(moved.packet)).toBe(MessageType.Nak);
+      const wrong = await one(s.handler, {
+        type: MessageType.Request,
+        mac: '52:54:00:00:aa:02',
+        giaddr: '10.78.2.1',
+        requestedIp: '10.77.0.100',
+      });
+      expect(messageType(wrong.packet)).toBe(MessageType.Nak);
+      expect(wrong.to).toEqual({ address: '10.78.2.1', port: 67 });
+    },
+  );
 
   it('applies a reservation in whichever pool holds the reserved address', async () => {
     const s = fullSetup({
@@ -395,59 +411,63 @@ describe('one journal for all pools', () => {
       reservationOwner: () => null,
     });
 
-  it('replays a journal written before relay pools existed (the format is unchanged), and routes records by address', async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kindling-relay-journal-'));
-    dirs.push(dir);
-    const file = path.join(dir, 'state', 'dhcp-leases.jsonl');
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    // Verbatim lines as the single-pool version wrote them (including its torn last line).
-    await fs.writeFile(
-      file,
-      [
-        '{"t":"bind","mac":"52:54:00:00:00:01","ip":"10.77.0.100","exp":2000000000000,"host":"node-1"}',
-        '{"t":"bind","mac":"52:54:00:00:00:02","ip":"10.77.0.101","exp":2000000000000,"host":null}',
-        '{"t":"release","mac":"52:54:00:00:00:02","ip":"10.77.0.101","at":1500000000000}',
-        '{"t":"decline","ip":"10.77.0.102","until":2000000000000}',
-        '{"t":"bind","mac":"52:54:00:00:00:03","ip":"10.77.0.103","exp":2000000000000}',
-        '{"t":"bind","mac":"52:54:00:00:00:04","ip":"10.78.2.150","exp":2000000000000}',
-        '{"t":"bind","mac":"52:54:00:00:00:05","ip":"192.168.9.9","exp":2000000000000}',
-        '{"t":"bind","mac":"52:5',
-      ].join('\n'),
-    );
-    const pools = [LOCAL, makeRelayPool(RACK2, 0, SERVER)];
-    const tables = pools.map(tableFor);
-    const { journal, records } = await LeaseJournal.open(file, () => tables.flatMap((t) => t.snapshot()));
-    expect(records).toHaveLength(7);
-    const split = recordsByPool(records, pools);
-    expect(split.map((r) => r.length)).toEqual([6, 1]);
-    split.forEach((r, i) => tables[i]!.replay(r));
-    const [local, rack2] = tables as [LeaseTable, LeaseTable];
-    expect(local.leaseOf('52:54:00:00:00:01')).toMatchObject({ hostName: 'node-1' });
-    expect(local.leaseOf('52:54:00:00:00:02')?.expiresAt).toBe(1_500_000_000_000);
-    expect(local.leaseOf('52:54:00:00:00:05')).toBeDefined(); // no pool has it: kept, as before
-    expect(rack2.leaseOf('52:54:00:00:00:04')).toMatchObject({ expiresAt: 2_000_000_000_000 });
-    expect(local.leaseOf('52:54:00:00:00:04')).toBeUndefined();
-    const now = 1_600_000_000_000;
-    // The replayed state is in force: each MAC keeps its address, the declined one stays out.
-    expect(local.offer('52:54:00:00:00:01', null, now)).toBe(LOCAL.start);
-    // .100 and .103 are held, .102 declined, .101 released but kept for its owner while never-used ones last.
-    expect(local.offer('52:54:00:00:00:09', null, now)).toBe(LOCAL.start + 4);
-    expect(local.check('52:54:00:00:00:0a', '10.77.0.102', now)).toMatchObject({ ok: false });
-    expect(local.check('52:54:00:00:00:0a', '10.77.0.103', now)).toMatchObject({ ok: false });
-    expect(local.check('52:54:00:00:00:0a', '10.77.0.101', now)).toMatchObject({ ok: true });
-    expect(rack2.check('52:54:00:00:00:0b', '10.78.2.150', now)).toMatchObject({ ok: false });
+  it(
+    'replays a journal written before relay pools existed (the format is ' +
+      'unchanged), and routes records by address',
+    async () => {
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kindling-relay-journal-'));
+      dirs.push(dir);
+      const file = path.join(dir, 'state', 'dhcp-leases.jsonl');
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      // Verbatim lines as the single-pool version wrote them (including its torn last line).
+      await fs.writeFile(
+        file,
+        [
+          '{"t":"bind","mac":"52:54:00:00:00:01","ip":"10.77.0.100","exp":2000000000000,"host":"node-1"}',
+          '{"t":"bind","mac":"52:54:00:00:00:02","ip":"10.77.0.101","exp":2000000000000,"host":null}',
+          '{"t":"release","mac":"52:54:00:00:00:02","ip":"10.77.0.101","at":1500000000000}',
+          '{"t":"decline","ip":"10.77.0.102","until":2000000000000}',
+          '{"t":"bind","mac":"52:54:00:00:00:03","ip":"10.77.0.103","exp":2000000000000}',
+          '{"t":"bind","mac":"52:54:00:00:00:04","ip":"10.78.2.150","exp":2000000000000}',
+          '{"t":"bind","mac":"52:54:00:00:00:05","ip":"192.168.9.9","exp":2000000000000}',
+          '{"t":"bind","mac":"52:5',
+        ].join('\n'),
+      );
+      const pools = [LOCAL, makeRelayPool(RACK2, 0, SERVER)];
+      const tables = pools.map(tableFor);
+      const { journal, records } = await LeaseJournal.open(file, () => tables.flatMap((t) => t.snapshot()));
+      expect(records).toHaveLength(7);
+      const split = recordsByPool(records, pools);
+      expect(split.map((r) => r.length)).toEqual([6, 1]);
+      split.forEach((r, i) => tables[i]!.replay(r));
+      const [local, rack2] = tables as [LeaseTable, LeaseTable];
+      expect(local.leaseOf('52:54:00:00:00:01')).toMatchObject({ hostName: 'node-1' });
+      expect(local.leaseOf('52:54:00:00:00:02')?.expiresAt).toBe(1_500_000_000_000);
+      expect(local.leaseOf('52:54:00:00:00:05')).toBeDefined(); // no pool has it: kept, as before
+      expect(rack2.leaseOf('52:54:00:00:00:04')).toMatchObject({ expiresAt: 2_000_000_000_000 });
+      expect(local.leaseOf('52:54:00:00:00:04')).toBeUndefined();
+      const now = 1_600_000_000_000;
+      // The replayed state is in force: each MAC keeps its address, the declined one stays out.
+      expect(local.offer('52:54:00:00:00:01', null, now)).toBe(LOCAL.start);
+      // .100 and .103 are held, .102 declined, .101 released but kept for its owner while never-used ones last.
+      expect(local.offer('52:54:00:00:00:09', null, now)).toBe(LOCAL.start + 4);
+      expect(local.check('52:54:00:00:00:0a', '10.77.0.102', now)).toMatchObject({ ok: false });
+      expect(local.check('52:54:00:00:00:0a', '10.77.0.103', now)).toMatchObject({ ok: false });
+      expect(local.check('52:54:00:00:00:0a', '10.77.0.101', now)).toMatchObject({ ok: true });
+      expect(rack2.check('52:54:00:00:00:0b', '10.78.2.150', now)).toMatchObject({ ok: false });
 
-    // New records of both pools go to the same journal and come back to the right table.
-    const recs: JournalRecord[] = [
-      rack2.bind('52:54:00:00:00:06', 0x0a4e0265, now, 60_000, null),
-      local.bind('52:54:00:00:00:07', LOCAL.start + 5, now, 60_000, null),
-    ];
-    for (const r of recs) await journal.append(r);
-    await journal.close();
-    const again = await LeaseJournal.open(file, () => []);
-    const split2 = recordsByPool(again.records, pools);
-    expect(split2[1]!.map((r) => r.ip)).toEqual(['10.78.2.150', '10.78.2.101']);
-    expect(split2[0]!.at(-1)).toMatchObject({ mac: '52:54:00:00:00:07', ip: '10.77.0.105' });
-    await again.journal.close();
-  });
+      // New records of both pools go to the same journal and come back to the right table.
+      const recs: JournalRecord[] = [
+        rack2.bind('52:54:00:00:00:06', 0x0a4e0265, now, 60_000, null),
+        local.bind('52:54:00:00:00:07', LOCAL.start + 5, now, 60_000, null),
+      ];
+      for (const r of recs) await journal.append(r);
+      await journal.close();
+      const again = await LeaseJournal.open(file, () => []);
+      const split2 = recordsByPool(again.records, pools);
+      expect(split2[1]!.map((r) => r.ip)).toEqual(['10.78.2.150', '10.78.2.101']);
+      expect(split2[0]!.at(-1)).toMatchObject({ mac: '52:54:00:00:00:07', ip: '10.77.0.105' });
+      await again.journal.close();
+    },
+  );
 });

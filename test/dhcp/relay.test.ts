@@ -77,24 +77,27 @@ describe.skipIf(!enabled)('behind a real relay (dhcrelay)', () => {
     kindling = null;
   });
 
-  it('gives dhclient behind the relay an address from the relay pool, with its router, mask, DNS and domain', async () => {
-    await kindling?.stop('SIGKILL');
-    kindling = await startKindling(rack.upstream, { dhcp: dhcp(true), dataDir, probeTimeoutMs: 500 });
-    setClientMac(rack.downstream, '52:54:00:00:30:02');
-    const env = runDhclient(rack.downstream);
-    expect(env).not.toBeNull();
-    expect(env!.new_ip_address).toBe(`${rack.relayedNet}.100`);
-    expect(env!.new_routers).toBe(rack.giaddr);
-    expect(env!.new_subnet_mask).toBe('255.255.255.0');
-    expect(env!.new_domain_name_servers).toBe(`${rack.relayedNet}.53`);
-    expect(env!.new_domain_name).toBe('rack2.test');
-    expect(env!.new_dhcp_lease_time).toBe('900');
-    expect(env!.new_dhcp_server_identifier).toBe(rack.upstream.server.ip);
-    // dhcrelay -a added option 82; it finds the client's interface from the circuit id
-    // Kindling echoed, strips the option and forwards the reply.
-    await sleep(300);
-    expect(relay!.output()).toMatch(/Forwarded BOOTREPLY for 52:54:00:00:30:02/);
-  });
+  it(
+    'gives dhclient behind the relay an address from the relay ' + 'pool, with its router, mask, DNS and domain',
+    async () => {
+      await kindling?.stop('SIGKILL');
+      kindling = await startKindling(rack.upstream, { dhcp: dhcp(true), dataDir, probeTimeoutMs: 500 });
+      setClientMac(rack.downstream, '52:54:00:00:30:02');
+      const env = runDhclient(rack.downstream);
+      expect(env).not.toBeNull();
+      expect(env!.new_ip_address).toBe(`${rack.relayedNet}.100`);
+      expect(env!.new_routers).toBe(rack.giaddr);
+      expect(env!.new_subnet_mask).toBe('255.255.255.0');
+      expect(env!.new_domain_name_servers).toBe(`${rack.relayedNet}.53`);
+      expect(env!.new_domain_name).toBe('rack2.test');
+      expect(env!.new_dhcp_lease_time).toBe('900');
+      expect(env!.new_dhcp_server_identifier).toBe(rack.upstream.server.ip);
+      // dhcrelay -a added option 82; it finds the client's interface from the circuit id
+      // Kindling echoed, strips the option and forwards the reply.
+      await sleep(300);
+      expect(relay!.output()).toMatch(/Forwarded BOOTREPLY for 52:54:00:00:30:02/);
+    },
+  );
 
   it('keeps the relayed lease across kill -9 and restart; the next machine gets the next address', async () => {
     await kindling!.stop('SIGKILL');

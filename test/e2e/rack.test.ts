@@ -86,7 +86,8 @@ describe.skipIf(unavailable)('a rack in a box: full DHCP', () => {
   }, 60_000);
 
   it(
-    'a SeaBIOS machine (iPXE ROM) and an OVMF machine (EDK2 PXE, snponly.efi by TFTP) install and boot from their disks',
+    'a SeaBIOS machine (iPXE ROM) and an OVMF machine (EDK2 PXE, ' +
+      'snponly.efi by TFTP) install and boot from their disks',
     async ({ skip }) => {
       const b = box as RackInBox;
       if (b.mirrorMissing) skip(b.mirrorMissing);

@@ -34,7 +34,9 @@ describe('one node from power-on to installed', () => {
     const script = await text(await k.get('/boot.ipxe'));
     expect(script).toMatch(/^#!ipxe\n/);
     expect(script).toContain(
-      `imgfetch --name kindling ${k.httpUrl}/ipxe?mac=\${net0/mac:hexhyp}&uuid=\${uuid}&arch=\${buildarch}&platform=\${platform} || goto retry`,
+      `imgfetch --name ` +
+        `kindling ${k.httpUrl}/ipxe?mac=\${net0/mac:hexhyp}&uuid=\${uuid}&arch=\${buildarch}&platform=\${platform} ` +
+        `|| goto retry`,
     );
     // An answer that returns (UEFI local disk) ends iPXE with an error, so the firmware moves on.
     expect(script).toContain('imgexec kindling\nexit 1\n:retry\n');
@@ -120,7 +122,8 @@ describe('one node from power-on to installed', () => {
     const res = await k.get(`/callback/installed?mac=${mac}&token=${token}`, { method: 'POST' });
     expect(await res.json()).toMatchObject({ state: 'installed', changed: true });
     expect(await text(await k.get(ipxeUrl(mac)))).toContain('sanboot --no-describe --drive 0x80');
-    expect(await text(await k.get(ipxeUrl(mac, 'efi', 'x86_64')))).toMatch(/\nexit 1\n$/); // an error status: UEFI tries the next boot entry
+    // an error status: UEFI tries the next boot entry
+    expect(await text(await k.get(ipxeUrl(mac, 'efi', 'x86_64')))).toMatch(/\nexit 1\n$/);
     // The install token is spent: it can only repeat what it reported, and never report `running`.
     expect(
       await (await k.get(`/callback/installed?mac=${mac}&token=${token}`, { method: 'POST' })).json(),

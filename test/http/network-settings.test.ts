@@ -49,55 +49,66 @@ describe.skipIf(!enabled)('network settings from the admin API', () => {
     expect(body.recommendation).toMatchObject({ mode: 'full', reason: 'no-other-server' });
   });
 
-  it('refuses a range outside the interface subnet, naming the key, the value and what was expected; the file is unchanged', async () => {
-    const before = readFileSync(k.configFile, 'utf8');
-    const r = await k.api<Refusal>('PUT', '/api/settings/network', {
-      dhcp: { range: { start: '10.99.0.10', end: `${net()}.150` } },
-    });
-    expect(r.status).toBe(400);
-    expect(r.body.error.code).toBe('NETWORK_INVALID');
-    expect(r.body.error.details.problems).toEqual([
-      {
-        key: 'dhcp.range.start',
-        value: '10.99.0.10',
-        expected: `an address in ${net()}.0/24`,
-        message: expect.stringContaining(`outside the subnet of ${pair.server.dev}`),
-      },
-    ]);
-    expect(readFileSync(k.configFile, 'utf8')).toBe(before);
-  });
+  it(
+    'refuses a range outside the interface subnet, naming the key, the ' +
+      'value and what was expected; the file is unchanged',
+    async () => {
+      const before = readFileSync(k.configFile, 'utf8');
+      const r = await k.api<Refusal>('PUT', '/api/settings/network', {
+        dhcp: { range: { start: '10.99.0.10', end: `${net()}.150` } },
+      });
+      expect(r.status).toBe(400);
+      expect(r.body.error.code).toBe('NETWORK_INVALID');
+      expect(r.body.error.details.problems).toEqual([
+        {
+          key: 'dhcp.range.start',
+          value: '10.99.0.10',
+          expected: `an address in ${net()}.0/24`,
+          message: expect.stringContaining(`outside the subnet of ${pair.server.dev}`),
+        },
+      ]);
+      expect(readFileSync(k.configFile, 'utf8')).toBe(before);
+    },
+  );
 
-  it('refuses start after end, a router outside the subnet, a bad address and an unknown interface, each by key', async () => {
-    const keys = async (dhcp: Record<string, unknown>) =>
-      ((await k.api<Refusal>('PUT', '/api/settings/network', { dhcp })).body.error.details.problems ?? []).map(
-        (p) => p.key,
-      );
-    expect(await keys({ range: { start: `${net()}.150`, end: `${net()}.100` } })).toEqual(['dhcp.range']);
-    expect(await keys({ router: '192.168.1.1' })).toEqual(['dhcp.router']);
-    expect(await keys({ dns: ['10.0.0.1', '10.0.0.300'] })).toEqual(['dhcp.dns[1]']);
-    expect(await keys({ interface: 'nosuch0' })).toEqual(['dhcp.interface']);
-  });
+  it(
+    'refuses start after end, a router outside the subnet, a bad ' + 'address and an unknown interface, each by key',
+    async () => {
+      const keys = async (dhcp: Record<string, unknown>) =>
+        ((await k.api<Refusal>('PUT', '/api/settings/network', { dhcp })).body.error.details.problems ?? []).map(
+          (p) => p.key,
+        );
+      expect(await keys({ range: { start: `${net()}.150`, end: `${net()}.100` } })).toEqual(['dhcp.range']);
+      expect(await keys({ router: '192.168.1.1' })).toEqual(['dhcp.router']);
+      expect(await keys({ dns: ['10.0.0.1', '10.0.0.300'] })).toEqual(['dhcp.dns[1]']);
+      expect(await keys({ interface: 'nosuch0' })).toEqual(['dhcp.interface']);
+    },
+  );
 
-  it('applies a good range at once: /healthz shows it from the same process, kindling.yaml has it with its comment kept', async () => {
-    const r = await k.api<NetworkSaved>('PUT', '/api/settings/network', {
-      dhcp: { range: { start: `${net()}.160`, end: `${net()}.200` } },
-    });
-    expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ changed: ['dhcp.range.start', 'dhcp.range.end'], restartNeeded: [] });
-    const health = await k.api<Health>('GET', '/healthz');
-    expect(dhcpOf(health.body)).toMatchObject({
-      state: 'running',
-      dhcp: { mode: 'full', range: { start: `${net()}.160`, end: `${net()}.200` } },
-    });
-    const yaml = readFileSync(k.configFile, 'utf8');
-    expect(yaml).toContain('# Written by test/support/kindling.ts');
-    expect(yaml).toMatch(new RegExp(`start: ${net().replace(/\./g, '\\.')}\\.160`));
-    expect(k.pid).toBeGreaterThan(0);
-    expect(
-      (await k.api<{ settings: { dhcp: { range: unknown } } }>('GET', '/api/settings/network')).body.settings.dhcp
-        .range,
-    ).toEqual({ start: `${net()}.160`, end: `${net()}.200` });
-  });
+  it(
+    'applies a good range at once: /healthz shows it from the same ' +
+      'process, kindling.yaml has it with its comment kept',
+    async () => {
+      const r = await k.api<NetworkSaved>('PUT', '/api/settings/network', {
+        dhcp: { range: { start: `${net()}.160`, end: `${net()}.200` } },
+      });
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ changed: ['dhcp.range.start', 'dhcp.range.end'], restartNeeded: [] });
+      const health = await k.api<Health>('GET', '/healthz');
+      expect(dhcpOf(health.body)).toMatchObject({
+        state: 'running',
+        dhcp: { mode: 'full', range: { start: `${net()}.160`, end: `${net()}.200` } },
+      });
+      const yaml = readFileSync(k.configFile, 'utf8');
+      expect(yaml).toContain('# Written by test/support/kindling.ts');
+      expect(yaml).toMatch(new RegExp(`start: ${net().replace(/\./g, '\\.')}\\.160`));
+      expect(k.pid).toBeGreaterThan(0);
+      expect(
+        (await k.api<{ settings: { dhcp: { range: unknown } } }>('GET', '/api/settings/network')).body.settings.dhcp
+          .range,
+      ).toEqual({ start: `${net()}.160`, end: `${net()}.200` });
+    },
+  );
 
   it('goes from full to proxy and back without a restart', async () => {
     expect((await k.api('PUT', '/api/settings/network', { dhcp: { mode: 'proxy' } })).status).toBe(200);
@@ -162,24 +173,27 @@ describe.skipIf(!enabled)('switching to full mode beside a real dnsmasq', () => 
     });
   });
 
-  it('accepts it with force; DHCP still refuses to hand out addresses beside the other server and says so', async () => {
-    const r = await k.api<NetworkSaved>('PUT', '/api/settings/network', { dhcp: { mode: 'full' }, force: true });
-    expect(r.status).toBe(200);
-    expect(r.body.settings.dhcp.mode).toBe('full');
-    expect(readFileSync(k.configFile, 'utf8')).toMatch(/mode: full/);
-    const dhcp = dhcpOf((await k.api<Health>('GET', '/healthz')).body);
-    expect(dhcp).toMatchObject({
-      state: 'degraded',
-      dhcp: {
-        configuredMode: 'full',
-        mode: 'proxy',
-        reason: 'other-server-seen',
-        otherServers: [{ server: pair.client.ip }],
-      },
-    });
-    const rec = (await k.api<NetworkView>('GET', '/api/setup/network')).body.recommendation;
-    expect(rec).toMatchObject({ mode: 'proxy', reason: 'other-server-seen' });
-  });
+  it(
+    'accepts it with force; DHCP still refuses to hand out ' + 'addresses beside the other server and says so',
+    async () => {
+      const r = await k.api<NetworkSaved>('PUT', '/api/settings/network', { dhcp: { mode: 'full' }, force: true });
+      expect(r.status).toBe(200);
+      expect(r.body.settings.dhcp.mode).toBe('full');
+      expect(readFileSync(k.configFile, 'utf8')).toMatch(/mode: full/);
+      const dhcp = dhcpOf((await k.api<Health>('GET', '/healthz')).body);
+      expect(dhcp).toMatchObject({
+        state: 'degraded',
+        dhcp: {
+          configuredMode: 'full',
+          mode: 'proxy',
+          reason: 'other-server-seen',
+          otherServers: [{ server: pair.client.ip }],
+        },
+      });
+      const rec = (await k.api<NetworkView>('GET', '/api/setup/network')).body.recommendation;
+      expect(rec).toMatchObject({ mode: 'proxy', reason: 'other-server-seen' });
+    },
+  );
 });
 
 describe('network settings without a kindling.yaml', () => {

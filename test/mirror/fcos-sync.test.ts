@@ -51,18 +51,23 @@ describe('Fedora CoreOS sync against a fake stream', () => {
     }
   });
 
-  it('trusts the bundled Fedora keys when none are configured, so a signature by any other key is refused', async () => {
-    await upstream.addFcos('39.20240315.3.0');
-    const h = await makeHarness({ sources: [fcosSource(upstream, { keys: null })] });
-    try {
-      const [outcome] = await h.mirror.sync();
-      expect(outcome).toMatchObject({ ok: false, result: 'failed', error: { code: 'MIRROR_SIGNATURE' } });
-      expect(outcome?.error?.message).toMatch(/not one of the trusted keys \(C6E7F081CF80E13146676E88829B606631645531/);
-      expect(h.mirror.state().sources[0]?.versions).toEqual([]);
-    } finally {
-      await h.close();
-    }
-  });
+  it(
+    'trusts the bundled Fedora keys when none are configured, so ' + 'a signature by any other key is refused',
+    async () => {
+      await upstream.addFcos('39.20240315.3.0');
+      const h = await makeHarness({ sources: [fcosSource(upstream, { keys: null })] });
+      try {
+        const [outcome] = await h.mirror.sync();
+        expect(outcome).toMatchObject({ ok: false, result: 'failed', error: { code: 'MIRROR_SIGNATURE' } });
+        expect(outcome?.error?.message).toMatch(
+          /not one of the trusted keys \(C6E7F081CF80E13146676E88829B606631645531/,
+        );
+        expect(h.mirror.state().sources[0]?.versions).toEqual([]);
+      } finally {
+        await h.close();
+      }
+    },
+  );
 
   it('reports a stream document that does not parse', async () => {
     upstream.files.set('/streams/stable.json', Buffer.from('{"architectures": {"x86_64": {"artifacts": {}}}}'));

@@ -25,7 +25,9 @@ interface Proxy {
   stop: () => Promise<void>;
 }
 
-/** Starts tinyproxy in the foreground; `connectPorts` limits CONNECT (tinyproxy allows any port when none is listed). */
+/**
+ * Starts tinyproxy in the foreground; `connectPorts` limits CONNECT (tinyproxy allows any port when none is listed).
+ */
 async function startTinyproxy(dir: string, name: string, connectPorts: number[] = []): Promise<Proxy> {
   const port = await freePort();
   const logFile = path.join(dir, `${name}.log`);
@@ -143,7 +145,10 @@ describe('mirror.proxy', () => {
       const [outcome] = await h.mirror.sync();
       expect(outcome).toMatchObject({ ok: false, error: { code: 'MIRROR_UPSTREAM' } });
       expect(outcome?.error?.message).toMatch(
-        /through the proxy http:\/\/127\.0\.0\.1:\d+: the TLS certificate is not trusted; a TLS-intercepting proxy needs its CA bundle in mirror\.caFile/,
+        new RegExp(
+          /through the proxy http:\/\/127\.0\.0\.1:\d+: the TLS certificate is not /.source +
+            /trusted; a TLS-intercepting proxy needs its CA bundle in mirror\.caFile/.source,
+        ),
       );
     } finally {
       await h.close();
@@ -156,7 +161,8 @@ describe('mirror.proxy', () => {
       const [outcome] = await h.mirror.sync();
       expect(outcome).toMatchObject({ ok: false, result: 'failed', error: { code: 'MIRROR_UPSTREAM' } });
       expect(outcome?.error?.message).toContain(
-        `version.txt: ${upstream.url}/stable/amd64-usr/current/version.txt: the proxy ${strict.url} refused CONNECT to 127.0.0.1:${upstream.port} with HTTP 403`,
+        `version.txt: ${upstream.url}/stable/amd64-usr/current/version.txt: the ` +
+          `proxy ${strict.url} refused CONNECT to 127.0.0.1:${upstream.port} with HTTP 403`,
       );
       expect(h.mirror.state().sources[0]?.current).toBeNull();
     } finally {

@@ -78,23 +78,26 @@ describe('GET/HEAD /mirror/*', () => {
     ).toBe(404);
   });
 
-  it('never serves a .partial file or a file that is not in the manifest, even inside a version directory', async () => {
-    const dir = path.join(h.dataDir, 'mirror/flatcar/stable/amd64-usr/3815.2.0');
-    await writeFile(path.join(dir, 'flatcar_production_image.bin.bz2.partial'), 'half');
-    await writeFile(path.join(dir, 'stray.bin'), 'not verified');
-    const staging = path.join(h.dataDir, 'mirror/.staging/flatcar-stable/3816.0.0');
-    await mkdir(staging, { recursive: true });
-    await writeFile(path.join(staging, 'flatcar_production_image.bin.bz2.partial'), 'half');
-    expect((await h.app.inject({ url: `${url}.partial` })).statusCode).toBe(404);
-    expect((await h.app.inject({ url: '/mirror/flatcar/stable/amd64-usr/3815.2.0/stray.bin' })).statusCode).toBe(404);
-    expect(
-      (
-        await h.app.inject({
-          url: '/mirror/flatcar/stable/amd64-usr/3816.0.0/flatcar_production_image.bin.bz2.partial',
-        })
-      ).statusCode,
-    ).toBe(404);
-  });
+  it(
+    'never serves a .partial file or a file that is not in the ' + 'manifest, even inside a version directory',
+    async () => {
+      const dir = path.join(h.dataDir, 'mirror/flatcar/stable/amd64-usr/3815.2.0');
+      await writeFile(path.join(dir, 'flatcar_production_image.bin.bz2.partial'), 'half');
+      await writeFile(path.join(dir, 'stray.bin'), 'not verified');
+      const staging = path.join(h.dataDir, 'mirror/.staging/flatcar-stable/3816.0.0');
+      await mkdir(staging, { recursive: true });
+      await writeFile(path.join(staging, 'flatcar_production_image.bin.bz2.partial'), 'half');
+      expect((await h.app.inject({ url: `${url}.partial` })).statusCode).toBe(404);
+      expect((await h.app.inject({ url: '/mirror/flatcar/stable/amd64-usr/3815.2.0/stray.bin' })).statusCode).toBe(404);
+      expect(
+        (
+          await h.app.inject({
+            url: '/mirror/flatcar/stable/amd64-usr/3816.0.0/flatcar_production_image.bin.bz2.partial',
+          })
+        ).statusCode,
+      ).toBe(404);
+    },
+  );
 
   it('streams over a real socket with Range, as curl would fetch it', async () => {
     const address = await h.app.listen({ host: '127.0.0.1', port: 0 });

@@ -24,44 +24,48 @@ function declaredMacs(dataDir: string): string[] {
 }
 
 describe('concurrent admin writes', () => {
-  it('50 concurrent assigns, then 25 forgets racing 25 new assigns: every acknowledged change is on disk and after a restart', async () => {
-    k = await startTestKindling();
-    const first = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        k!.api('POST', `/api/machines/${macOf(i)}/assign`, { profile: 'flatcar-install', name: `node-${i}` }),
-      ),
-    );
-    expect(first.map((r) => r.status)).toEqual(Array(50).fill(200));
-    expect(declaredMacs(k.dataDir)).toEqual(Array.from({ length: 50 }, (_, i) => macOf(i)).sort());
+  it(
+    '50 concurrent assigns, then 25 forgets racing 25 new assigns: every ' +
+      'acknowledged change is on disk and after a restart',
+    async () => {
+      k = await startTestKindling();
+      const first = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          k!.api('POST', `/api/machines/${macOf(i)}/assign`, { profile: 'flatcar-install', name: `node-${i}` }),
+        ),
+      );
+      expect(first.map((r) => r.status)).toEqual(Array(50).fill(200));
+      expect(declaredMacs(k.dataDir)).toEqual(Array.from({ length: 50 }, (_, i) => macOf(i)).sort());
 
-    const mixed = await Promise.all([
-      ...Array.from({ length: 25 }, (_, i) => k!.api('DELETE', `/api/machines/${macOf(i)}`)),
-      ...Array.from({ length: 25 }, (_, i) =>
-        k!.api('POST', `/api/machines/${macOf(100 + i)}/assign`, { profile: 'flatcar-install', name: `late-${i}` }),
-      ),
-    ]);
-    expect(mixed.map((r) => r.status)).toEqual(Array(50).fill(200));
-    const expected = [
-      ...Array.from({ length: 25 }, (_, i) => macOf(25 + i)),
-      ...Array.from({ length: 25 }, (_, i) => macOf(100 + i)),
-    ].sort();
-    expect(declaredMacs(k.dataDir)).toEqual(expected);
-    expect(
-      k.inventory
-        .list()
-        .map((m) => m.mac)
-        .sort(),
-    ).toEqual(expected);
+      const mixed = await Promise.all([
+        ...Array.from({ length: 25 }, (_, i) => k!.api('DELETE', `/api/machines/${macOf(i)}`)),
+        ...Array.from({ length: 25 }, (_, i) =>
+          k!.api('POST', `/api/machines/${macOf(100 + i)}/assign`, { profile: 'flatcar-install', name: `late-${i}` }),
+        ),
+      ]);
+      expect(mixed.map((r) => r.status)).toEqual(Array(50).fill(200));
+      const expected = [
+        ...Array.from({ length: 25 }, (_, i) => macOf(25 + i)),
+        ...Array.from({ length: 25 }, (_, i) => macOf(100 + i)),
+      ].sort();
+      expect(declaredMacs(k.dataDir)).toEqual(expected);
+      expect(
+        k.inventory
+          .list()
+          .map((m) => m.mac)
+          .sort(),
+      ).toEqual(expected);
 
-    const dataDir = k.dataDir;
-    await k.close();
-    k = await startTestKindling({ dataDir });
-    const { machines } = (await (await k.api('GET', '/api/machines')).json()) as {
-      machines: Array<{ mac: string; name: string; state: string }>;
-    };
-    expect(machines.map((m) => m.mac).sort()).toEqual(expected);
-    expect(machines.find((m) => m.mac === macOf(100))).toMatchObject({ name: 'late-0', state: 'assigned' });
-  });
+      const dataDir = k.dataDir;
+      await k.close();
+      k = await startTestKindling({ dataDir });
+      const { machines } = (await (await k.api('GET', '/api/machines')).json()) as {
+        machines: Array<{ mac: string; name: string; state: string }>;
+      };
+      expect(machines.map((m) => m.mac).sort()).toEqual(expected);
+      expect(machines.find((m) => m.mac === macOf(100))).toMatchObject({ name: 'late-0', state: 'assigned' });
+    },
+  );
 
   it('a forget cut short between its two files is finished at the next start', async () => {
     k = await startTestKindling({

@@ -42,28 +42,31 @@ describe.skipIf(!canUseNetns())('config fetches are bound to the machine', () =>
     return { status: Number(out.slice(cut + 1)), body: out.slice(0, cut) };
   };
 
-  it('serves the config to the address the machine booted from, and not to another host that names its MAC', async () => {
-    expect((await from(node, `/ipxe?mac=${victim}&arch=x86_64&platform=efi`)).body).toContain('ignition.config.url=');
-    const own = await from(node, `/ignition?mac=${victim}`);
-    expect(own.status).toBe(200);
-    const token = installToken.exec(ignitionText(own.body))?.[1];
-    expect(token).toBeDefined();
+  it(
+    'serves the config to the address the machine booted from, ' + 'and not to another host that names its MAC',
+    async () => {
+      expect((await from(node, `/ipxe?mac=${victim}&arch=x86_64&platform=efi`)).body).toContain('ignition.config.url=');
+      const own = await from(node, `/ignition?mac=${victim}`);
+      expect(own.status).toBe(200);
+      const token = installToken.exec(ignitionText(own.body))?.[1];
+      expect(token).toBeDefined();
 
-    for (const url of [
-      `/ignition?mac=${victim}`,
-      `/ignition?mac=${victim}&phase=target`,
-      `/ignition?mac=${victim}&phase=install`,
-      `/cloud-config?mac=${victim}`,
-      `/ignition?mac=${victim.toUpperCase().replace(/:/g, '-')}`,
-    ]) {
-      const stolen = await from(attacker, url);
-      expect(stolen.status, url).toBe(403);
-      expect(JSON.parse(stolen.body)).toMatchObject({ error: { code: 'CONFIG_ADDRESS' } });
-      expect(stolen.body).toContain(node.remoteIp); // the admin reading the log sees where the config goes
-      expect(stolen.body).not.toContain(token!);
-    }
-    expect(k.inventory.recentEvents(victim).filter((e) => e.type === 'config-refused')).toHaveLength(1);
-  });
+      for (const url of [
+        `/ignition?mac=${victim}`,
+        `/ignition?mac=${victim}&phase=target`,
+        `/ignition?mac=${victim}&phase=install`,
+        `/cloud-config?mac=${victim}`,
+        `/ignition?mac=${victim.toUpperCase().replace(/:/g, '-')}`,
+      ]) {
+        const stolen = await from(attacker, url);
+        expect(stolen.status, url).toBe(403);
+        expect(JSON.parse(stolen.body)).toMatchObject({ error: { code: 'CONFIG_ADDRESS' } });
+        expect(stolen.body).toContain(node.remoteIp); // the admin reading the log sees where the config goes
+        expect(stolen.body).not.toContain(token!);
+      }
+      expect(k.inventory.recentEvents(victim).filter((e) => e.type === 'config-refused')).toHaveLength(1);
+    },
+  );
 
   it('limits fetches per source address, and records one event per phase, not one per fetch', async () => {
     const statuses: number[] = [];

@@ -16,7 +16,8 @@ function openStalledStream(): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname, () => {
       socket.write(
-        `GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer ${k.adminToken}\r\n\r\n`,
+        `GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: ` +
+          `text/event-stream\r\nAuthorization: Bearer ${k.adminToken}\r\n\r\n`,
       );
       socket.once('data', () => {
         socket.pause(); // the attack: read the headers, then never again

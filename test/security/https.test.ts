@@ -80,22 +80,26 @@ describe('HTTPS for the setup page and the admin API', () => {
     expect(JSON.parse(machines.body)).toHaveProperty('machines');
   });
 
-  it("reports the fingerprint of the certificate it serves, on the page's session call, /healthz and in DATADIR/state/tls", async () => {
-    const session = await pinned(k, 'GET', '/api/session');
-    const reported = (JSON.parse(session.body) as { tlsFingerprint: string }).tlsFingerprint;
-    expect(reported).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
-    expect(reported).toBe(session.peerFingerprint);
-    const health = (await (await k.get('/healthz')).json()) as { tls: { fingerprint: string; port: number } };
-    expect(health.tls).toEqual({ fingerprint: reported, port: Number(new URL(k.httpsUrl).port) });
-    expect(readFileSync(path.join(tlsDir(k), 'fingerprint'), 'utf8')).toBe(`${reported}\n`);
-    // The same figure OpenSSL computes from the stored certificate.
-    const openssl = execFileSync(
-      'openssl',
-      ['x509', '-noout', '-fingerprint', '-sha256', '-in', path.join(tlsDir(k), 'cert.pem')],
-      { encoding: 'utf8' },
-    );
-    expect(openssl.trim()).toBe(`sha256 Fingerprint=${reported}`);
-  });
+  it(
+    "reports the fingerprint of the certificate it serves, on the page's " +
+      'session call, /healthz and in DATADIR/state/tls',
+    async () => {
+      const session = await pinned(k, 'GET', '/api/session');
+      const reported = (JSON.parse(session.body) as { tlsFingerprint: string }).tlsFingerprint;
+      expect(reported).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+      expect(reported).toBe(session.peerFingerprint);
+      const health = (await (await k.get('/healthz')).json()) as { tls: { fingerprint: string; port: number } };
+      expect(health.tls).toEqual({ fingerprint: reported, port: Number(new URL(k.httpsUrl).port) });
+      expect(readFileSync(path.join(tlsDir(k), 'fingerprint'), 'utf8')).toBe(`${reported}\n`);
+      // The same figure OpenSSL computes from the stored certificate.
+      const openssl = execFileSync(
+        'openssl',
+        ['x509', '-noout', '-fingerprint', '-sha256', '-in', path.join(tlsDir(k), 'cert.pem')],
+        { encoding: 'utf8' },
+      );
+      expect(openssl.trim()).toBe(`sha256 Fingerprint=${reported}`);
+    },
+  );
 
   it('curl accepts the certificate for 127.0.0.1 and kindling.local once it is the trusted CA', async () => {
     const cafile = path.join(k.dataDir, 'pinned.pem');
@@ -244,10 +248,14 @@ describe.skipIf(!canUseNetns())('plain HTTP from another host on the network', (
     });
   });
 
-  it('still counts the box itself as local when it connects to its own network address (the CLI with http.listen set)', async () => {
-    const res = await k.api('GET', '/api/machines'); // from this namespace to remote.localIp
-    expect(res.status).toBe(200);
-  });
+  it(
+    'still counts the box itself as local when it connects to its own ' +
+      'network address (the CLI with http.listen set)',
+    async () => {
+      const res = await k.api('GET', '/api/machines'); // from this namespace to remote.localIp
+      expect(res.status).toBe(200);
+    },
+  );
 
   it('serves that remote host the API over HTTPS with the pinned certificate', async () => {
     const out = await remote.curl([

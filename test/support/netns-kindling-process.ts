@@ -13,9 +13,14 @@ const k = await startTestKindling({
   configFile: true,
   probeTimeoutMs: input.probeTimeoutMs ?? 1500,
 });
-process.stdout.write(
-  `READY ${JSON.stringify({ httpUrl: k.httpUrl, adminToken: k.adminToken, dataDir: k.dataDir, configFile: k.configFile, pid: process.pid })}\n`,
-);
+const ready = {
+  httpUrl: k.httpUrl,
+  adminToken: k.adminToken,
+  dataDir: k.dataDir,
+  configFile: k.configFile,
+  pid: process.pid,
+};
+process.stdout.write(`READY ${JSON.stringify(ready)}\n`);
 
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {

@@ -94,7 +94,8 @@ describe('kindling serve under a service manager', () => {
 
       const file = rig(
         'serve',
-        'http: { listen: 127.0.0.1, port: 0, httpsPort: 0 }\ntftp: { enabled: false }\ndhcp: { mode: "off" }\nmirror: { schedule: null, sources: [] }\n',
+        'http: { listen: 127.0.0.1, port: 0, httpsPort: 0 }\ntftp: { enabled: false }\ndhcp: ' +
+          '{ mode: "off" }\nmirror: { schedule: null, sources: [] }\n',
         {},
       );
       const server = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--config', file], {

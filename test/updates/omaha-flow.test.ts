@@ -74,28 +74,31 @@ describe('Omaha updates from the mirror', () => {
     expect(await machine(node.machineId)).toMatchObject({ version: '3815.2.0', state: 'up-to-date' });
   });
 
-  it('after a sync of a newer release, offers it; the node downloads and checks it, reports, and shows as updated', async () => {
-    const files = await upstream.addFlatcar('3815.2.1');
-    expect(await sync()).toMatchObject({ ok: true, version: '3815.2.1' });
-    const node = new OmahaClient(server, 'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1', '3815.2.0');
-    const { offer } = await node.check();
-    expect(offer).not.toBeNull();
-    expect(offer?.version).toBe('3815.2.1');
-    expect(offer?.url).toBe(`${k.httpUrl}/mirror/flatcar/stable/amd64-usr/3815.2.1/flatcar_production_update.gz`);
-    await node.event(13, 1);
-    expect(await machine(node.machineId)).toMatchObject({ state: 'downloading' });
-    const payload = Buffer.from(await (await fetch(offer?.url as string)).arrayBuffer());
-    // update_engine's own checks: PayloadProcessor::VerifyPayload size and base64 sha256.
-    expect(payload.length).toBe(offer?.size);
-    expect(createHash('sha256').update(payload).digest('base64')).toBe(offer?.sha256);
-    expect(payload.equals(files.get('flatcar_production_update.gz') as Buffer)).toBe(true);
-    await node.event(14, 1);
-    await node.event(3, 1);
-    expect(await machine(node.machineId)).toMatchObject({ state: 'installed', version: '3815.2.0' });
-    node.version = '3815.2.1';
-    expect((await node.check('3815.2.0')).check).toBe('noupdate');
-    expect(await machine(node.machineId)).toMatchObject({ state: 'updated', version: '3815.2.1' });
-  });
+  it(
+    'after a sync of a newer release, offers it; the node downloads and ' + 'checks it, reports, and shows as updated',
+    async () => {
+      const files = await upstream.addFlatcar('3815.2.1');
+      expect(await sync()).toMatchObject({ ok: true, version: '3815.2.1' });
+      const node = new OmahaClient(server, 'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1', '3815.2.0');
+      const { offer } = await node.check();
+      expect(offer).not.toBeNull();
+      expect(offer?.version).toBe('3815.2.1');
+      expect(offer?.url).toBe(`${k.httpUrl}/mirror/flatcar/stable/amd64-usr/3815.2.1/flatcar_production_update.gz`);
+      await node.event(13, 1);
+      expect(await machine(node.machineId)).toMatchObject({ state: 'downloading' });
+      const payload = Buffer.from(await (await fetch(offer?.url as string)).arrayBuffer());
+      // update_engine's own checks: PayloadProcessor::VerifyPayload size and base64 sha256.
+      expect(payload.length).toBe(offer?.size);
+      expect(createHash('sha256').update(payload).digest('base64')).toBe(offer?.sha256);
+      expect(payload.equals(files.get('flatcar_production_update.gz') as Buffer)).toBe(true);
+      await node.event(14, 1);
+      await node.event(3, 1);
+      expect(await machine(node.machineId)).toMatchObject({ state: 'installed', version: '3815.2.0' });
+      node.version = '3815.2.1';
+      expect((await node.check('3815.2.0')).check).toBe('noupdate');
+      expect(await machine(node.machineId)).toMatchObject({ state: 'updated', version: '3815.2.1' });
+    },
+  );
 
   it('a paused group is told noupdate; the machine shows as held with the reason', async () => {
     const put = await k.api('PUT', '/api/updates/groups/stable', { paused: true });
@@ -210,35 +213,38 @@ describe('Omaha updates from the mirror', () => {
     expect(wrong.status).toBe(422);
   });
 
-  it('the shared API client edits policy and shows each machine joined to the MAC Kindling knows for its address', async () => {
-    const client = new KindlingClient({
-      baseUrl: k.httpUrl,
-      headers: () => ({ authorization: `Bearer ${k.adminToken}` }),
-      timeoutMs: 5000,
-    });
-    // The node booted through Kindling from this address once, so the inventory knows its MAC.
-    await k.get('/ipxe?mac=52:54:00:0a:0b:0c&platform=efi&arch=x86_64');
-    const view = await client.setUpdatePolicy('stable', { version: '3815.2.0', rolloutLimit: 5 });
-    expect(view.groups.find((g) => g.name === 'stable')).toMatchObject({
-      policy: { version: '3815.2.0', rolloutLimit: 5, paused: false },
-      target: '3815.2.0',
-      source: 'flatcar-stable',
-    });
-    expect((await new OmahaClient(server, 'h8', '3374.0.0').check()).offer?.version).toBe('3815.2.0');
-    const seen = (await client.updates()).machines.find((m) => m.machineId === 'h8');
-    expect(seen).toMatchObject({ mac: '52:54:00:0a:0b:0c', ip: '127.0.0.1', version: '3374.0.0', state: 'offered' });
-    const refused = (await client
-      .setUpdatePolicy('stable', { version: 'latest' })
-      .catch((e: unknown) => e)) as ApiError;
-    expect(refused).toBeInstanceOf(ApiError);
-    expect(refused.code).toBe('UPDATE_POLICY_INVALID');
-    expect((await client.resetUpdatePolicy('stable')).groups.find((g) => g.name === 'stable')?.policy).toEqual({
-      source: null,
-      version: 'current',
-      paused: false,
-      rolloutLimit: null,
-    });
-  });
+  it(
+    'the shared API client edits policy and shows each machine ' + 'joined to the MAC Kindling knows for its address',
+    async () => {
+      const client = new KindlingClient({
+        baseUrl: k.httpUrl,
+        headers: () => ({ authorization: `Bearer ${k.adminToken}` }),
+        timeoutMs: 5000,
+      });
+      // The node booted through Kindling from this address once, so the inventory knows its MAC.
+      await k.get('/ipxe?mac=52:54:00:0a:0b:0c&platform=efi&arch=x86_64');
+      const view = await client.setUpdatePolicy('stable', { version: '3815.2.0', rolloutLimit: 5 });
+      expect(view.groups.find((g) => g.name === 'stable')).toMatchObject({
+        policy: { version: '3815.2.0', rolloutLimit: 5, paused: false },
+        target: '3815.2.0',
+        source: 'flatcar-stable',
+      });
+      expect((await new OmahaClient(server, 'h8', '3374.0.0').check()).offer?.version).toBe('3815.2.0');
+      const seen = (await client.updates()).machines.find((m) => m.machineId === 'h8');
+      expect(seen).toMatchObject({ mac: '52:54:00:0a:0b:0c', ip: '127.0.0.1', version: '3374.0.0', state: 'offered' });
+      const refused = (await client
+        .setUpdatePolicy('stable', { version: 'latest' })
+        .catch((e: unknown) => e)) as ApiError;
+      expect(refused).toBeInstanceOf(ApiError);
+      expect(refused.code).toBe('UPDATE_POLICY_INVALID');
+      expect((await client.resetUpdatePolicy('stable')).groups.find((g) => g.name === 'stable')?.policy).toEqual({
+        source: null,
+        version: 'current',
+        paused: false,
+        rolloutLimit: null,
+      });
+    },
+  );
 
   it('answers curl posting the body update_engine sends, as an operator tries it by hand', async () => {
     const body = updateEngineCheck({
@@ -259,7 +265,10 @@ describe('Omaha updates from the mirror', () => {
       server,
     ]);
     expect(stdout).toMatch(
-      /<updatecheck status="ok"><urls><url codebase="http:\/\/127\.0\.0\.1:\d+\/mirror\/flatcar\/stable\/amd64-usr\/3815\.2\.1\/">/,
+      new RegExp(
+        /<updatecheck status="ok"><urls><url codebase="http:\/\//.source +
+          /127\.0\.0\.1:\d+\/mirror\/flatcar\/stable\/amd64-usr\/3815\.2\.1\/">/.source,
+      ),
     );
     expect(stdout).toMatch(
       /<package name="flatcar_production_update.gz" hash_sha256="[A-Za-z0-9+/]{43}=" size="\d+" required="true">/,

@@ -248,7 +248,9 @@ describe("profiles and settings through the page's API", () => {
       issues: [{ path: [], message: expect.stringMatching(/YAML/) }],
     });
 
-    const draft = `# workers\nos: flatcar\nchannel: beta\nhostname: "{{name}}.lab"\nusers:\n  - name: core\n    sshAuthorizedKeys: ["${sharedKey}"]\n`;
+    const draft =
+      `# workers\nos: flatcar\nchannel: beta\nhostname: "{{name}}.lab"\nusers:\n  - ` +
+      `name: core\n    sshAuthorizedKeys: ["${sharedKey}"]\n`;
     expect(await c.json('POST', '/api/profiles/validate', { yaml: draft })).toEqual({
       ok: true,
       issues: [],

@@ -134,7 +134,8 @@ export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
     if (streams.size >= maxStreams || mine >= maxStreamsPerSession) {
       throw new KindlingError(
         'REQUEST_INVALID',
-        `too many open event streams (${mine} for this session, ${streams.size} in all; at most ${maxStreamsPerSession} and ${maxStreams}); close another page first`,
+        `too many open event streams (${mine} for this session, ${streams.size} in all; at ` +
+          `most ${maxStreamsPerSession} and ${maxStreams}); close another page first`,
       );
     }
     reply.hijack();

@@ -15,7 +15,9 @@ export function healthRoutes(app: FastifyInstance, deps: HttpDeps): void {
             {
               name: 'storage',
               state: 'degraded' as const,
-              detail: `the event history cannot be written (${storage.failures} failed writes; last: ${storage.lastError}); events are kept in memory until it can`,
+              detail:
+                `the event history cannot be written (${storage.failures} failed writes; ` +
+                `last: ${storage.lastError}); events are kept in memory until it can`,
             },
           ]
         : []),

@@ -70,7 +70,8 @@ export function networkRoutes(app: FastifyInstance, deps: HttpDeps): void {
     if (!control.configFile)
       throw new KindlingError(
         'CONFIG_NOT_WRITABLE',
-        'Kindling runs on its embedded defaults, with no kindling.yaml to save to; start it with --config FILE to change the network from the page',
+        'Kindling runs on its embedded defaults, with no kindling.yaml to save to; start ' +
+          'it with --config FILE to change the network from the page',
         {},
       );
 
@@ -82,7 +83,8 @@ export function networkRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const restartNeeded =
       next.server.advertise !== current.server.advertise
         ? [
-            'the HTTPS certificate names the old server.advertise, and the rack address is followed (advertise: auto) as it was at start, until Kindling restarts',
+            'the HTTPS certificate names the old server.advertise, and the rack address is followed ' +
+              '(advertise: auto) as it was at start, until Kindling restarts',
           ]
         : [];
     return { ...view(), changed, restartNeeded };
@@ -115,7 +117,9 @@ async function refuseBesideAnotherServer(
   const refusal: OtherServerRefusal = { servers: [answer], interface: next.dhcp.interface };
   throw new KindlingError(
     'DHCP_OTHER_SERVER',
-    `dhcp.mode "full": another DHCP server answered the probe on ${next.dhcp.interface ?? 'every interface'} from ${serverIp}: ${answer.server} offered ${answer.offered}; expected no other server before Kindling hands out addresses. Use proxy or auto, or switch it off, or send force to switch anyway`,
+    `dhcp.mode "full": another DHCP server answered the probe on ${next.dhcp.interface ?? 'every interface'} ` +
+      `from ${serverIp}: ${answer.server} offered ${answer.offered}; expected no other server before Kindling ` +
+      `hands out addresses. Use proxy or auto, or switch it off, or send force to switch anyway`,
     {
       ...refusal,
       issues: [

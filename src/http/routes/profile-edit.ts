@@ -27,14 +27,16 @@ export function checkProfileName(name: string): string {
   if (name.includes('/') || name.includes('\\') || name.includes('..') || name.includes('\0')) {
     throw new KindlingError(
       'PATH_INVALID',
-      `profile name "${name.slice(0, 64)}" must not contain "/", "\\" or ".."; expected lower-case letters, digits, - or _`,
+      `profile name "${name.slice(0, 64)}" must not contain "/", "\\" or ` +
+        `".."; expected lower-case letters, digits, - or _`,
       { name: name.slice(0, 64) },
     );
   }
   if (!profileNamePattern.test(name))
     throw new KindlingError(
       'REQUEST_INVALID',
-      `profile name "${name.slice(0, 64)}" must be 1-63 lower-case letters, digits, - or _, starting with a letter or digit`,
+      `profile name "${name.slice(0, 64)}" must be 1-63 lower-case letters, ` +
+        `digits, - or _, starting with a letter or digit`,
       { name: name.slice(0, 64) },
     );
   return name;
@@ -146,7 +148,8 @@ export function profileEditRoutes(app: FastifyInstance, deps: HttpDeps): void {
       if (!spec)
         throw new KindlingError(
           'PROFILE_INVALID',
-          `the draft is not a valid profile: ${issues.map((i) => `${i.path.join('.') || 'top level'}: ${i.message}`).join('; ')}`,
+          `the draft is not a valid ` +
+            `profile: ${issues.map((i) => `${i.path.join('.') || 'top level'}: ${i.message}`).join('; ')}`,
           { issues },
         );
       const profile: Profile = {

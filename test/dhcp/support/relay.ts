@@ -14,7 +14,9 @@ import { tempDir } from './peers.js';
 export interface RelayedRack {
   /** server: Kindling's namespace; client: the relay's upstream side. */
   upstream: NetnsPair;
-  /** server: the relay's downstream side (giaddr); client: the client namespace (no address). Usable with runDhclient. */
+  /**
+   * server: the relay's downstream side (giaddr); client: the client namespace (no address). Usable with runDhclient.
+   */
   downstream: NetnsPair;
   /** The relayed network, e.g. 10.202.7 (a /24). */
   relayedNet: string;

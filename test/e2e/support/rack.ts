@@ -37,7 +37,10 @@ export interface Rack {
 const live = new Set<Rack>();
 let hooked = false;
 
-/** Removes every rack still alive: on process exit and on SIGINT/SIGTERM too, so a failing or interrupted run leaves nothing. */
+/**
+ * Removes every rack still alive: on process exit and on SIGINT/SIGTERM too, so a failing or interrupted run leaves
+ * nothing.
+ */
 function hookExit(): void {
   if (hooked) return;
   hooked = true;

@@ -116,7 +116,8 @@ export async function openRackInBox(options: {
         const vm = startVm({ rack, name, mac, firmware, accel, workDir, bootOrder });
         vms.push(vm);
         log(
-          `${name}: powered on (${firmware === 'bios' ? 'SeaBIOS + iPXE ROM' : 'OVMF, EDK2 PXE'}, ${mac}, ${accel}, ${bootOrder})`,
+          `${name}: powered on ` +
+            `(${firmware === 'bios' ? 'SeaBIOS + iPXE ROM' : 'OVMF, EDK2 PXE'}, ${mac}, ${accel}, ${bootOrder})`,
         );
         return vm;
       },
@@ -131,7 +132,10 @@ export async function openRackInBox(options: {
 async function syncMirror(kindling: E2eKindling, log: (l: string) => void): Promise<string | null> {
   const first = await kindling.api('GET', '/api/mirror');
   if (first.status === 404)
-    return 'this Kindling does not serve /api/mirror yet (the mirror is not wired into main.ts), so nodes have nothing to install';
+    return (
+      'this Kindling does not serve /api/mirror yet (the mirror is not wired ' +
+      'into main.ts), so nodes have nothing to install'
+    );
   const started = await kindling.api('POST', '/api/mirror/sync', {});
   if (started.status >= 300)
     throw new Error(`POST /api/mirror/sync answered ${started.status}: ${JSON.stringify(started.body)}`);
@@ -238,7 +242,8 @@ export async function walk(
   let assigned = false;
   const fail = (why: string): never => {
     throw new Error(
-      `${name} (${vm.mac}, ${vm.firmware}): ${why} after ${at().toFixed(0)} s; states seen: ${[...seen].map(([s, t]) => `${s}@${t.toFixed(0)}s`).join(' ')}\n` +
+      `${name} (${vm.mac}, ${vm.firmware}): ${why} after ${at().toFixed(0)} s; states ` +
+        `seen: ${[...seen].map(([s, t]) => `${s}@${t.toFixed(0)}s`).join(' ')}\n` +
         `--- serial console of ${name} (last 6000 characters) ---\n${vm.serial().slice(-6000)}\n` +
         `--- Kindling's log for ${vm.mac} (last 6000 characters) ---\n${box.kindling.logFor(vm.mac).slice(-6000)}\n`,
     );
@@ -266,7 +271,8 @@ export async function walk(
       // Kindling logs each wait-loop answer of /ipxe: the machine got DHCP, its iPXE and /boot.ipxe.
       if (!assigned && machine.state === 'discovered' && box.kindling.logFor(vm.mac).includes('"boot":"wait"')) {
         box.log(
-          `${name}: reached /ipxe at +${at().toFixed(1)}s (arch ${machine.facts.arch}, platform ${machine.facts.platform}, address ${machine.facts.lastIp}); in the wait loop`,
+          `${name}: reached /ipxe at +${at().toFixed(1)}s (arch ${machine.facts.arch}, ` +
+            `platform ${machine.facts.platform}, address ${machine.facts.lastIp}); in the wait loop`,
         );
         const r = await box.kindling.api('POST', `/api/machines/${vm.mac}/assign`, {
           profile: options.profile ?? 'e2e',
@@ -282,5 +288,8 @@ export async function walk(
 }
 
 export function failureReport(box: RackInBox | null, vm: Vm): string {
-  return `--- serial console of ${vm.name} ---\n${vm.serial().slice(-6000)}\n--- Kindling's log for ${vm.mac} ---\n${box?.kindling.logFor(vm.mac).slice(-6000) ?? ''}`;
+  return (
+    `--- serial console of ${vm.name} ---\n${vm.serial().slice(-6000)}\n--- Kindling's log ` +
+    `for ${vm.mac} ---\n${box?.kindling.logFor(vm.mac).slice(-6000) ?? ''}`
+  );
 }

@@ -56,7 +56,8 @@ export async function writeUpstream(options: {
   const [build, branch, patch] = standinVersion.split('.');
   writeFileSync(
     path.join(base, 'current', 'version.txt'),
-    `FLATCAR_BUILD=${build}\nFLATCAR_BRANCH=${branch}\nFLATCAR_PATCH=${patch}\nFLATCAR_VERSION=${standinVersion}\nFLATCAR_VERSION_ID=${standinVersion}\n`,
+    `FLATCAR_BUILD=${build}\nFLATCAR_BRANCH=${branch}\nFLATCAR_PATCH=${patch}\n` +
+      `FLATCAR_VERSION=${standinVersion}\nFLATCAR_VERSION_ID=${standinVersion}\n`,
   );
   return { root: options.root, baseUrl: `http://${options.host}:${options.port}/stable`, keys: signer.armoredPublic };
 }

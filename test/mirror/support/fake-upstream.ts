@@ -111,7 +111,10 @@ export class FakeUpstream {
 
   setFlatcarCurrent(version: string, options: { channel?: string; arch?: string } = {}): void {
     const [build, branch, patch] = version.split('.');
-    const text = `FLATCAR_BUILD=${build}\nFLATCAR_BRANCH=${branch}\nFLATCAR_PATCH=${patch}\nFLATCAR_VERSION=${version}\nFLATCAR_VERSION_ID=${version}\nFLATCAR_BUILD_ID="2024-01-01-0000"\nFLATCAR_SDK_VERSION=${version}\n`;
+    const text =
+      `FLATCAR_BUILD=${build}\nFLATCAR_BRANCH=${branch}\nFLATCAR_PATCH=${patch}\n` +
+      `FLATCAR_VERSION=${version}\nFLATCAR_VERSION_ID=${version}\n` +
+      `FLATCAR_BUILD_ID="2024-01-01-0000"\nFLATCAR_SDK_VERSION=${version}\n`;
     this.files.set(
       `/${options.channel ?? 'stable'}/${options.arch ?? 'amd64'}-usr/current/version.txt`,
       Buffer.from(text),

@@ -37,7 +37,10 @@ export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: numb
   };
 }
 
-/** PUTs a file as application/octet-stream with upload progress (fetch reports none), the CSRF token and ApiError like request(). */
+/**
+ * PUTs a file as application/octet-stream with upload progress (fetch reports none), the CSRF token and ApiError like
+ * request().
+ */
 export function upload(url: string, file: Blob, onProgress: (sent: number) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
