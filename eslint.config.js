@@ -1,4 +1,4 @@
-// The linter of `npm test` (issue 16, house rules): ESLint's and typescript-eslint's
+// The linter of `npm test` (docs/architecture.md, "House rules"): ESLint's and typescript-eslint's
 // recommended rules on the TypeScript sources; formatting is prettier's job.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';

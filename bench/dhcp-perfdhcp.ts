@@ -1,4 +1,4 @@
-// DHCP bench (design.md, "Performance goals"): the highest rate of full DORA exchanges
+// DHCP bench (docs/benchmarks.md, "DHCP"): the highest rate of full DORA exchanges
 // per second served with under 0.1% drops, measured with kea's perfdhcp from a client
 // namespace, for Kindling and for dnsmasq (--no-ping, and its default) in one run on
 // the same veth pair. Not a test: run by hand as root, `npx tsx bench/dhcp-perfdhcp.ts`.

@@ -1,4 +1,4 @@
-// Discovery-flood bench (issue 13, item 3): what a new machine costs the SD card with
+// Discovery-flood bench: what a new machine costs the SD card with
 // the old whole-document machines.json against the journal, in the same run, and what
 // a flood of unknown MACs on /ipxe does to a declared machine's boot. Not a test:
 // `npx tsx bench/discovery-flood.ts` (MACS=N, OLD=N). Prints markdown for docs/benchmarks.md.

@@ -1,4 +1,4 @@
-// TFTP under a slot-exhaustion flood (issue 13): how long a new machine takes to get a
+// TFTP under a slot-exhaustion flood (docs/tftp.md, "Floods"): how long a new machine takes to get a
 // 1 MB boot file with and without never-ACKing RRQs (timeout=255, blksize 1468) holding
 // the pool, and the server's RSS. Not a test: run by hand, results go to docs/benchmarks.md.
 //   node --import tsx bench/tftp-flood.ts

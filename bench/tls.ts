@@ -1,4 +1,4 @@
-// HTTPS bench (issue 13): what the certificate costs at first start, and what a TLS
+// HTTPS bench: what the certificate costs at first start, and what a TLS
 // handshake adds to one admin request. Not a test: `npx tsx bench/tls.ts` (ROUNDS=N).
 // Prints a markdown table for docs/benchmarks.md.
 import { readFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { relayPoolProblems } from '../net/ipv4.js';
 
-// The configuration contract of design.md ("Configuration file"). Every key is
+// The configuration contract (docs/configuration.md, "kindling.yaml"). Every key is
 // optional; the defaults here are the appliance's (root, port 80, /var/lib/kindling).
 // `checkoutDefaults` in defaults.ts overlays what suits a developer's checkout.
 

@@ -1,4 +1,4 @@
-// Safety before full mode (issue 3, "Safety"): ask the link whether a DHCP server
+// Safety before full mode (docs/dhcp.md, "Full mode"): ask the link whether a DHCP server
 // already answers, as a client would: DISCOVER with the broadcast flag from port 68.
 // An OFFER that carries an address means handing out our own would fight it.
 import { randomBytes } from 'node:crypto';

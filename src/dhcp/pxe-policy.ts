@@ -1,5 +1,5 @@
-// Which boot file a network-boot client gets (design.md, "The path of one node",
-// step 2). Pure: facts from the request and the configured file names in, a decision
+// Which boot file a network-boot client gets (docs/how-a-node-boots.md, the DHCP
+// offer; docs/dhcp.md, "What a client gets"). Pure: facts from the request and the configured file names in, a decision
 // out. Architecture numbers are the IANA "Processor Architecture Types" of RFC 4578 §2.1.
 
 export interface PxeFacts {

@@ -101,7 +101,10 @@ export function nakFlags(req: DhcpPacket): number {
   return req.giaddr !== '0.0.0.0' ? req.flags | BROADCAST_FLAG : req.flags;
 }
 
-/** Options and header fields that tell a network-boot client what to load (step 2 of design.md). */
+/**
+ * Options and header fields that tell a network-boot client what to load (docs/how-a-node-boots.md,
+ * the DHCP offer).
+ */
 export function bootFields(
   req: DhcpPacket,
   decision: PxeDecision,

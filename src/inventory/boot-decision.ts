@@ -10,8 +10,8 @@ import { osArtifacts } from '../render/os-artifacts.js';
 import type { MachineState } from './lifecycle.js';
 import type { Profile } from './profile.js';
 
-// What a machine boots, decided in one place (design.md, "The path of one node",
-// step 5). A pure function of the machine, its profile and what iPXE told us; every
+// What a machine boots, decided in one place (docs/how-a-node-boots.md, the answers
+// to /ipxe). A pure function of the machine, its profile and what iPXE told us; every
 // service asks it and none re-decides.
 
 export interface BootRequest {

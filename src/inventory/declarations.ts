@@ -11,7 +11,7 @@ import { SerialQueue } from '../store/serial-queue.js';
 import { parseMac } from './mac.js';
 import { parseProfile, profileNamePattern, type Profile } from './profile.js';
 
-// The declarative files under dataDir/config/ (design.md, "Public contract"):
+// The declarative files under dataDir/config/ (docs/configuration.md, "Declarative files"):
 // profiles/NAME.yaml and machines.yaml. They are edited by hand or by the page and
 // reloaded without a restart. Each file is judged on its own: a broken file keeps
 // its last good version in force and its error is reported until it is fixed.

@@ -1,6 +1,6 @@
 // Whether a MAC nobody declared may become a record. Without a bound, anyone on the
-// LAN could grow the inventory by sending /ipxe?mac=... with random MACs (issue 13:
-// 20,000 of them made machines.json 9 MB). Two bounds: a cap on undeclared records,
+// LAN could grow the inventory by sending /ipxe?mac=... with random MACs (20,000 of
+// them once made machines.json 9 MB). Two bounds: a cap on undeclared records,
 // and a token bucket per source, so one address cannot use up the cap in a burst.
 
 export interface DiscoveryLimits {

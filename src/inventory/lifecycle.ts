@@ -1,6 +1,6 @@
 import { KindlingError } from '../errors.js';
 
-// The lifecycle of a machine (design.md, "The path of one node"):
+// The lifecycle of a machine (docs/how-a-node-boots.md):
 // discovered -> assigned -> installing -> installed -> running, plus failed and
 // reinstall-requested. Live machines go assigned -> running on each boot.
 

@@ -7,7 +7,7 @@ import type { MachineRecord } from './inventory.js';
 // Where the inventory's records live: DATADIR/state/machines.jsonl, one line per
 // change (the whole record, so a line replays on its own), compacted when it has grown
 // to twice the live records. Before the journal it was machines.json, one document
-// rewritten whole per change: 9 MB per new MAC at 20,000 machines (issue 13).
+// rewritten whole per change: 9 MB written per new MAC at 20,000 machines.
 
 export type MachineLine =
   { t: 'machine'; r: MachineRecord } | { t: 'forget'; mac: string } | { t: 'counter'; nextNumber: number };

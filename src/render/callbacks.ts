@@ -1,7 +1,8 @@
 import type { RenderContext } from './node-description.js';
 import { execArg, type PlannedUnit } from './systemd.js';
 
-// The callbacks a node makes to Kindling (design.md, "The path of one node", step 7).
+// The callbacks a node makes to Kindling (docs/how-a-node-boots.md; docs/rendering.md,
+// "The running callback").
 // The token is the proof: only this machine's rendered configs contain it.
 
 export type CallbackKind = 'installed' | 'running' | 'failed';

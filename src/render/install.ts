@@ -12,7 +12,7 @@ import { execArg, shellQuote, type PlannedUnit } from './systemd.js';
 import { renderTemplate } from './template.js';
 import { renderVariables } from './variables.js';
 
-// The two configs a profile gives a machine (design.md, "The path of one node"):
+// The two configs a profile gives a machine (docs/how-a-node-boots.md):
 // the target config (what the machine is after its first boot from disk, or on
 // every boot of a live profile) and the install-phase config (what the PXE-booted
 // installer runs to put the OS on the disk).

@@ -1,4 +1,4 @@
-// Pure TFTP wire codec: bytes in, values out, no I/O (design.md, "Rules of the house").
+// Pure TFTP wire codec: bytes in, values out, no I/O (docs/architecture.md, the pure core).
 // Formats: RFC 1350 section 5 (RRQ/WRQ/DATA/ACK/ERROR), RFC 2347 section 2 (options
 // appended to requests) and section 3 (OACK).
 

@@ -1,6 +1,6 @@
 // Real UEFI firmware against Kindling: OVMF's own EDK2 PXE client (the NIC's iPXE
-// option ROM removed) boots under QEMU with TCG (design.md: KVM on a tap dropped
-// DHCP here) on a tap in a test namespace, and must take Kindling's offer, REQUEST,
+// option ROM removed) boots under QEMU with TCG (docs/decisions.md, "The rack in a
+// box": KVM on a tap dropped DHCP here) on a tap in a test namespace, and must take Kindling's offer, REQUEST,
 // and get snponly.efi. Runs only where qemu-system-x86 and ovmf are installed.
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, rmSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Bad input (issue 3): random and mutated packets through the codec and both
+// Bad input never crashes the service: random and mutated packets through the codec and both
 // handlers. A seeded PRNG makes any failure reproducible; the count and a time bound
 // keep it short.
 import { describe, expect, it } from 'vitest';

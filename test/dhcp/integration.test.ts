@@ -1,5 +1,5 @@
 // Kindling's DHCP service against real clients (dhclient, busybox udhcpc) and a real
-// dnsmasq, in namespaces this file creates and removes (design.md, "Testing").
+// dnsmasq, in namespaces this file creates and removes (docs/dhcp.md, "Tests").
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canUseNetns, createNetnsPair, type NetnsPair } from '../support/netns.js';

@@ -11,7 +11,7 @@ const pxe = (arch: number | null, extra: Partial<PxeFacts> = {}): PxeFacts => ({
   ...extra,
 });
 
-describe('PXE policy (design.md step 2)', () => {
+describe('PXE policy (the DHCP offer)', () => {
   it.each([
     ['BIOS', pxe(0), config, { kind: 'tftp', bootFile: 'undionly.kpxe', vendorClass: 'PXEClient' }],
     [

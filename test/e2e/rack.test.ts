@@ -4,7 +4,7 @@ import { rackUnavailable } from './support/rack.js';
 import { lifecycle, openRackInBox, walk, type RackInBox, type Walk } from './support/scenario.js';
 import { ovmfCode } from './support/vm.js';
 
-// The rack in a box (issue 8): real firmware PXE-boots from Kindling through install
+// The rack in a box (docs/decisions.md, "The rack in a box"): real firmware PXE-boots from Kindling through install
 // and reboot. Kindling runs as `kindling serve` in a network namespace; QEMU machines
 // sit on a bridge in another; the OS is the stand-in built from Debian packages
 // (test/fixtures/standin-os), reaching the nodes through Kindling's real mirror.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveIgnitionValidate, ignitionText, ignitionValidate } from '../support/ignition-validate.js';
 import { flatcarInstallProfile, sharedKey, startTestKindling, type TestKindling } from '../support/kindling.js';
 
-// The path of one node (design.md steps 4-7) through real HTTP requests against a
+// The path of one node (docs/how-a-node-boots.md) through real HTTP requests against a
 // running Kindling: discovered -> assigned -> installing -> installed -> reinstall.
 
 const mac = '52:54:00:55:1c:ee';

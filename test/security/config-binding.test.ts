@@ -4,7 +4,7 @@ import { canUseNetns } from '../support/netns.js';
 import { flatcarInstallProfile, startTestKindling, type TestKindling } from '../support/kindling.js';
 import { createRemoteHost, type RemoteHost } from './support/remote-host.js';
 
-// Issue 13 item 7: an attacker on the rack LAN who knows a machine's MAC (printed on
+// An attacker on the rack LAN who knows a machine's MAC (printed on
 // its case, seen in every broadcast) tries to read its config, which holds its callback
 // token and whatever secrets the profile renders, and then to report for it.
 

@@ -1,4 +1,4 @@
-// Issue 13: DHCP must answer only on `dhcp.interface`. Kindling's namespace has two
+// DHCP must answer only on `dhcp.interface` (docs/dhcp.md). Kindling's namespace has two
 // links, like a Pi with its rack NIC and Wi-Fi on the office LAN: the rack one is
 // dhcp.interface, the office one is not. A real udhcpc and a PXE client on each side
 // ask; only the rack side gets anything, and Kindling keeps no trace of the office.

@@ -9,7 +9,7 @@ import { startTestKindling, type TestKindling } from '../support/kindling.js';
 import { ensureWebuiBuilt } from '../webui/build.js';
 import { createRemoteHost, type RemoteHost } from './support/remote-host.js';
 
-// Issue 13 item 9: the setup page and the admin API over HTTPS with a self-signed
+// The setup page and the admin API over HTTPS with a self-signed
 // certificate made on the first start; boot routes stay on plain HTTP for iPXE.
 
 // Never execFileSync a client of Kindling: it runs in this process and could not answer.

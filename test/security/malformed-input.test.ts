@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestKindling, type TestKindling } from '../support/kindling.js';
 
-// Issue 13 item 8: input that used to cost the service (a backtracking pattern) or was
+// Input that used to cost the service (a backtracking pattern) or was
 // said to answer 500. Each must be a 4xx naming what is wrong, and the service goes on.
 
 const mac = '52:54:00:13:08:01';

@@ -1,4 +1,4 @@
-// Issue 13: TFTP slot exhaustion and oversized names, performed against the real server
+// TFTP slot exhaustion and oversized names (docs/tftp.md, "Floods"), performed against the real server
 // on loopback. Flooders are UDP sockets bound to other loopback addresses (127.0.0.N are
 // all local on Linux), so the server sees them as distinct clients; the machine that then
 // boots is the real tftp-hpa or atftp client from 127.0.0.1.
@@ -78,7 +78,7 @@ async function fetchWithTftpHpa(port: number, local: string): Promise<Buffer> {
   return readFile(local);
 }
 
-describe('TFTP slot exhaustion (issue 13)', () => {
+describe('TFTP slot exhaustion', () => {
   it('serves a new machine while a few addresses hold the pool, caps timeout=255 and frees the slots', async () => {
     // 16 slots, 2 of them reserved for addresses that hold none, 4 per address.
     const { server, port } = await startLoopbackServer([root], {
@@ -148,7 +148,7 @@ describe('TFTP slot exhaustion (issue 13)', () => {
   });
 });
 
-describe('oversized names in logs (issue 13)', () => {
+describe('oversized names in logs', () => {
   it('keeps every log line and error short for a 60 KB filename, mode and option', async () => {
     const { server, port, logs } = await startLoopbackServer([root]);
     const socket = createSocket('udp4');

@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
 // Test hosts on one machine: a network namespace pair joined by a veth link, made by
-// the test and removed by it (design.md, "Testing"). Addresses are in 10.200.x.0/24,
+// the test and removed by it, so nothing touches the host's own network. Addresses are in 10.200.x.0/24,
 // which exists only inside these namespaces.
 
 export function canUseNetns(): boolean {

@@ -7,7 +7,7 @@ import { parseMac } from '../../inventory/mac.js';
 import { bootstrapScript } from '../../render/ipxe.js';
 import { clientIp, serverUrlFor, type HttpDeps } from '../context.js';
 
-// Boot routes (design.md steps 4-5): every iPXE client fetches /boot.ipxe, which
+// Boot routes (docs/how-a-node-boots.md, /boot.ipxe and /ipxe): every iPXE client fetches /boot.ipxe, which
 // chains to /ipxe with its MAC and firmware; /ipxe answers from the boot decision.
 
 const ipxeQuery = {

@@ -15,7 +15,7 @@ import { clientIp, serverUrlFor, type HttpDeps } from '../context.js';
 import { fromThisBox } from '../https.js';
 import { macParam } from './boot.js';
 
-// Config routes (design.md steps 6-7): the install-phase config while a machine
+// Config routes (docs/how-a-node-boots.md, the /ignition fetches): the install-phase config while a machine
 // installs, the target config otherwise. An unknown or unassigned machine gets a
 // 404 with the reason, never a half-rendered file. Only the machine itself may read
 // its config (config-access.ts): the config holds its callback token.

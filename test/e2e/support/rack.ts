@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { killAllIn } from '../../support/netns.js';
 
-// The rack's network, made by the test and removed by it (design.md, "Testing"):
+// The rack's network, made by the test and removed by it (docs/decisions.md, "The rack in a box"):
 //
 //   namespace SERVER: Kindling on `eth0` (10.210.N.1/24), the fake upstream on its loopback
 //       | veth

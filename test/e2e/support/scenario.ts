@@ -163,8 +163,8 @@ async function syncMirror(kindling: E2eKindling, log: (l: string) => void): Prom
 }
 
 /**
- * KVM only when it really passes network traffic: design.md ("Testing") saw a KVM guest
- * on a tap send no DHCP at all. A throwaway VM must get a DHCP offer within 25 s.
+ * KVM only when it really passes network traffic: a KVM guest on a tap was seen to send
+ * no DHCP at all (docs/decisions.md, "The rack in a box"). A throwaway VM must get a DHCP offer within 25 s.
  */
 let chosenAccel: Accel | null = null;
 
@@ -203,7 +203,7 @@ async function probeAccel(
       }
       await new Promise((r) => setTimeout(r, 500));
     }
-    log('accelerator: TCG (a KVM guest on the bridge sent no DHCP within 25 s; design.md, "Testing")');
+    log('accelerator: TCG (a KVM guest on the bridge sent no DHCP within 25 s; docs/decisions.md)');
     return 'tcg';
   } finally {
     probe.stop();
