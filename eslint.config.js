@@ -1,4 +1,4 @@
-// The linter of `npm test` (issue 16, house rules): ESLint's and typescript-eslint's
+// The linter of `npm test` (docs/architecture.md, "House rules"): ESLint's and typescript-eslint's
 // recommended rules on the TypeScript sources; formatting is prettier's job.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -11,7 +11,10 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
     rules: {
       // `_name` marks an argument an interface requires but this implementation does not use.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
     },
   },
 );

@@ -9,7 +9,8 @@ const ROUNDS = Number(process.env.ROUNDS ?? 20);
 const DEVICE = process.env.DEVICE ?? 'lo';
 
 const close = (s: dgram.Socket) => new Promise<void>((r) => s.close(() => r()));
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 
 async function time(run: () => Promise<dgram.Socket>): Promise<number[]> {
   const ms: number[] = [];
@@ -31,6 +32,9 @@ const plain = await time(
 );
 const device = await time(() => openDeviceSocket(0, DEVICE));
 console.log(`| case | n | median ms | p95 ms |\n|---|---|---|---|`);
-for (const [name, xs] of [['dgram bind 0.0.0.0', plain], [`SO_BINDTODEVICE ${DEVICE} via the helper`, device]] as const) {
+for (const [name, xs] of [
+  ['dgram bind 0.0.0.0', plain],
+  [`SO_BINDTODEVICE ${DEVICE} via the helper`, device],
+] as const) {
   console.log(`| ${name} | ${xs.length} | ${quantile(xs, 0.5).toFixed(2)} | ${quantile(xs, 0.95).toFixed(2)} |`);
 }

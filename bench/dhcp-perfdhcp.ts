@@ -1,4 +1,4 @@
-// DHCP bench (design.md, "Performance goals"): the highest rate of full DORA exchanges
+// DHCP bench (docs/benchmarks.md, "DHCP"): the highest rate of full DORA exchanges
 // per second served with under 0.1% drops, measured with kea's perfdhcp from a client
 // namespace, for Kindling and for dnsmasq (--no-ping, and its default) in one run on
 // the same veth pair. Not a test: run by hand as root, `npx tsx bench/dhcp-perfdhcp.ts`.
@@ -26,7 +26,20 @@ interface Run {
 }
 
 function perfdhcp(pair: NetnsPair, rate: number, period: number): Run {
-  const args = ['-4', '-r', String(rate), '-R', String(CLIENTS), '-p', String(period), '-W', '1000000', '-l', CLIENT, SERVER];
+  const args = [
+    '-4',
+    '-r',
+    String(rate),
+    '-R',
+    String(CLIENTS),
+    '-p',
+    String(period),
+    '-W',
+    '1000000',
+    '-l',
+    CLIENT,
+    SERVER,
+  ];
   let out: string;
   try {
     out = pair.exec(pair.client.ns, 'perfdhcp', args, { timeoutMs: (period + 30) * 1000 });
@@ -54,11 +67,17 @@ function ladder(pair: NetnsPair, name: string): { best: number; runs: Run[] } {
   for (const rate of RATES) {
     const r = perfdhcp(pair, rate, PERIOD);
     runs.push(r);
-    const udp = pair.exec(pair.server.ns, 'cat', ['/proc/net/snmp']).split('\n').filter((l) => l.startsWith('Udp:'));
+    const udp = pair
+      .exec(pair.server.ns, 'cat', ['/proc/net/snmp'])
+      .split('\n')
+      .filter((l) => l.startsWith('Udp:'));
     const [head, vals] = udp.map((l) => l.split(/\s+/));
     const rcvbufErrors = vals?.[head?.indexOf('RcvbufErrors') ?? -1];
     console.error(`${name}: server UDP RcvbufErrors so far ${rcvbufErrors}`);
-    console.error(`${name}: ${rate}/s -> ${r.achieved.toFixed(0)}/s, drops ${(r.dropDO * 100).toFixed(3)}% / ${(r.dropRA * 100).toFixed(3)}%, delay ${r.avgDelayDO} / ${r.avgDelayRA} ms`);
+    console.error(
+      `${name}: ${rate}/s -> ${r.achieved.toFixed(0)}/s, drops ${(r.dropDO * 100).toFixed(3)}% ` +
+        `/ ${(r.dropRA * 100).toFixed(3)}%, delay ${r.avgDelayDO} / ${r.avgDelayRA} ms`,
+    );
     // perfdhcp's own pacing on a small machine can fall short of the offered rate; what
     // counts is how many full exchanges completed with (almost) none lost.
     if (r.dropDO < MAX_DROP && r.dropRA < MAX_DROP && r.achieved > 0) best = Math.max(best, r.achieved);
@@ -68,11 +87,21 @@ function ladder(pair: NetnsPair, name: string): { best: number; runs: Run[] } {
 }
 
 const pair = createNetnsPair();
-const results: Array<{ name: string; best: number; runs: Run[]; rssMiB?: number; records?: number; journal?: { syncs: number; records: number; maxSyncMs: number; compactions: number } }> = [];
+const results: Array<{
+  name: string;
+  best: number;
+  runs: Run[];
+  rssMiB?: number;
+  records?: number;
+  journal?: { syncs: number; records: number; maxSyncMs: number; compactions: number };
+}> = [];
 try {
   // A /16 instead of the pair's /24, so a rack of thousands fits in one pool; the /24
   // goes, or dnsmasq would take the interface's first address as its network.
-  for (const [side, ip] of [[pair.server, SERVER], [pair.client, CLIENT]] as const) {
+  for (const [side, ip] of [
+    [pair.server, SERVER],
+    [pair.client, CLIENT],
+  ] as const) {
     pair.exec(side.ns, 'ip', ['addr', 'flush', 'dev', side.dev]);
     pair.exec(side.ns, 'ip', ['addr', 'add', `${ip}/16`, 'dev', side.dev]);
   }
@@ -82,7 +111,15 @@ try {
 
   const dataDir = tempDir('bench-dhcp');
   const k = await startKindling(serverPair, {
-    dhcp: { mode: 'full', interface: pair.server.dev, subnetMask: '255.255.0.0', range: RANGE, router: SERVER, dns: [SERVER], leaseSeconds: 3600 },
+    dhcp: {
+      mode: 'full',
+      interface: pair.server.dev,
+      subnetMask: '255.255.0.0',
+      range: RANGE,
+      router: SERVER,
+      dns: [SERVER],
+      leaseSeconds: 3600,
+    },
     dataDir,
     probeTimeoutMs: 500,
   });
@@ -90,17 +127,31 @@ try {
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${k.child.pid}/status`, 'utf8'))?.[1];
   k.child.kill('SIGUSR2');
   await sleep(300);
-  const status = k.status as { journal?: { syncs: number; records: number; maxSyncMs: number; compactions: number } } | null;
+  const status = k.status as {
+    journal?: { syncs: number; records: number; maxSyncMs: number; compactions: number };
+  } | null;
   await k.stop();
   const journalLines = readFileSync(`${dataDir}/state/dhcp-leases.jsonl`, 'utf8').split('\n').length - 1;
   rmSync(dataDir, { recursive: true, force: true });
-  results.push({ name: 'Kindling (full mode, journal fdatasync per group)', ...kr, rssMiB: hwm ? Number(hwm) / 1024 : undefined, records: journalLines, journal: status?.journal });
+  results.push({
+    name: 'Kindling (full mode, journal fdatasync per group)',
+    ...kr,
+    rssMiB: hwm ? Number(hwm) / 1024 : undefined,
+    records: journalLines,
+    journal: status?.journal,
+  });
 
   for (const [name, extra] of [
     ['dnsmasq 2.90 --no-ping', ['--no-ping']],
     ['dnsmasq 2.90 (default: ping before offer)', []],
   ] as const) {
-    const d = startDnsmasq(serverPair, 'server', `${RANGE.start},${RANGE.end}`, ['--dhcp-lease-max=100000', '--quiet-dhcp', ...extra], '255.255.0.0');
+    const d = startDnsmasq(
+      serverPair,
+      'server',
+      `${RANGE.start},${RANGE.end}`,
+      ['--dhcp-lease-max=100000', '--quiet-dhcp', ...extra],
+      '255.255.0.0',
+    );
     await sleep(500);
     const r = ladder(pair, name);
     await d.stop();
@@ -113,11 +164,19 @@ try {
 console.log(`| server | highest DORA/s with < 0.1% drops | runs (offered -> achieved, drops DO/RA) |`);
 console.log(`|---|---|---|`);
 for (const r of results) {
-  const runs = r.runs.map((x) => `${x.rate}->${x.achieved.toFixed(0)} (${(x.dropDO * 100).toFixed(2)}%/${(x.dropRA * 100).toFixed(2)}%)`).join(', ');
+  const runs = r.runs
+    .map((x) => `${x.rate}->${x.achieved.toFixed(0)} (${(x.dropDO * 100).toFixed(2)}%/${(x.dropRA * 100).toFixed(2)}%)`)
+    .join(', ');
   console.log(`| ${r.name} | ${r.best.toFixed(0)} | ${runs} |`);
 }
 const kind = results[0]!;
 const best = (i: number) => results[i]?.best ?? 0;
-console.log(`\nratio Kindling / dnsmasq --no-ping: ${(best(0) / Math.max(1, best(1))).toFixed(2)}; / dnsmasq default: ${(best(0) / Math.max(1, best(2))).toFixed(2)}`);
-console.log(`Kindling peak RSS (VmHWM): ${kind.rssMiB?.toFixed(1)} MiB; journal lines at end: ${kind.records}; journal: ${JSON.stringify(kind.journal)}`);
+console.log(
+  `\nratio Kindling / dnsmasq --no-ping: ${(best(0) / Math.max(1, best(1))).toFixed(2)}; / ` +
+    `dnsmasq default: ${(best(0) / Math.max(1, best(2))).toFixed(2)}`,
+);
+console.log(
+  `Kindling peak RSS (VmHWM): ${kind.rssMiB?.toFixed(1)} MiB; journal lines at ` +
+    `end: ${kind.records}; journal: ${JSON.stringify(kind.journal)}`,
+);
 console.log(`perfdhcp: perfdhcp -4 -r RATE -R ${CLIENTS} -p ${PERIOD} -W 1000000 -l ${CLIENT} ${SERVER}`);

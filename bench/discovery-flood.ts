@@ -1,4 +1,4 @@
-// Discovery-flood bench (issue 13, item 3): what a new machine costs the SD card with
+// Discovery-flood bench: what a new machine costs the SD card with
 // the old whole-document machines.json against the journal, in the same run, and what
 // a flood of unknown MACs on /ipxe does to a declared machine's boot. Not a test:
 // `npx tsx bench/discovery-flood.ts` (MACS=N, OLD=N). Prints markdown for docs/benchmarks.md.
@@ -22,7 +22,10 @@ const rssMiB = () => process.memoryUsage().rss / 2 ** 20;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)] ?? NaN;
 const random = prng(2026);
-const hex = () => Math.floor(random() * 256).toString(16).padStart(2, '0');
+const hex = () =>
+  Math.floor(random() * 256)
+    .toString(16)
+    .padStart(2, '0');
 const randomMac = () => `02:${hex()}:${hex()}:${hex()}:${hex()}:${hex()}`;
 
 function get(base: string, url: string, localAddress: string): Promise<{ status: number; ms: number }> {
@@ -43,12 +46,27 @@ const sourceAddress = (n: number) => `127.1.${Math.floor(n / 200)}.${2 + (n % 20
 
 function sampleRecord(mac: string, i: number) {
   const now = new Date().toISOString();
-  return { mac, state: 'discovered', stateSince: now, firstSeen: now, lastSeen: now, token: 'x'.repeat(32), autoName: null, autoProfile: null, facts: { arch: 'x86_64', platform: 'efi', uuid: null, lastIp: `127.0.0.${i % 250}` }, installs: 0, lastError: null };
+  return {
+    mac,
+    state: 'discovered',
+    stateSince: now,
+    firstSeen: now,
+    lastSeen: now,
+    token: 'x'.repeat(32),
+    autoName: null,
+    autoProfile: null,
+    facts: { arch: 'x86_64', platform: 'efi', uuid: null, lastIp: `127.0.0.${i % 250}` },
+    installs: 0,
+    lastError: null,
+  };
 }
 
 // 1. The old way: machines.json rewritten whole (atomically, fsync'd) for each new MAC.
 const oldDir = mkdtempSync(path.join(tmpdir(), 'kindling-bench-old-'));
-const doc = new JsonDocument<{ version: 1; nextNumber: number; machines: Record<string, unknown> }>({ file: path.join(oldDir, 'machines.json'), coalesceMs: 0 }, { version: 1, nextNumber: 1, machines: {} });
+const doc = new JsonDocument<{ version: 1; nextNumber: number; machines: Record<string, unknown> }>(
+  { file: path.join(oldDir, 'machines.json'), coalesceMs: 0 },
+  { version: 1, nextNumber: 1, machines: {} },
+);
 let oldLogical = 0;
 const oldIo = writeBytes();
 const oldStarted = performance.now();
@@ -65,7 +83,9 @@ rmSync(oldDir, { recursive: true, force: true });
 
 // 2. Kindling now: a real service, flooded from SOURCES addresses, a declared machine booting throughout.
 const declared = '52:54:00:be:9c:01';
-const k = await startTestKindling({ files: { 'machines.yaml': `- { mac: "${declared}", name: keeper, profile: flatcar-install }\n` } });
+const k = await startTestKindling({
+  files: { 'machines.yaml': `- { mac: "${declared}", name: keeper, profile: flatcar-install }\n` },
+});
 const stateDir = path.join(k.dataDir, 'state');
 const size = (f: string) => statSync(path.join(stateDir, f), { throwIfNoEntry: false })?.size ?? 0;
 const quiet: number[] = [];
@@ -112,16 +132,38 @@ const rssAfter = rssMiB();
 await k.stop();
 
 const kb = (n: number) => (n / 1024).toFixed(2);
-console.log(`| per new machine | old: machines.json rewritten (${OLD} MACs) | now: journal (${recorded} recorded of ${MACS} sent) |`);
+console.log(
+  `| per new machine | old: machines.json rewritten (${OLD} MACs) | now: ` +
+    `journal (${recorded} recorded of ${MACS} sent) |`,
+);
 console.log('|---|---|---|');
-console.log(`| bytes written (file contents), KiB | ${kb(oldLogical / OLD)} (document at the end: ${kb(oldFinal)}) | ${kb((journalBytes + eventBytes) / recorded)} (journal ${kb(journalBytes / recorded)}, events ${kb(eventBytes / recorded)}) |`);
-console.log(`| /proc/self/io write_bytes, KiB | ${kb(oldIoBytes / OLD)} | ${kb(newIo / recorded)} (whole flood, refused MACs included) |`);
+console.log(
+  `| bytes written (file contents), KiB | ${kb(oldLogical / OLD)} (document at the ` +
+    `end: ${kb(oldFinal)}) | ${kb((journalBytes + eventBytes) / recorded)} ` +
+    `(journal ${kb(journalBytes / recorded)}, events ${kb(eventBytes / recorded)}) |`,
+);
+console.log(
+  `| /proc/self/io write_bytes, KiB | ${kb(oldIoBytes / OLD)} ` +
+    `| ${kb(newIo / recorded)} (whole flood, refused MACs included) |`,
+);
 console.log(`| time, ms | ${(oldMs / OLD).toFixed(2)} | ${(floodMs / MACS).toFixed(3)} per /ipxe request |`);
-console.log(`\njournal: ${journal.records - journalBefore.records} records, ${journal.syncs - journalBefore.syncs} syncs, ${journal.compactions} compactions; /ipxe answers ${JSON.stringify(Object.fromEntries(statuses))}; flood ${(floodMs / 1000).toFixed(1)} s, ${WIDTH} in flight from ${SOURCES} addresses`);
+console.log(
+  `\njournal: ${journal.records - journalBefore.records} records, ${journal.syncs - journalBefore.syncs} ` +
+    `syncs, ${journal.compactions} compactions; /ipxe answers ${JSON.stringify(Object.fromEntries(statuses))}; ` +
+    `flood ${(floodMs / 1000).toFixed(1)} s, ${WIDTH} in flight from ${SOURCES} addresses`,
+);
 console.log(`RSS ${rssBefore.toFixed(0)} MiB before the flood, ${rssAfter.toFixed(0)} MiB after\n`);
 console.log('| declared machine | n | median ms | p95 ms |\n|---|---|---|---|');
 console.log(`| /boot.ipxe, idle | ${quiet.length} | ${median(quiet).toFixed(2)} | ${p95(quiet).toFixed(2)} |`);
-console.log(`| /boot.ipxe, during the flood | ${during.length} | ${median(during).toFixed(2)} | ${p95(during).toFixed(2)} |`);
-console.log(`| /ipxe (install script), idle | ${quietIpxe.length} | ${median(quietIpxe).toFixed(2)} | ${p95(quietIpxe).toFixed(2)} |`);
-console.log(`| /ipxe (install script), during the flood | ${duringIpxe.length} | ${median(duringIpxe).toFixed(2)} | ${p95(duringIpxe).toFixed(2)} |`);
+console.log(
+  `| /boot.ipxe, during the flood | ${during.length} | ${median(during).toFixed(2)} | ${p95(during).toFixed(2)} |`,
+);
+console.log(
+  `| /ipxe (install script), idle | ${quietIpxe.length} ` +
+    `| ${median(quietIpxe).toFixed(2)} | ${p95(quietIpxe).toFixed(2)} |`,
+);
+console.log(
+  `| /ipxe (install script), during the flood | ${duringIpxe.length} ` +
+    `| ${median(duringIpxe).toFixed(2)} | ${p95(duringIpxe).toFixed(2)} |`,
+);
 console.log(`\nnode ${process.version}, ${process.arch}`);

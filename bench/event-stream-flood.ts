@@ -15,7 +15,9 @@ const mib = (n: number) => Math.round((n / 2 ** 20) * 10) / 10;
 function stalled(port: number, token: string): Promise<Socket | null> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1', () => {
-      socket.write(`GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+      socket.write(
+        `GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+      );
       socket.once('data', (d: Buffer) => {
         socket.pause();
         resolve(d.toString().startsWith('HTTP/1.1 200') ? socket : null);
@@ -27,7 +29,11 @@ function stalled(port: number, token: string): Promise<Socket | null> {
 
 async function timeGet(port: number, path: string): Promise<number> {
   const start = performance.now();
-  await new Promise<void>((resolve, reject) => http.get({ port, host: '127.0.0.1', path, agent: false }, (res) => res.resume().on('end', resolve)).on('error', reject));
+  await new Promise<void>((resolve, reject) =>
+    http
+      .get({ port, host: '127.0.0.1', path, agent: false }, (res) => res.resume().on('end', resolve))
+      .on('error', reject),
+  );
   return Math.round((performance.now() - start) * 10) / 10;
 }
 
@@ -53,7 +59,8 @@ async function run(mode: 'kindling' | 'unbounded'): Promise<Record<string, unkno
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as { port: number }).port;
     emit = (i) => {
-      const line = `data: ${JSON.stringify({ mac: '52:54:00:ee:00:01', type: 'bench', message: `event ${i} ${filler}` })}\n\n`;
+      const event = { mac: '52:54:00:ee:00:01', type: 'bench', message: `event ${i} ${filler}` };
+      const line = `data: ${JSON.stringify(event)}\n\n`;
       for (const s of streams) s.write(line);
     };
     stop = async () => {
@@ -75,7 +82,15 @@ async function run(mode: 'kindling' | 'unbounded'): Promise<Record<string, unkno
   peak = Math.max(peak, process.memoryUsage().rss);
   for (const s of sockets) s?.destroy();
   await stop();
-  return { mode, clients, accepted: sockets.filter(Boolean).length, events, rssBeforeMiB: mib(before), rssPeakMiB: mib(peak), requestDuringMs: healthz };
+  return {
+    mode,
+    clients,
+    accepted: sockets.filter(Boolean).length,
+    events,
+    rssBeforeMiB: mib(before),
+    rssPeakMiB: mib(peak),
+    requestDuringMs: healthz,
+  };
 }
 
 const mode = process.argv[2];
@@ -84,6 +99,11 @@ if (mode === 'kindling' || mode === 'unbounded') {
   process.exit(0);
 } else {
   for (const m of ['unbounded', 'kindling']) {
-    process.stdout.write(execFileSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, m], { encoding: 'utf8', env: { ...process.env, KINDLING_TEST_LOG: 'silent' } }));
+    process.stdout.write(
+      execFileSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, m], {
+        encoding: 'utf8',
+        env: { ...process.env, KINDLING_TEST_LOG: 'silent' },
+      }),
+    );
   }
 }

@@ -27,24 +27,53 @@ mkdirSync(stick);
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 
 try {
-  execFileSync('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', 'bench <bench@test.invalid>', 'rsa4096', 'sign', 'never'], { env, stdio: 'pipe' });
+  execFileSync(
+    'gpg',
+    ['--batch', '--passphrase', '', '--quick-gen-key', 'bench <bench@test.invalid>', 'rsa4096', 'sign', 'never'],
+    { env, stdio: 'pipe' },
+  );
   const armored = execFileSync('gpg', ['--armor', '--export', 'bench@test.invalid'], { env }).toString();
   const chunk = Buffer.alloc(1 << 20);
   for (const [name, mb] of Object.entries(sizes)) {
     const fd = openSync(path.join(stick, name), 'w');
     for (let i = 0; i < mb; i++) writeSync(fd, randomFillSync(chunk));
     closeSync(fd);
-    execFileSync('gpg', ['--batch', '--yes', '-u', 'bench@test.invalid', '--detach-sign', '--output', path.join(stick, `${name}.sig`), path.join(stick, name)], { env, stdio: 'pipe' });
+    execFileSync(
+      'gpg',
+      [
+        '--batch',
+        '--yes',
+        '-u',
+        'bench@test.invalid',
+        '--detach-sign',
+        '--output',
+        path.join(stick, `${name}.sig`),
+        path.join(stick, name),
+      ],
+      { env, stdio: 'pipe' },
+    );
   }
   writeFileSync(path.join(stick, 'version.txt'), 'FLATCAR_VERSION=3815.2.0\n');
-  const source = { name: 'flatcar-stable', os: 'flatcar' as const, channel: 'stable' as const, arch: 'amd64' as const, baseUrl: 'http://127.0.0.1:9/unused', keys: armored };
+  const source = {
+    name: 'flatcar-stable',
+    os: 'flatcar' as const,
+    channel: 'stable' as const,
+    arch: 'amd64' as const,
+    baseUrl: 'http://127.0.0.1:9/unused',
+    keys: armored,
+  };
 
   const run = async (label: string, consume: boolean): Promise<number> => {
     const dataDir = path.join(work, `data-${label}`);
     const from = consume ? path.join(work, `upload-${label}`) : stick;
     if (consume) execFileSync('cp', ['-r', stick, from]);
     for (const name of Object.keys(sizes)) readFileSync(path.join(from, name)); // page cache warm for every contender
-    const mirror = await openMirror({ config: { schedule: null, keep: 2, sources: [source] }, dataDir, logger: pino({ level: 'warn' }), env: {} });
+    const mirror = await openMirror({
+      config: { schedule: null, keep: 2, sources: [source] },
+      dataDir,
+      logger: pino({ level: 'warn' }),
+      env: {},
+    });
     const start = process.hrtime.bigint();
     await mirror.importRelease({ dir: from, consume });
     const took = seconds(start);
@@ -66,9 +95,19 @@ try {
     gpg += seconds(start);
   }
   const tools = sha + gpg;
-  console.log(`${totalMb} MiB in 3 files, rsa4096: sha256sum ${sha.toFixed(2)} s + gpg --verify ${gpg.toFixed(2)} s = ${tools.toFixed(2)} s`);
-  console.log(`kindling import, upload path (rename, verify, publish): ${consume.toFixed(2)} s; ratio ${(consume / tools).toFixed(2)}`);
-  console.log(`kindling import, from a directory (copy, fsync, verify, publish): ${copy.toFixed(2)} s; ratio ${(copy / tools).toFixed(2)}`);
+  console.log(
+    `${totalMb} MiB in 3 files, rsa4096: sha256sum ${sha.toFixed(2)} s + gpg ` +
+      `--verify ${gpg.toFixed(2)} s = ${tools.toFixed(2)} s`,
+  );
+  console.log(
+    `kindling import, upload path (rename, verify, ` +
+      `publish): ${consume.toFixed(2)} s; ` +
+      `ratio ${(consume / tools).toFixed(2)}`,
+  );
+  console.log(
+    `kindling import, from a directory (copy, fsync, verify, ` +
+      `publish): ${copy.toFixed(2)} s; ratio ${(copy / tools).toFixed(2)}`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

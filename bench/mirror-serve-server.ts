@@ -6,7 +6,20 @@ import { mirrorFileRoutes, openMirror } from '../src/mirror/index.js';
 
 const [dataDir, port] = process.argv.slice(2) as [string, string];
 const mirror = await openMirror({
-  config: { schedule: null, keep: 2, sources: [{ name: 'flatcar-stable', os: 'flatcar', channel: 'stable', arch: 'amd64', baseUrl: 'http://127.0.0.1:9/unused', keys: null }] },
+  config: {
+    schedule: null,
+    keep: 2,
+    sources: [
+      {
+        name: 'flatcar-stable',
+        os: 'flatcar',
+        channel: 'stable',
+        arch: 'amd64',
+        baseUrl: 'http://127.0.0.1:9/unused',
+        keys: null,
+      },
+    ],
+  },
   dataDir,
   logger: pino({ level: 'warn' }),
 });

@@ -4,7 +4,18 @@
 // Run: node --import tsx bench/mirror-serve.ts [SIZE_MB] [CLIENTS]
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
-import { chmodSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync, closeSync, mkdirSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
+  mkdirSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +40,13 @@ function makeFile(): void {
     writeSync(fd, chunk);
   }
   closeSync(fd);
-  const manifest = { source: 'flatcar-stable', version: '1.0.0', publishedAt: new Date().toISOString(), signatureChecked: true, files: { [name]: { file: name, size: sizeMb << 20, sha256: hash.digest('hex') } } };
+  const manifest = {
+    source: 'flatcar-stable',
+    version: '1.0.0',
+    publishedAt: new Date().toISOString(),
+    signatureChecked: true,
+    files: { [name]: { file: name, size: sizeMb << 20, sha256: hash.digest('hex') } },
+  };
   writeFileSync(path.join(versionDir, '.manifest.json'), JSON.stringify(manifest));
   symlinkSync('1.0.0', path.join(work, 'mirror/flatcar/stable/amd64-usr/current'));
 }
@@ -63,13 +80,19 @@ async function waitForPort(port: number): Promise<void> {
 async function load(url: string): Promise<{ seconds: number; bytes: number }> {
   const start = process.hrtime.bigint();
   const sizes = await Promise.all(
-    Array.from({ length: clients }, () =>
-      new Promise<number>((resolve, reject) => {
-        const curl = spawn('curl', ['-s', '-o', '/dev/null', '-w', '%{size_download} %{http_code}', url]);
-        let out = '';
-        curl.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        curl.on('exit', (code) => (code === 0 && out.endsWith(' 200') ? resolve(Number(out.split(' ')[0])) : reject(new Error(`curl ${url}: exit ${code}, ${out}`))));
-      }),
+    Array.from(
+      { length: clients },
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const curl = spawn('curl', ['-s', '-o', '/dev/null', '-w', '%{size_download} %{http_code}', url]);
+          let out = '';
+          curl.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          curl.on('exit', (code) =>
+            code === 0 && out.endsWith(' 200')
+              ? resolve(Number(out.split(' ')[0]))
+              : reject(new Error(`curl ${url}: exit ${code}, ${out}`)),
+          );
+        }),
     ),
   );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -78,7 +101,11 @@ async function load(url: string): Promise<{ seconds: number; bytes: number }> {
   return { seconds, bytes };
 }
 
-async function measure(label: string, url: string, pids: () => number[]): Promise<{ label: string; mbps: number; cpuPerGb: number; seconds: number; cpu: number }> {
+async function measure(
+  label: string,
+  url: string,
+  pids: () => number[],
+): Promise<{ label: string; mbps: number; cpuPerGb: number; seconds: number; cpu: number }> {
   await load(url); // warm the page cache and the JIT
   const before = cpuSeconds(pids());
   const { seconds, bytes } = await load(url);
@@ -91,7 +118,11 @@ const children: ChildProcess[] = [];
 try {
   makeFile();
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const kindling = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'mirror-serve-server.ts'), work, '18181'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const kindling = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(here, 'mirror-serve-server.ts'), work, '18181'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   children.push(kindling);
   await waitForPort(18181);
 
@@ -105,7 +136,14 @@ http { access_log off; sendfile on; tcp_nopush on; server { listen 127.0.0.1:181
   const nginx = spawn('nginx', ['-c', conf], { stdio: 'inherit' });
   children.push(nginx);
   await waitForPort(18182);
-  const nginxPids = (): number[] => [nginx.pid as number, ...execFileSync('pgrep', ['-P', String(nginx.pid)]).toString().trim().split('\n').map(Number)];
+  const nginxPids = (): number[] => [
+    nginx.pid as number,
+    ...execFileSync('pgrep', ['-P', String(nginx.pid)])
+      .toString()
+      .trim()
+      .split('\n')
+      .map(Number),
+  ];
 
   const url = `/mirror/flatcar/stable/amd64-usr/current/${name}`;
   const k = await measure('kindling', `http://127.0.0.1:18181${url}`, () => [kindling.pid as number]);
@@ -113,8 +151,15 @@ http { access_log off; sendfile on; tcp_nopush on; server { listen 127.0.0.1:181
   const rss = peakRssMb(kindling.pid as number);
   const cores = os.cpus().length;
   console.log(`${clients} clients x ${sizeMb} MiB over loopback, ${cores} cores (${os.cpus()[0]?.model})`);
-  for (const r of [k, n]) console.log(`${r.label.padEnd(8)} ${r.mbps.toFixed(0).padStart(6)} MiB/s aggregate  ${r.cpu.toFixed(2)} CPU s in ${r.seconds.toFixed(2)} s  ${r.cpuPerGb.toFixed(3)} CPU s/GiB`);
-  console.log(`ratio kindling/nginx throughput ${(k.mbps / n.mbps).toFixed(2)}, CPU per GiB ${(k.cpuPerGb / n.cpuPerGb).toFixed(2)}x; kindling peak RSS ${rss.toFixed(0)} MiB`);
+  for (const r of [k, n])
+    console.log(
+      `${r.label.padEnd(8)} ${r.mbps.toFixed(0).padStart(6)} MiB/s aggregate  ${r.cpu.toFixed(2)} ` +
+        `CPU s in ${r.seconds.toFixed(2)} s  ${r.cpuPerGb.toFixed(3)} CPU s/GiB`,
+    );
+  console.log(
+    `ratio kindling/nginx throughput ${(k.mbps / n.mbps).toFixed(2)}, CPU per ` +
+      `GiB ${(k.cpuPerGb / n.cpuPerGb).toFixed(2)}x; kindling peak RSS ${rss.toFixed(0)} MiB`,
+  );
 } finally {
   for (const c of children) c.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 300));

@@ -33,17 +33,40 @@ try {
   for (let i = 0; i < sizeMb; i++) writeSync(fd, randomFillSync(chunk));
   closeSync(fd);
   for (const algo of ['rsa4096', 'ed25519']) {
-    execFileSync('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', `bench-${algo} <bench-${algo}@test.invalid>`, algo, 'sign', 'never'], { env, stdio: 'pipe' });
+    execFileSync(
+      'gpg',
+      [
+        '--batch',
+        '--passphrase',
+        '',
+        '--quick-gen-key',
+        `bench-${algo} <bench-${algo}@test.invalid>`,
+        algo,
+        'sign',
+        'never',
+      ],
+      { env, stdio: 'pipe' },
+    );
     const sig = `${file}.${algo}.sig`;
-    execFileSync('gpg', ['--batch', '--yes', '-u', `bench-${algo}@test.invalid`, '--detach-sign', '--output', sig, file], { env, stdio: 'pipe' });
+    execFileSync(
+      'gpg',
+      ['--batch', '--yes', '-u', `bench-${algo}@test.invalid`, '--detach-sign', '--output', sig, file],
+      { env, stdio: 'pipe' },
+    );
     const armored = execFileSync('gpg', ['--armor', '--export', `bench-${algo}@test.invalid`], { env }).toString();
     const keys = await readKeys('bench', armored, () => Promise.reject(new Error()));
     const signature = readFileSync(sig);
     readFileSync(file); // page cache warm for every contender
-    const [, kindling] = await timeAsync(() => verifyFile({ source: 'bench', name: 'image', file, sha256: null, signature, keys }));
+    const [, kindling] = await timeAsync(() =>
+      verifyFile({ source: 'bench', name: 'image', file, sha256: null, signature, keys }),
+    );
     const [, sha] = time(() => execFileSync('sha256sum', [file]));
     const [, gpg] = time(() => execFileSync('gpg', ['--batch', '--verify', sig, file], { env, stdio: 'pipe' }));
-    console.log(`${sizeMb} MiB, ${algo} key (gpg default digest): kindling verifyFile (sha256 + signature, one read) ${kindling.toFixed(2)} s; sha256sum ${sha.toFixed(2)} s + gpg --verify ${gpg.toFixed(2)} s = ${(sha + gpg).toFixed(2)} s; ratio ${(kindling / (sha + gpg)).toFixed(2)}`);
+    console.log(
+      `${sizeMb} MiB, ${algo} key (gpg default digest): kindling verifyFile (sha256 + signature, one ` +
+        `read) ${kindling.toFixed(2)} s; sha256sum ${sha.toFixed(2)} s + gpg --verify ${gpg.toFixed(2)} s ` +
+        `= ${(sha + gpg).toFixed(2)} s; ratio ${(kindling / (sha + gpg)).toFixed(2)}`,
+    );
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -25,7 +25,13 @@ function mirrorTree(dataDir: string): void {
   const payload = randomBytes(1 << 20);
   writeFileSync(path.join(version, 'flatcar_production_update.gz'), payload);
   const sha256 = createHash('sha256').update(payload).digest('hex');
-  const manifest = { source: 'flatcar-stable', version: '3815.2.1', publishedAt: new Date().toISOString(), signatureChecked: false, files: { 'flatcar_production_update.gz': { file: 'flatcar_production_update.gz', size: payload.length, sha256 } } };
+  const manifest = {
+    source: 'flatcar-stable',
+    version: '3815.2.1',
+    publishedAt: new Date().toISOString(),
+    signatureChecked: false,
+    files: { 'flatcar_production_update.gz': { file: 'flatcar_production_update.gz', size: payload.length, sha256 } },
+  };
   writeFileSync(path.join(version, '.manifest.json'), JSON.stringify(manifest));
   symlinkSync('3815.2.1', path.join(dir, 'current'));
 }
@@ -37,7 +43,9 @@ function rssMiB(pid: number): { rss: number; peak: number } {
 }
 
 async function start(mode: string, dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'omaha-server.ts'), mode, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'omaha-server.ts'), mode, dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
@@ -56,7 +64,17 @@ function bodies(): string[] {
     for (let i = 0; i < nodes; i++) {
       const machineId = createHash('md5').update(`node-${i}`).digest('hex');
       const step = r % 4;
-      out.push(step === 0 ? updateEngineCheck({ version: '3815.2.0', track: 'stable', machineId }) : updateEngineEvent({ version: '3815.2.0', track: 'stable', machineId, type: [13, 14, 3][step - 1] as number, result: 1 }));
+      out.push(
+        step === 0
+          ? updateEngineCheck({ version: '3815.2.0', track: 'stable', machineId })
+          : updateEngineEvent({
+              version: '3815.2.0',
+              track: 'stable',
+              machineId,
+              type: [13, 14, 3][step - 1] as number,
+              result: 1,
+            }),
+      );
     }
   }
   return out;
@@ -80,7 +98,10 @@ async function load(url: string, list: string[]): Promise<{ seconds: number; fai
 }
 
 const list = bodies();
-console.log(`| server | requests | nodes | concurrency | req/s | failed | RSS before MiB | RSS after MiB | peak MiB |\n|---|---|---|---|---|---|---|---|---|`);
+console.log(
+  `| server | requests | nodes | concurrency | req/s | failed | RSS before MiB | RSS ` +
+    `after MiB | peak MiB |\n|---|---|---|---|---|---|---|---|---|`,
+);
 for (const mode of ['floor', 'kindling']) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `kindling-bench-omaha-${mode}-`));
   if (mode === 'kindling') mirrorTree(dataDir);
@@ -90,7 +111,10 @@ for (const mode of ['floor', 'kindling']) {
     const before = rssMiB(child.pid as number);
     const { seconds, failed } = await load(url, list);
     const after = rssMiB(child.pid as number);
-    console.log(`| ${mode} | ${list.length} | ${nodes} | ${concurrency} | ${Math.round(list.length / seconds)} | ${failed} | ${before.rss.toFixed(1)} | ${after.rss.toFixed(1)} | ${after.peak.toFixed(1)} |`);
+    console.log(
+      `| ${mode} | ${list.length} | ${nodes} | ${concurrency} | ${Math.round(list.length / seconds)} ` +
+        `| ${failed} | ${before.rss.toFixed(1)} | ${after.rss.toFixed(1)} | ${after.peak.toFixed(1)} |`,
+    );
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

@@ -1,4 +1,4 @@
-// TFTP under a slot-exhaustion flood (issue 13): how long a new machine takes to get a
+// TFTP under a slot-exhaustion flood (docs/tftp.md, "Floods"): how long a new machine takes to get a
 // 1 MB boot file with and without never-ACKing RRQs (timeout=255, blksize 1468) holding
 // the pool, and the server's RSS. Not a test: run by hand, results go to docs/benchmarks.md.
 //   node --import tsx bench/tftp-flood.ts
@@ -29,7 +29,11 @@ interface Kindling {
 
 async function startKindling(root: string): Promise<Kindling> {
   const settings = { roots: [root], maxTransfers: 256, maxPerClient: 4 };
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'tftp-serve.ts'), JSON.stringify(settings)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'tftp-serve.ts'), JSON.stringify(settings)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`tftp-serve exited with ${code}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -56,7 +60,11 @@ function memoryMiB(pid: number): { rss: number; peak: number } {
 const floodAddress = (a: number): string => `127.0.${Math.floor(a / 250)}.${2 + (a % 250)}`;
 
 /** `perAddress` never-ACKing RRQs from each of `addresses` loopback addresses. */
-async function flood(port: number, addresses: number, perAddress: number): Promise<{ sockets: Socket[]; oacks: () => number }> {
+async function flood(
+  port: number,
+  addresses: number,
+  perAddress: number,
+): Promise<{ sockets: Socket[]; oacks: () => number }> {
   const sockets: Socket[] = [];
   let oacks = 0;
   for (let a = 0; a < addresses; a++) {
@@ -82,7 +90,10 @@ async function fetch(port: number, local: string): Promise<{ ms: number; tries: 
     await rm(local, { force: true });
     const result = await run('tftp', ['-m', 'binary', '127.0.0.1', String(port), '-c', 'get', 'ipxe.efi', local]);
     // tftp-hpa exits 0 and prints a server's ERROR on stdout; only the whole file counts.
-    const size = await stat(local).then((s) => s.size, () => -1);
+    const size = await stat(local).then(
+      (s) => s.size,
+      () => -1,
+    );
     if (result.code === 0 && size === FILE_BYTES) return { ms: performance.now() - started, tries };
     if (process.env.DEBUG) console.error(`try ${tries}: ${result.code} ${(result.stdout + result.stderr).trim()}`);
     await new Promise((r) => setTimeout(r, 500));
@@ -92,7 +103,13 @@ async function fetch(port: number, local: string): Promise<{ ms: number; tries: 
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function runCase(root: string, out: string, name: string, addresses: number, perAddress: number): Promise<string> {
+async function runCase(
+  root: string,
+  out: string,
+  name: string,
+  addresses: number,
+  perAddress: number,
+): Promise<string> {
   const k = await startKindling(root);
   try {
     // One warm-up fetch so the cache and the threads are in the same state in every case.
@@ -105,7 +122,11 @@ async function runCase(root: string, out: string, name: string, addresses: numbe
     for (let i = 0; i < ROUNDS; i++) times.push((await fetch(k.port, join(out, `got-${i}.bin`))).ms);
     const mem = memoryMiB(k.child.pid!);
     for (const s of f?.sockets ?? []) s.close();
-    return `| ${name} | ${f?.oacks() ?? 0} | ${first.ms.toFixed(0)} (${first.tries}) | ${median(times).toFixed(1)} | ${idle.rss.toFixed(1)} | ${mem.rss.toFixed(1)} | ${mem.peak.toFixed(1)} |`;
+    return (
+      `| ${name} | ${f?.oacks() ?? 0} | ${first.ms.toFixed(0)} (${first.tries}) ` +
+      `| ${median(times).toFixed(1)} | ${idle.rss.toFixed(1)} | ${mem.rss.toFixed(1)} ` +
+      `| ${mem.peak.toFixed(1)} |`
+    );
   } finally {
     await stopKindling(k);
   }
@@ -118,7 +139,8 @@ try {
   await Promise.all([mkdir(root), mkdir(out)]);
   await writeRandomFile(join(root, 'ipxe.efi'), FILE_BYTES);
   const rows = [
-    '| case | flood slots held | first fetch ms (tries) | median fetch ms | RSS idle MiB | RSS in flood MiB | peak MiB |',
+    '| case | flood slots held | first fetch ms (tries) | median fetch ms | ' +
+      'RSS idle MiB | RSS in flood MiB | peak MiB |',
     '|---|---|---|---|---|---|---|',
     await runCase(root, out, 'no flood', 0, 0),
     await runCase(root, out, '64 addresses x 4 RRQs', 64, 4),

@@ -6,7 +6,19 @@ import { startTftpServer } from '../src/tftp/index.js';
 // "transferThreads" is a server option, not a config key; the rest are config keys.
 const { transferThreads, ...config } = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>;
 const server = await startTftpServer({
-  config: { enabled: true, listen: '127.0.0.1', port: 0, roots: [], extraRoot: null, maxBlksize: 1468, maxTransfers: 256, maxPerClient: 64, maxTimeoutSeconds: 10, maxTransferSeconds: 600, ...config },
+  config: {
+    enabled: true,
+    listen: '127.0.0.1',
+    port: 0,
+    roots: [],
+    extraRoot: null,
+    maxBlksize: 1468,
+    maxTransfers: 256,
+    maxPerClient: 64,
+    maxTimeoutSeconds: 10,
+    maxTransferSeconds: 600,
+    ...config,
+  },
   ...(typeof transferThreads === 'number' ? { transferThreads } : {}),
   logger: pino({ level: 'warn' }, pino.destination(2)),
 });

@@ -51,7 +51,8 @@ class CpuMeter {
   remove(): void {
     if (this.group === null) return;
     try {
-      for (const pid of readFileSync(join(this.group, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) writeFileSync(join(CPUACCT, 'cgroup.procs'), pid);
+      for (const pid of readFileSync(join(this.group, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean))
+        writeFileSync(join(CPUACCT, 'cgroup.procs'), pid);
       rmdirSync(this.group);
     } catch {
       // A process still exiting keeps the group for a moment; it is empty and harmless.
@@ -108,7 +109,11 @@ async function main(): Promise<void> {
     for (const f of ['ipxe.efi', 'large.bin']) await chmod(join(root, f), 0o644);
     const smallBytes = (await stat(join(root, 'ipxe.efi'))).size;
 
-    const kindling = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'tftp-serve.ts'), JSON.stringify({ roots: [root] })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const kindling = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'tftp-serve.ts'), JSON.stringify({ roots: [root] })],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const kPort = await new Promise<number>((resolve, reject) => {
       createInterface({ input: kindling.stdout! }).on('line', (l) => {
         const m = /^PORT (\d+)/.exec(l);
@@ -118,10 +123,22 @@ async function main(): Promise<void> {
     });
     servers.push(metered({ name: 'Kindling', port: kPort, child: kindling, windowsize: true }));
     // MAIN_THREAD=1 is THREADS=0; THREADS=0,5 adds one Kindling per thread count.
-    const variants = (process.env.THREADS ?? (process.env.MAIN_THREAD === '1' ? '0' : '')).split(',').filter((t) => t !== '').map(Number);
+    const variants = (process.env.THREADS ?? (process.env.MAIN_THREAD === '1' ? '0' : ''))
+      .split(',')
+      .filter((t) => t !== '')
+      .map(Number);
     const extra: Server[] = [];
     for (const threads of variants) {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'tftp-serve.ts'), JSON.stringify({ roots: [root], transferThreads: threads })], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(import.meta.dirname, 'tftp-serve.ts'),
+          JSON.stringify({ roots: [root], transferThreads: threads }),
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       const port = await new Promise<number>((resolve, reject) => {
         createInterface({ input: child.stdout! }).on('line', (l) => {
           const m = /^PORT (\d+)/.exec(l);
@@ -132,26 +149,78 @@ async function main(): Promise<void> {
       const name = threads === 0 ? 'Kindling, main thread only' : `Kindling, ${threads} threads`;
       extra.push(metered({ name, port, child, windowsize: true }));
     }
-    const hpa = spawn('in.tftpd', ['--foreground', '--address', `127.0.0.1:${HPA_PORT}`, '--secure', '--user', 'nobody', root], { stdio: 'inherit' });
+    const hpa = spawn(
+      'in.tftpd',
+      ['--foreground', '--address', `127.0.0.1:${HPA_PORT}`, '--secure', '--user', 'nobody', root],
+      { stdio: 'inherit' },
+    );
     servers.push(metered({ name: 'tftpd-hpa', port: HPA_PORT, child: hpa, windowsize: false }));
     const dnsmasq = spawn(
       'dnsmasq',
-      ['--no-daemon', '--conf-file=/dev/null', '--port=0', '--enable-tftp', `--tftp-root=${root}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--user=root', '--pid-file=', '--tftp-max=512', '--log-facility=-', '--quiet-tftp'],
+      [
+        '--no-daemon',
+        '--conf-file=/dev/null',
+        '--port=0',
+        '--enable-tftp',
+        `--tftp-root=${root}`,
+        '--listen-address=127.0.0.1',
+        '--bind-interfaces',
+        '--user=root',
+        '--pid-file=',
+        '--tftp-max=512',
+        '--log-facility=-',
+        '--quiet-tftp',
+      ],
       { stdio: 'ignore' },
     );
     servers.push(metered({ name: 'dnsmasq', port: 69, child: dnsmasq, windowsize: false }), ...extra);
     await new Promise((r) => setTimeout(r, 1000));
 
-    const cases: Array<{ label: string; file: string; bytes: number; clients: number; options: Record<string, string> }> = [
-      { label: `${SMALL_CLIENTS} x ipxe.efi, blksize 1468 + tsize`, file: 'ipxe.efi', bytes: smallBytes, clients: SMALL_CLIENTS, options: { blksize: '1468', tsize: '0' } },
-      { label: `${SMALL_CLIENTS} x ipxe.efi, blksize 1468 + tsize + windowsize 4`, file: 'ipxe.efi', bytes: smallBytes, clients: SMALL_CLIENTS, options: { blksize: '1468', tsize: '0', windowsize: '4' } },
-      { label: `${LARGE_CLIENTS} x 64 MiB, blksize 1468`, file: 'large.bin', bytes: LARGE_BYTES, clients: LARGE_CLIENTS, options: { blksize: '1468' } },
-      { label: `${LARGE_CLIENTS} x 64 MiB, blksize 1468 + windowsize 16`, file: 'large.bin', bytes: LARGE_BYTES, clients: LARGE_CLIENTS, options: { blksize: '1468', windowsize: '16' } },
+    const cases: Array<{
+      label: string;
+      file: string;
+      bytes: number;
+      clients: number;
+      options: Record<string, string>;
+    }> = [
+      {
+        label: `${SMALL_CLIENTS} x ipxe.efi, blksize 1468 + tsize`,
+        file: 'ipxe.efi',
+        bytes: smallBytes,
+        clients: SMALL_CLIENTS,
+        options: { blksize: '1468', tsize: '0' },
+      },
+      {
+        label: `${SMALL_CLIENTS} x ipxe.efi, blksize 1468 + tsize + windowsize 4`,
+        file: 'ipxe.efi',
+        bytes: smallBytes,
+        clients: SMALL_CLIENTS,
+        options: { blksize: '1468', tsize: '0', windowsize: '4' },
+      },
+      {
+        label: `${LARGE_CLIENTS} x 64 MiB, blksize 1468`,
+        file: 'large.bin',
+        bytes: LARGE_BYTES,
+        clients: LARGE_CLIENTS,
+        options: { blksize: '1468' },
+      },
+      {
+        label: `${LARGE_CLIENTS} x 64 MiB, blksize 1468 + windowsize 16`,
+        file: 'large.bin',
+        bytes: LARGE_BYTES,
+        clients: LARGE_CLIENTS,
+        options: { blksize: '1468', windowsize: '16' },
+      },
     ];
     const only = process.env.CASES?.split(',').map(Number);
     const runs = Number(process.env.RUNS ?? '1');
-    const selected = cases.filter((_, i) => only === undefined || only.includes(i + 1)).flatMap((c) => Array.from({ length: runs }, () => c));
-    const rows: string[] = ['| case | server | MB/s | ratio to tftpd-hpa | server CPU s | clients CPU s | failed |', '|---|---|---|---|---|---|---|'];
+    const selected = cases
+      .filter((_, i) => only === undefined || only.includes(i + 1))
+      .flatMap((c) => Array.from({ length: runs }, () => c));
+    const rows: string[] = [
+      '| case | server | MB/s | ratio to tftpd-hpa | server CPU s | clients CPU s | failed |',
+      '|---|---|---|---|---|---|---|',
+    ];
     for (const c of selected) {
       let hpaRate = NaN;
       for (const s of [servers[1]!, servers[0]!, servers[2]!, ...servers.slice(3)]) {
@@ -160,7 +229,19 @@ async function main(): Promise<void> {
         const t0 = process.hrtime.bigint();
         const codes = await Promise.all(
           Array.from({ length: c.clients }, (_, i) =>
-            runClient(['-g', '-r', c.file, '-l', join(out, `${s.name}-${i}`), ...Object.entries(c.options).flatMap(([k, v]) => ['--option', `${k} ${v}`]), '127.0.0.1', String(s.port)], clientCpu),
+            runClient(
+              [
+                '-g',
+                '-r',
+                c.file,
+                '-l',
+                join(out, `${s.name}-${i}`),
+                ...Object.entries(c.options).flatMap(([k, v]) => ['--option', `${k} ${v}`]),
+                '127.0.0.1',
+                String(s.port),
+              ],
+              clientCpu,
+            ),
           ),
         );
         const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -174,7 +255,12 @@ async function main(): Promise<void> {
         }
         const rate = (c.bytes * c.clients) / seconds / 1e6;
         if (s.name === 'tftpd-hpa') hpaRate = rate;
-        rows.push(`| ${c.label} | ${s.name}${c.options.windowsize && !s.windowsize ? ' (no windowsize: lock-step)' : ''} | ${rate.toFixed(1)} | ${(rate / hpaRate).toFixed(2)} | ${cpu.toFixed(2)} | ${clientsCpu.toFixed(2)} | ${failed} |`);
+        rows.push(
+          `| ${c.label} ` +
+            `| ${s.name}${c.options.windowsize && !s.windowsize ? ' (no windowsize: lock-step)' : ''} ` +
+            `| ${rate.toFixed(1)} | ${(rate / hpaRate).toFixed(2)} | ${cpu.toFixed(2)} ` +
+            `| ${clientsCpu.toFixed(2)} | ${failed} |`,
+        );
         process.stderr.write(`${rows[rows.length - 1]}\n`);
       }
     }

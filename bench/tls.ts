@@ -1,4 +1,4 @@
-// HTTPS bench (issue 13): what the certificate costs at first start, and what a TLS
+// HTTPS bench: what the certificate costs at first start, and what a TLS
 // handshake adds to one admin request. Not a test: `npx tsx bench/tls.ts` (ROUNDS=N).
 // Prints a markdown table for docs/benchmarks.md.
 import { readFileSync } from 'node:fs';
@@ -49,5 +49,6 @@ for (const [label, url] of [
 await k.stop();
 
 console.log(`| case | n | median ms | p95 ms |\n|---|---|---|---|`);
-for (const [label, times] of rows) console.log(`| ${label} | ${times.length} | ${median(times).toFixed(2)} | ${p95(times).toFixed(2)} |`);
+for (const [label, times] of rows)
+  console.log(`| ${label} | ${times.length} | ${median(times).toFixed(2)} | ${p95(times).toFixed(2)} |`);
 console.log(`\nnode ${process.version}, ${process.arch}`);

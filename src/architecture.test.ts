@@ -98,7 +98,9 @@ describe('the import rule (docs/architecture.md)', () => {
         .filter((s) => s.startsWith('.'))
         .map((s) => resolve(file, s))
         .filter((target) => layerOf(target) > layerOf(file) && areaOf(target) in layers)
-        .map((target) => `${file} (${areaOf(file)}, layer ${layerOf(file)}) imports ${target} (layer ${layerOf(target)})`),
+        .map(
+          (target) => `${file} (${areaOf(file)}, layer ${layerOf(file)}) imports ${target} (layer ${layerOf(target)})`,
+        ),
     );
     expect(upward).toEqual([]);
   });

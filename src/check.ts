@@ -8,7 +8,12 @@ import { renderInstallConfig, renderTargetConfig, type RenderContext } from './r
 // Each profile is rendered for every machine that uses it (with that machine's name
 // and variables), or for a sample machine when none does.
 
-const sampleMachine = { mac: '52:54:00:00:00:01', name: 'sample-node', ip: '10.77.0.50', vars: {} as Record<string, string> };
+const sampleMachine = {
+  mac: '52:54:00:00:00:01',
+  name: 'sample-node',
+  ip: '10.77.0.50',
+  vars: {} as Record<string, string>,
+};
 
 export async function checkAll(configFile: string | null): Promise<string[]> {
   let config;
@@ -21,11 +26,22 @@ export async function checkAll(configFile: string | null): Promise<string[]> {
   const problems = declarations.reload().map((p) => p.message);
   const unknown = config.machines.unknown;
   if (unknown !== 'wait' && !declarations.profiles.has(unknown.profile)) {
-    problems.push(`${configFile ?? '(embedded defaults)'}: key "machines.unknown.profile": there is no profile "${unknown.profile}" in ${path.join(config.dataDir, 'config', 'profiles')}`);
+    problems.push(
+      `${configFile ?? '(embedded defaults)'}: key "machines.unknown.profile": there is no profile ` +
+        `"${unknown.profile}" in ${path.join(config.dataDir, 'config', 'profiles')}`,
+    );
   }
   for (const profile of declarations.profiles.values()) {
     const users = declarations.machines.filter((m) => m.profile === profile.name);
-    const targets = users.length > 0 ? users.map((m) => ({ mac: m.mac, name: m.name ?? m.mac.replace(/:/g, '-'), ip: m.ip ?? sampleMachine.ip, vars: m.vars })) : [sampleMachine];
+    const targets =
+      users.length > 0
+        ? users.map((m) => ({
+            mac: m.mac,
+            name: m.name ?? m.mac.replace(/:/g, '-'),
+            ip: m.ip ?? sampleMachine.ip,
+            vars: m.vars,
+          }))
+        : [sampleMachine];
     for (const machine of targets) problems.push(...renderProblems(profile, machine));
   }
   return problems;

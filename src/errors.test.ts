@@ -6,7 +6,11 @@ import { errorCodes } from './errors.js';
 // the docs meets no code the server does not send, and no sent code is missing there.
 describe('error codes', () => {
   const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
-  const rows = [...doc.matchAll(/^\| `([A-Z0-9_]+)` \| (\d+) \| (.*) \|$/gm)].map((m) => ({ code: m[1]!, status: Number(m[2]), summary: m[3]! }));
+  const rows = [...doc.matchAll(/^\| `([A-Z0-9_]+)` \| (\d+) \| (.*) \|$/gm)].map((m) => ({
+    code: m[1]!,
+    status: Number(m[2]),
+    summary: m[3]!,
+  }));
 
   it.each(Object.entries(errorCodes))('%s is in docs/errors.md with its status', (code, { status }) => {
     expect(doc).toMatch(new RegExp(`\\| \`${code}\` \\| ${status} \\|`));
@@ -17,7 +21,11 @@ describe('error codes', () => {
     for (const row of rows) {
       const entry = (errorCodes as Record<string, { status: number; summary: string }>)[row.code];
       expect(entry, `docs/errors.md lists ${row.code}, which src/errors.ts does not have`).toBeDefined();
-      expect({ code: row.code, status: row.status, summary: row.summary }).toEqual({ code: row.code, status: entry!.status, summary: entry!.summary });
+      expect({ code: row.code, status: row.status, summary: row.summary }).toEqual({
+        code: row.code,
+        status: entry!.status,
+        summary: entry!.summary,
+      });
     }
     expect(rows.map((r) => r.code)).toEqual(Object.keys(errorCodes));
   });

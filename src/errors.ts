@@ -22,12 +22,27 @@ export const errorCodes = {
   PATH_INVALID: { status: 400, summary: 'a path leaves its root or has forbidden characters' },
   AUTH_REQUIRED: { status: 401, summary: 'the admin API needs the admin token' },
   STORE_CORRUPT: { status: 500, summary: 'a state document does not parse' },
-  DHCP_RANGE_INVALID: { status: 500, summary: 'the full-mode DHCP range is empty, outside the subnet or contains the server' },
+  DHCP_RANGE_INVALID: {
+    status: 500,
+    summary: 'the full-mode DHCP range is empty, outside the subnet or contains the server',
+  },
   DHCP_SOCKET: { status: 500, summary: 'a DHCP port (67, 68 or 4011) cannot be bound' },
-  DHCP_INTERFACE_UNKNOWN: { status: 500, summary: 'dhcp.interface names a network interface this machine does not have' },
-  DHCP_OTHER_SERVER: { status: 409, summary: 'another DHCP server answered the probe, so full mode was not switched on (send force to switch anyway)' },
-  NETWORK_INVALID: { status: 400, summary: 'a network setting from the page is not an address, or lies outside the interface subnet' },
-  CONFIG_NOT_WRITABLE: { status: 409, summary: 'there is no kindling.yaml to save a change from the page to, or Kindling may not write it' },
+  DHCP_INTERFACE_UNKNOWN: {
+    status: 500,
+    summary: 'dhcp.interface names a network interface this machine does not have',
+  },
+  DHCP_OTHER_SERVER: {
+    status: 409,
+    summary: 'another DHCP server answered the probe, so full mode was not switched on (send force to switch anyway)',
+  },
+  NETWORK_INVALID: {
+    status: 400,
+    summary: 'a network setting from the page is not an address, or lies outside the interface subnet',
+  },
+  CONFIG_NOT_WRITABLE: {
+    status: 409,
+    summary: 'there is no kindling.yaml to save a change from the page to, or Kindling may not write it',
+  },
   TFTP_LISTEN: { status: 500, summary: 'the TFTP port cannot be bound' },
   MIRROR_UPSTREAM: { status: 502, summary: 'a mirror source upstream is unreachable or answered with an error status' },
   MIRROR_TRUNCATED: { status: 502, summary: 'an upstream download ended before its announced length' },
@@ -40,7 +55,10 @@ export const errorCodes = {
   MIRROR_SYNC_RUNNING: { status: 409, summary: 'a mirror sync is already running' },
   MIRROR_SOURCE_UNKNOWN: { status: 404, summary: 'no mirror source has that name' },
   MIRROR_IMPORT_MISSING: { status: 422, summary: 'a file the imported release needs is not in the import directory' },
-  MIRROR_IMPORT_SOURCE: { status: 422, summary: 'an import directory fits no configured mirror source, or more than one' },
+  MIRROR_IMPORT_SOURCE: {
+    status: 422,
+    summary: 'an import directory fits no configured mirror source, or more than one',
+  },
   MIRROR_SCHEDULE_INVALID: { status: 500, summary: 'mirror.schedule is not a valid cron expression' },
   NOT_FOUND: { status: 404, summary: 'no route answers that method and path' },
   INTERNAL: { status: 500, summary: 'an unexpected error; the log has the details' },
@@ -55,8 +73,14 @@ export const errorCodes = {
   CONFIG_ADDRESS: { status: 403, summary: "a config fetch came from an address that is not the machine's" },
   CONFIG_RATE_LIMITED: { status: 429, summary: 'too many config fetches from one address in a minute' },
   HTTPS_REQUIRED: { status: 403, summary: 'the admin token came over plain HTTP from another host; use HTTPS' },
-  OMAHA_REQUEST_INVALID: { status: 400, summary: 'an Omaha update request is not well-formed XML or not an Omaha 3.0 request' },
-  UPDATE_POLICY_INVALID: { status: 422, summary: 'an update group policy names an unknown source or has a value of the wrong form' },
+  OMAHA_REQUEST_INVALID: {
+    status: 400,
+    summary: 'an Omaha update request is not well-formed XML or not an Omaha 3.0 request',
+  },
+  UPDATE_POLICY_INVALID: {
+    status: 422,
+    summary: 'an update group policy names an unknown source or has a value of the wrong form',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -16,7 +16,17 @@ import { probeLink, startDhcpServer, startRackDhcp } from './dhcp/index.js';
 import { openMirror } from './mirror/index.js';
 import type { NetworkControl } from './settings/network.js';
 import { removeStaleTemps, restrictToOwner, SerialQueue } from './store/index.js';
-import { certificateNames, createNotifier, readOrCreateCertificate, readOrCreateSecret, rackAddress, requireRackAddress, startWatchdog, watchRackAddress, type Notifier } from './system/index.js';
+import {
+  certificateNames,
+  createNotifier,
+  readOrCreateCertificate,
+  readOrCreateSecret,
+  rackAddress,
+  requireRackAddress,
+  startWatchdog,
+  watchRackAddress,
+  type Notifier,
+} from './system/index.js';
 import { startTftpServer } from './tftp/index.js';
 import { UpdateService } from './updates/index.js';
 import { version } from './version.js';
@@ -63,12 +73,17 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
   for (const file of await seedSampleConfig(configDir)) logger.info({ file }, 'wrote a sample to start from');
 
   const declarations = new Declarations(configDir);
-  for (const problem of declarations.reload()) logger.error(problem, 'configuration problem; the last good version stays in force');
+  for (const problem of declarations.reload())
+    logger.error(problem, 'configuration problem; the last good version stays in force');
   declarations.watch();
   declarations.onChange(() => {
-    for (const problem of declarations.problems) logger.error(problem, 'configuration problem; the last good version stays in force');
+    for (const problem of declarations.problems)
+      logger.error(problem, 'configuration problem; the last good version stays in force');
   });
-  const discovery = { maxDiscovered: config.machines.maxDiscovered, perSourcePerMinute: config.machines.discoveryPerMinute };
+  const discovery = {
+    maxDiscovered: config.machines.maxDiscovered,
+    perSourcePerMinute: config.machines.discoveryPerMinute,
+  };
   const inventory = await Inventory.open({ stateDir, declarations, unknownRule: config.machines.unknown, discovery });
   // machines.yaml is the source of truth: records follow each reload. A write failure
   // here (full disk) is reported by the write's own caller or the next flush, never a crash.
@@ -80,7 +95,8 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
   // What a machine boots: every boot, config and preview route asks this one service
   // (docs/architecture.md, "The path of one boot request").
   const boot = new BootService({ inventory, retrySeconds: config.boot.retrySeconds });
-  // At most one per reason a minute (RefusalWarnings, src/inventory/discovery-gate.ts), so a flood of unknown MACs is one line, not one per request.
+  // At most one per reason a minute (RefusalWarnings, src/inventory/discovery-gate.ts), so a
+  // flood of unknown MACs is one line, not one per request.
   inventory.events.on('event', (e: InventoryEvent) => {
     if (e.type === 'discovery-refused') logger.warn({ mac: e.mac, ...e.data }, e.message);
   });
@@ -92,20 +108,44 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
   const tftp = await startService('tftp', config.tftp.enabled, logger, services, async () => {
     const server = await startTftpServer({ config: config.tftp, logger });
     const { address, port } = server.address();
-    return { server, status: () => ({ name: 'tftp', state: 'running', detail: `${server.stats().active} transfers now, ${server.stats().completed} done`, listen: `${address}:${port}` }) };
+    return {
+      server,
+      status: () => ({
+        name: 'tftp',
+        state: 'running',
+        detail: `${server.stats().active} transfers now, ${server.stats().completed} done`,
+        listen: `${address}:${port}`,
+      }),
+    };
   });
   const startDhcpOn = (serverIp: string) => {
     const httpBaseUrl = `http://${serverIp}${config.http.port === 80 ? '' : `:${config.http.port}`}`;
-    return startDhcpServer({ config: config.dhcp, serverIp, httpBaseUrl, dataDir: config.dataDir, logger, inventory, probeTimeoutMs: options.probeTimeoutMs });
+    return startDhcpServer({
+      config: config.dhcp,
+      serverIp,
+      httpBaseUrl,
+      dataDir: config.dataDir,
+      logger,
+      inventory,
+      probeTimeoutMs: options.probeTimeoutMs,
+    });
   };
-  const dhcp = await startRackDhcp({ mode: () => config.dhcp.mode, address: () => requireRackAddress(config), start: startDhcpOn, logger });
+  const dhcp = await startRackDhcp({
+    mode: () => config.dhcp.mode,
+    address: () => requireRackAddress(config),
+    start: startDhcpOn,
+    logger,
+  });
   services.push(() => dhcp.status());
   const stopFollowingAddress = watchRackAddress({
     config,
     current: dhcp.serverIp ?? rackAddress(config) ?? '',
     onChange: (next, previous) => {
       if (!dhcp.server) return;
-      logger.warn({ previous, next }, `dhcp: the rack address changed from ${previous} to ${next}; answering from ${next} now`);
+      logger.warn(
+        { previous, next },
+        `dhcp: the rack address changed from ${previous} to ${next}; answering from ${next} now`,
+      );
       dhcp.moveTo(next).catch((err: unknown) => logger.error({ err, next }, `dhcp: could not start again on ${next}`));
     },
   });
@@ -114,36 +154,83 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
   const network: NetworkControl = {
     configFile: options.configFile,
     interfaces: () => networkInterfaces(),
-    probe: async (serverIp, device) => (await probeLink({ serverIp, device, timeoutMs: options.probeTimeoutMs })) ?? null,
+    probe: async (serverIp, device) =>
+      (await probeLink({ serverIp, device, timeoutMs: options.probeTimeoutMs })) ?? null,
     save: (changes) =>
       configWrites.run(async () => {
-        if (!options.configFile) throw new KindlingError('CONFIG_NOT_WRITABLE', 'Kindling runs on its embedded defaults, with no kindling.yaml to save to; start it with --config FILE', {});
+        if (!options.configFile)
+          throw new KindlingError(
+            'CONFIG_NOT_WRITABLE',
+            'Kindling runs on its embedded defaults, with no kindling.yaml to save to; start it with --config FILE',
+            {},
+          );
         const next = await writeConfigKeys(options.configFile, changes);
         // In place: the routes, the rack-address watch and DHCP read these objects at use.
         Object.assign(config.dhcp, next.dhcp);
         Object.assign(config.server, next.server);
-        logger.info({ file: options.configFile, keys: changes.map((c) => c.path.join('.')) }, 'network settings changed; starting DHCP again');
+        logger.info(
+          { file: options.configFile, keys: changes.map((c) => c.path.join('.')) },
+          'network settings changed; starting DHCP again',
+        );
         await dhcp.restart();
       }),
   };
 
   const mirror = await startService('mirror', true, logger, services, async () => {
-    const opened = await openMirror({ config: config.mirror, dataDir: config.dataDir, logger, inUse: () => versionsInstalling(inventory), currentSources: () => settings.mirrorSources() });
-    settings.onChange(() => void opened.refresh().catch((err: unknown) => logger.error({ err }, 'mirror: reading the new sources failed')));
+    const opened = await openMirror({
+      config: config.mirror,
+      dataDir: config.dataDir,
+      logger,
+      inUse: () => versionsInstalling(inventory),
+      currentSources: () => settings.mirrorSources(),
+    });
+    settings.onChange(
+      () =>
+        void opened.refresh().catch((err: unknown) => logger.error({ err }, 'mirror: reading the new sources failed')),
+    );
     opened.startSchedule();
     return { server: opened, status: () => opened.status() };
   });
   const updates = mirror ? await UpdateService.open({ stateDir, mirror, logger }) : null;
   const tlsDir = path.join(stateDir, 'tls');
-  const [certificate, madeBecause] = await readOrCreateCertificate({ dir: tlsDir, names: certificateNames({ advertise: config.server.advertise }) });
-  if (madeBecause) logger.info({ dir: tlsDir, names: certificate.names, because: madeBecause }, 'made a self-signed HTTPS certificate');
+  const [certificate, madeBecause] = await readOrCreateCertificate({
+    dir: tlsDir,
+    names: certificateNames({ advertise: config.server.advertise }),
+  });
+  if (madeBecause)
+    logger.info(
+      { dir: tlsDir, names: certificate.names, because: madeBecause },
+      'made a self-signed HTTPS certificate',
+    );
   let httpsPort = config.http.httpsPort;
   const tls = { fingerprint: certificate.fingerprint, port: () => httpsPort };
   const leasedAddress = (mac: string) => dhcp.server?.leasedAddress(mac) ?? null;
-  const app = buildHttpApp({ config, inventory, boot, declarations, logger, adminToken, auth, settings, mirror, updates, tls, leasedAddress, network, services: () => services.map((s) => s()), version });
+  const app = buildHttpApp({
+    config,
+    inventory,
+    boot,
+    declarations,
+    logger,
+    adminToken,
+    auth,
+    settings,
+    mirror,
+    updates,
+    tls,
+    leasedAddress,
+    network,
+    services: () => services.map((s) => s()),
+    version,
+  });
   // HTTPS binds first, so the port the HTTP side redirects to is known before it answers.
   await app.ready();
-  const httpsServer = await listenHttps(app, { host: config.http.listen, port: config.http.httpsPort, key: certificate.key, cert: certificate.cert, logger }).catch(async (err: unknown) => {
+  const httpsServer = await listenHttps(app, {
+    host: config.http.listen,
+    port: config.http.httpsPort,
+    key: certificate.key,
+    cert: certificate.cert,
+    logger,
+  }).catch(async (err: unknown) => {
     await app.close();
     throw err;
   });
@@ -155,11 +242,27 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
   const httpUrl = `http://${host}:${port}`;
   const httpsUrl = `https://${host}:${httpsPort}`;
 
-  const running = services.map((s) => s()).filter((s) => s.state !== 'off' && s.state !== 'failed').map((s) => s.name.toUpperCase());
-  const status = `HTTP on ${config.http.listen}:${port}, HTTPS on ${httpsPort}${running.length ? `, ${running.join(', ')}` : ''}; ${inventory.list().length} machines; ${declarations.profiles.size} profiles`;
+  const running = services
+    .map((s) => s())
+    .filter((s) => s.state !== 'off' && s.state !== 'failed')
+    .map((s) => s.name.toUpperCase());
+  const status =
+    `HTTP on ${config.http.listen}:${port}, HTTPS ` +
+    `on ${httpsPort}${running.length ? `, ${running.join(', ')}` : ''}; ${inventory.list().length} ` +
+    `machines; ${declarations.profiles.size} profiles`;
   await notifier.notify({ READY: 1, STATUS: status, MAINPID: process.pid });
   const stopWatchdog = startWatchdog(notifier);
-  logger.info({ http: httpUrl, https: httpsUrl, tlsFingerprint: certificate.fingerprint, dataDir: config.dataDir, config: options.configFile ?? '(embedded defaults)', version }, `Kindling ${version} ready: ${status}`);
+  logger.info(
+    {
+      http: httpUrl,
+      https: httpsUrl,
+      tlsFingerprint: certificate.fingerprint,
+      dataDir: config.dataDir,
+      config: options.configFile ?? '(embedded defaults)',
+      version,
+    },
+    `Kindling ${version} ready: ${status}`,
+  );
   logger.info({ file: path.join(tlsDir, 'fingerprint') }, `setup page certificate SHA-256 ${certificate.fingerprint}`);
 
   let closing: Promise<void> | null = null;

@@ -14,7 +14,11 @@ const mac = '52:54:00:00:00:2a';
 
 beforeAll(async () => {
   k = await startTestKindling({ files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile } });
-  client = new KindlingClient({ baseUrl: k.httpUrl, headers: () => ({ authorization: `Bearer ${k.adminToken}` }), timeoutMs: 5000 });
+  client = new KindlingClient({
+    baseUrl: k.httpUrl,
+    headers: () => ({ authorization: `Bearer ${k.adminToken}` }),
+    timeoutMs: 5000,
+  });
   await k.get(`/ipxe?mac=${mac}&platform=efi&arch=x86_64`);
 });
 afterAll(async () => k?.stop());
@@ -22,10 +26,17 @@ afterAll(async () => k?.stop());
 describe('KindlingClient', () => {
   it('reads machines, profiles, health, events, settings and the mirror', async () => {
     const { machines } = await client.machines();
-    expect(machines.find((m) => m.mac === mac)).toMatchObject({ state: 'discovered', token: '********', facts: { arch: 'x86_64' } });
+    expect(machines.find((m) => m.mac === mac)).toMatchObject({
+      state: 'discovered',
+      token: '********',
+      facts: { arch: 'x86_64' },
+    });
     expect((await client.machine(mac)).events.map((e) => e.type)).toContain('discovered');
     expect((await client.profiles()).profiles.map((p) => p.name)).toEqual(['flatcar-install']);
-    expect((await client.profile('flatcar-install')).profile).toMatchObject({ name: 'flatcar-install', installDisk: '/dev/sda' });
+    expect((await client.profile('flatcar-install')).profile).toMatchObject({
+      name: 'flatcar-install',
+      installDisk: '/dev/sda',
+    });
     expect(await client.profileSource('flatcar-install')).toBe(flatcarInstallProfile);
     const health = await client.health();
     expect(health.status).toBe('ok');
@@ -36,7 +47,10 @@ describe('KindlingClient', () => {
   });
 
   it('assigns and renders, token masked', async () => {
-    expect((await client.assign(mac, 'flatcar-install', 'n1')).machine).toMatchObject({ profile: 'flatcar-install', name: 'n1' });
+    expect((await client.assign(mac, 'flatcar-install', 'n1')).machine).toMatchObject({
+      profile: 'flatcar-install',
+      name: 'n1',
+    });
     const ign = JSON.parse(await client.render(mac, 'ignition')) as { ignition: { version: string } };
     expect(ign.ignition.version).toBe('3.3.0');
     expect(JSON.stringify(ign)).toContain(sharedKey);
@@ -76,7 +90,9 @@ describe('KindlingClient', () => {
         s.close(() => resolve(p));
       });
     });
-    const err = (await new KindlingClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 5000 }).machines().catch((e: unknown) => e)) as Unreachable;
+    const err = (await new KindlingClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 5000 })
+      .machines()
+      .catch((e: unknown) => e)) as Unreachable;
     expect(err).toBeInstanceOf(Unreachable);
     expect(err.system).toBe('ECONNREFUSED');
     expect(err.reason).toBe('connection refused (nothing listens there)');

@@ -2,7 +2,6 @@
 // token, a URL from kindling.yaml) and the setup page (same origin, session cookie,
 // CSRF token). It runs in Node and in the browser: fetch only, no Node modules.
 import type {
-  ApiMachine,
   ConfigPhase,
   DraftCheck,
   ErrorAnswer,
@@ -112,7 +111,13 @@ export class KindlingClient {
    * runs under the same deadline, so a body that stalls half-way is no answer either.
    * `answers` says which statuses are answers rather than errors (default: 2xx).
    */
-  async request<T = Response>(method: string, path: string, body?: unknown, read: (res: Response) => Promise<T> = async (res) => res as T, answers: (status: number) => boolean = (s) => s >= 200 && s < 300): Promise<T> {
+  async request<T = Response>(
+    method: string,
+    path: string,
+    body?: unknown,
+    read: (res: Response) => Promise<T> = async (res) => res as T,
+    answers: (status: number) => boolean = (s) => s >= 200 && s < 300,
+  ): Promise<T> {
     const url = `${this.options.baseUrl}${path}`;
     const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers?.(method) };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -136,7 +141,11 @@ export class KindlingClient {
         if (controller.signal.aborted) throw timedOut();
         const code = causeCode(err);
         const said = ((err as { cause?: Error }).cause?.message || (err as Error).message) ?? '';
-        throw new Unreachable(url, (code && reasons[code]) ?? `the connection failed (${code ?? (said || 'no reason given')})`, code);
+        throw new Unreachable(
+          url,
+          (code && reasons[code]) ?? `the connection failed (${code ?? (said || 'no reason given')})`,
+          code,
+        );
       }
       if (!answers(res.status)) {
         const err = await errorOf(res, url);
@@ -164,19 +173,37 @@ export class KindlingClient {
 
   // Open to the network.
   /** The health summary; 503 (a service failed) is an answer here, with the same body. */
-  health = () => this.request('GET', '/healthz', undefined, async (res) => (await res.json()) as Health, (s) => s === 200 || s === 503);
+  health = () =>
+    this.request(
+      'GET',
+      '/healthz',
+      undefined,
+      async (res) => (await res.json()) as Health,
+      (s) => s === 200 || s === 503,
+    );
 
   // Machines.
   machines = () => this.json<MachineList>('GET', '/api/machines');
   machine = (mac: string) => this.json<MachineDetail>('GET', `/api/machines/${encodeURIComponent(mac)}`);
-  assign = (mac: string, profile: string, name?: string) => this.json<MachineAnswer>('POST', `/api/machines/${encodeURIComponent(mac)}/assign`, name ? { profile, name } : { profile });
+  assign = (mac: string, profile: string, name?: string) =>
+    this.json<MachineAnswer>(
+      'POST',
+      `/api/machines/${encodeURIComponent(mac)}/assign`,
+      name ? { profile, name } : { profile },
+    );
   reinstall = (mac: string) => this.json<MachineAnswer>('POST', `/api/machines/${encodeURIComponent(mac)}/reinstall`);
   forget = (mac: string) => this.json<{ forgotten: string }>('DELETE', `/api/machines/${encodeURIComponent(mac)}`);
   /** What the machine would get now, token masked: iPXE text or the config as served. */
   render = (mac: string, as: RenderFormat, phase?: ConfigPhase) =>
-    this.text('GET', `/api/machines/${encodeURIComponent(mac)}/render?as=${encodeURIComponent(as)}${phase ? `&phase=${phase}` : ''}`);
+    this.text(
+      'GET',
+      `/api/machines/${encodeURIComponent(mac)}/render?as=${encodeURIComponent(as)}${phase ? `&phase=${phase}` : ''}`,
+    );
   events = (options: { mac?: string; limit?: number } = {}) => {
-    const query = new URLSearchParams({ ...(options.mac ? { mac: options.mac } : {}), ...(options.limit ? { limit: String(options.limit) } : {}) }).toString();
+    const query = new URLSearchParams({
+      ...(options.mac ? { mac: options.mac } : {}),
+      ...(options.limit ? { limit: String(options.limit) } : {}),
+    }).toString();
     return this.json<{ events: InventoryEvent[] }>('GET', `/api/events${query ? `?${query}` : ''}`);
   };
 
@@ -185,10 +212,14 @@ export class KindlingClient {
   profile = (name: string) => this.json<{ profile: LoadedProfile }>('GET', `/api/profiles/${encodeURIComponent(name)}`);
   profileSource = (name: string) => this.text('GET', `/api/profiles/${encodeURIComponent(name)}/source`);
   validateProfile = (draft: ProfileDraft) => this.json<DraftCheck>('POST', '/api/profiles/validate', draft);
-  saveProfile = (name: string, draft: ProfileDraft) => this.json<ProfileSaved>('PUT', `/api/profiles/${encodeURIComponent(name)}`, draft);
-  deleteProfile = (name: string) => this.json<{ deleted: string }>('DELETE', `/api/profiles/${encodeURIComponent(name)}`);
-  previewProfile = (draft: ProfileDraft, target: { mac: string; as: RenderFormat; name?: string; phase?: ConfigPhase }) =>
-    this.text('POST', '/api/profiles/preview', { ...draft, ...target });
+  saveProfile = (name: string, draft: ProfileDraft) =>
+    this.json<ProfileSaved>('PUT', `/api/profiles/${encodeURIComponent(name)}`, draft);
+  deleteProfile = (name: string) =>
+    this.json<{ deleted: string }>('DELETE', `/api/profiles/${encodeURIComponent(name)}`);
+  previewProfile = (
+    draft: ProfileDraft,
+    target: { mac: string; as: RenderFormat; name?: string; phase?: ConfigPhase },
+  ) => this.text('POST', '/api/profiles/preview', { ...draft, ...target });
 
   // Mirror.
   mirror = () => this.json<MirrorState>('GET', '/api/mirror');
@@ -197,8 +228,10 @@ export class KindlingClient {
   // Updates for installed Flatcar nodes (Omaha, docs/updates.md).
   updates = () => this.json<UpdatesView>('GET', '/api/updates');
   /** Replaces one group's policy; keys left out take their defaults. */
-  setUpdatePolicy = (group: string, policy: Partial<GroupPolicy>) => this.json<UpdatesView>('PUT', `/api/updates/groups/${encodeURIComponent(group)}`, policy);
-  resetUpdatePolicy = (group: string) => this.json<UpdatesView>('DELETE', `/api/updates/groups/${encodeURIComponent(group)}`);
+  setUpdatePolicy = (group: string, policy: Partial<GroupPolicy>) =>
+    this.json<UpdatesView>('PUT', `/api/updates/groups/${encodeURIComponent(group)}`, policy);
+  resetUpdatePolicy = (group: string) =>
+    this.json<UpdatesView>('DELETE', `/api/updates/groups/${encodeURIComponent(group)}`);
 
   // Settings and the wizard.
   settings = () => this.json<SettingsView>('GET', '/api/settings');
@@ -213,14 +246,16 @@ export class KindlingClient {
   setInitialPassword = (password: string) => this.json<SessionOpened>('POST', '/api/setup/password', { password });
   login = (password: string) => this.json<SessionOpened>('POST', '/api/login', { password });
   logout = () => this.json<{ authenticated: false }>('POST', '/api/logout');
-  changePassword = (current: string, password: string) => this.json<SessionOpened>('POST', '/api/password', { current, password });
+  changePassword = (current: string, password: string) =>
+    this.json<SessionOpened>('POST', '/api/password', { current, password });
 }
 
 async function errorOf(res: Response, url: string): Promise<ApiError> {
   const text = await res.text().catch(() => '');
   try {
     const { error } = JSON.parse(text) as Partial<ErrorAnswer>;
-    if (error && typeof error.code === 'string' && typeof error.message === 'string') return new ApiError(res.status, error.code, error.message, error.details ?? {}, url);
+    if (error && typeof error.code === 'string' && typeof error.message === 'string')
+      return new ApiError(res.status, error.code, error.message, error.details ?? {}, url);
   } catch {
     // Not JSON: not a Kindling answer (a proxy, another program on the port).
   }

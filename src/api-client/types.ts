@@ -10,14 +10,53 @@ import type { ProfileSpec } from '../inventory/profile.js';
 import type { MirrorState, ProgressEvent, SourceState, SyncOutcome } from '../mirror/index.js';
 import type { z } from 'zod';
 import type { Settings, SettingsPatch, settingsPatchSchema } from '../settings/settings.js';
-import type { NetworkChange, NetworkProblem, NetworkSaved, NetworkSettings, NetworkSettingsView, OtherServerRefusal, Recommendation } from '../settings/network.js';
-import type { DhcpConfiguredMode, DhcpFacts, DhcpReason, OtherDhcpServer, ServiceStatus } from '../system/service-status.js';
+import type {
+  NetworkChange,
+  NetworkProblem,
+  NetworkSaved,
+  NetworkSettings,
+  NetworkSettingsView,
+  OtherServerRefusal,
+  Recommendation,
+} from '../settings/network.js';
+import type {
+  DhcpConfiguredMode,
+  DhcpFacts,
+  DhcpReason,
+  OtherDhcpServer,
+  ServiceStatus,
+} from '../system/service-status.js';
 
-export type { DhcpConfiguredMode, DhcpFacts, DhcpReason, NetworkChange, NetworkProblem, NetworkSaved, NetworkSettings, NetworkSettingsView, OtherDhcpServer, OtherServerRefusal, Recommendation };
+export type {
+  DhcpConfiguredMode,
+  DhcpFacts,
+  DhcpReason,
+  NetworkChange,
+  NetworkProblem,
+  NetworkSaved,
+  NetworkSettings,
+  NetworkSettingsView,
+  OtherDhcpServer,
+  OtherServerRefusal,
+  Recommendation,
+};
 import type { GroupPolicy, GroupView, UpdateMachine, UpdateState } from '../updates/index.js';
 
 export type { GroupPolicy, GroupView, UpdateMachine, UpdateState };
-export type { ConfigProblem, ErrorCode, InventoryEvent, MachineState, MirrorSource, MirrorState, ProgressEvent, Settings, SettingsPatch, SyncOutcome, SourceState, UnknownMachineRule };
+export type {
+  ConfigProblem,
+  ErrorCode,
+  InventoryEvent,
+  MachineState,
+  MirrorSource,
+  MirrorState,
+  ProgressEvent,
+  Settings,
+  SettingsPatch,
+  SyncOutcome,
+  SourceState,
+  UnknownMachineRule,
+};
 
 /** A machine as the API shows it: the callback token is always the masked placeholder. */
 export type ApiMachine = Machine & { token: string };
@@ -92,7 +131,12 @@ export type SettingsInput = z.input<typeof settingsPatchSchema>;
 export interface SettingsView {
   settings: Settings;
   inForce: { mirrorSources: MirrorSource[]; unknownRule: UnknownMachineRule };
-  fromConfig: { mirrorSources: MirrorSource[]; unknownRule: UnknownMachineRule; mirrorSchedule: string | null; mirrorKeep: number };
+  fromConfig: {
+    mirrorSources: MirrorSource[];
+    unknownRule: UnknownMachineRule;
+    mirrorSchedule: string | null;
+    mirrorKeep: number;
+  };
 }
 
 export interface NetworkView {
@@ -104,7 +148,13 @@ export interface NetworkView {
 }
 
 export type SessionState =
-  | { passwordSet: boolean; setupComplete: boolean; authenticated: false; expired: boolean; tlsFingerprint: string | null }
+  | {
+      passwordSet: boolean;
+      setupComplete: boolean;
+      authenticated: false;
+      expired: boolean;
+      tlsFingerprint: string | null;
+    }
   | { passwordSet: true; setupComplete: boolean; authenticated: true; csrf: string; tlsFingerprint: string | null };
 export interface SessionOpened {
   authenticated: true;

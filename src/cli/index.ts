@@ -71,14 +71,23 @@ export function explain(err: unknown, target: ServiceTarget | null, action: 'mir
     const checkout = target.where.startsWith('the checkout defaults');
     const hint =
       action === 'mirror-sync'
-        ? `the mirror syncs inside the service, so start it first (${checkout ? 'kindling serve' : 'systemctl start kindling'}), then run kindling mirror sync again`
+        ? `the mirror syncs inside the service, so start it first ` +
+          `(${checkout ? 'kindling serve' : 'systemctl start kindling'}), then run kindling mirror ` +
+          `sync again`
         : `is the service running? (${checkout ? 'kindling serve' : 'systemctl status kindling'})`;
     return `no Kindling answers at ${target.url} (${target.where}): ${err.reason}; ${hint}`;
   }
   if (err instanceof ApiError && target) {
-    if (err.code === 'HTTP') return `${target.url} answered ${err.message}, which is not Kindling's API (${target.where}); is another program listening there?`;
+    if (err.code === 'HTTP')
+      return (
+        `${target.url} answered ${err.message}, which is not Kindling's API ` +
+        `(${target.where}); is another program listening there?`
+      );
     if (err.code === 'AUTH_REQUIRED') {
-      const why = target.tokenProblem ?? `the token in ${target.tokenFile} is not the one the service at ${target.url} uses; does it run with dataDir ${target.config.dataDir}?`;
+      const why =
+        target.tokenProblem ??
+        `the token in ${target.tokenFile} is not the one the service at ${target.url} ` +
+          `uses; does it run with dataDir ${target.config.dataDir}?`;
       return `${err.message} [${err.code}]; ${why}`;
     }
     return `${err.message} [${err.code}]`;

@@ -4,7 +4,11 @@ import type { ServiceTarget } from './target.js';
 import { usage } from './usage.js';
 
 /** `kindling machines list|show|assign|reinstall|forget`. */
-export async function machinesCommand(target: ServiceTarget, args: string[], name: string | undefined): Promise<number> {
+export async function machinesCommand(
+  target: ServiceTarget,
+  args: string[],
+  name: string | undefined,
+): Promise<number> {
   const { client } = target;
   const [sub = 'list', macArg, profile] = args;
   const mac = () => parseMac(macArg ?? '');
@@ -12,7 +16,16 @@ export async function machinesCommand(target: ServiceTarget, args: string[], nam
     case 'list': {
       const { machines } = await client.machines();
       const rows = [['MAC', 'NAME', 'STATE', 'PROFILE', 'IP', 'ARCH', 'SINCE']];
-      for (const m of machines) rows.push([m.mac, m.name ?? '-', m.state, m.profile ?? '-', m.reservedIp ?? m.facts.lastIp ?? '-', m.facts.arch ?? '-', m.stateSince]);
+      for (const m of machines)
+        rows.push([
+          m.mac,
+          m.name ?? '-',
+          m.state,
+          m.profile ?? '-',
+          m.reservedIp ?? m.facts.lastIp ?? '-',
+          m.facts.arch ?? '-',
+          m.stateSince,
+        ]);
       process.stdout.write(table(rows));
       return 0;
     }

@@ -10,23 +10,48 @@ import { usage } from './usage.js';
 function show(state: MirrorState): void {
   const rows = [['SOURCE', 'CURRENT', 'VERSIONS HELD', 'LAST SYNC']];
   for (const s of state.sources) {
-    const last = s.lastSync ? `${s.lastSync.finishedAt ?? ''} ${s.lastSync.error ? `failed: ${s.lastSync.error.message}` : 'ok'}` : 'never';
-    rows.push([s.name, s.current ?? '-', s.versions.map((v) => `${v.version} (${formatBytes(v.bytes)})`).join(', ') || '-', last]);
+    const last = s.lastSync
+      ? `${s.lastSync.finishedAt ?? ''} ${s.lastSync.error ? `failed: ${s.lastSync.error.message}` : 'ok'}`
+      : 'never';
+    rows.push([
+      s.name,
+      s.current ?? '-',
+      s.versions.map((v) => `${v.version} (${formatBytes(v.bytes)})`).join(', ') || '-',
+      last,
+    ]);
   }
-  process.stdout.write(table(rows) + `schedule: ${state.schedule ?? 'off'}${state.nextRun ? `, next run ${state.nextRun}` : ''}\n`);
+  process.stdout.write(
+    table(rows) + `schedule: ${state.schedule ?? 'off'}${state.nextRun ? `, next run ${state.nextRun}` : ''}\n`,
+  );
 }
 
 /** `kindling mirror import DIR`: uploads a copied release; the service verifies and publishes it. */
-async function mirrorImport(target: ServiceTarget, dir: string | undefined, source: string | undefined): Promise<number> {
+async function mirrorImport(
+  target: ServiceTarget,
+  dir: string | undefined,
+  source: string | undefined,
+): Promise<number> {
   if (!dir) throw new Error('usage: kindling mirror import DIR [--source NAME]');
   const token = readFileSync(target.tokenFile, 'utf8').trim();
-  const outcome = await importDirectory({ dir: path.resolve(dir), baseUrl: target.url, token, ...(source ? { source } : {}), onProgress: (e) => process.stdout.write(`${formatProgress(e)}\n`) });
-  process.stdout.write(`${outcome.source}: ${outcome.result === 'published' ? 'verified and published' : 'already held; current'} ${outcome.version}\n`);
+  const outcome = await importDirectory({
+    dir: path.resolve(dir),
+    baseUrl: target.url,
+    token,
+    ...(source ? { source } : {}),
+    onProgress: (e) => process.stdout.write(`${formatProgress(e)}\n`),
+  });
+  const done = outcome.result === 'published' ? 'verified and published' : 'already held; current';
+  process.stdout.write(`${outcome.source}: ${done} ${outcome.version}\n`);
   return 0;
 }
 
 /** `kindling mirror status|sync|import`: sync and import run in the service; this follows them. */
-export async function mirrorCommand(target: ServiceTarget, sub: string | undefined, source: string | undefined, rest: string[] = []): Promise<number> {
+export async function mirrorCommand(
+  target: ServiceTarget,
+  sub: string | undefined,
+  source: string | undefined,
+  rest: string[] = [],
+): Promise<number> {
   const { client } = target;
   if (sub === 'status' || sub === undefined) {
     show(await client.mirror());

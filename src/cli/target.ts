@@ -50,8 +50,18 @@ function readToken(file: string): { token: string | null; problem: string | null
     return { token: readFileSync(file, 'utf8').trim(), problem: null };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { token: null, problem: `there is no admin token at ${file}: has the service run with this data directory?` };
-    if (code === 'EACCES') return { token: null, problem: `the admin token ${file} is not readable by this user: run as root or the kindling user (sudo kindling ...)` };
+    if (code === 'ENOENT')
+      return {
+        token: null,
+        problem: `there is no admin token at ${file}: has the service run with this data directory?`,
+      };
+    if (code === 'EACCES')
+      return {
+        token: null,
+        problem:
+          `the admin token ${file} is not readable by this user: run as root ` +
+          `or the kindling user (sudo kindling ...)`,
+      };
     return { token: null, problem: `the admin token ${file} cannot be read: ${(err as Error).message}` };
   }
 }

@@ -33,9 +33,20 @@ describe('writeConfigKeys', () => {
       { path: ['dhcp', 'range', 'end'], value: '10.77.0.200' },
       { path: ['dhcp', 'dns'], value: ['10.77.0.1', '10.77.0.2'] },
     ]);
-    expect(next.dhcp).toMatchObject({ mode: 'full', range: { start: '10.77.0.120', end: '10.77.0.200' }, dns: ['10.77.0.1', '10.77.0.2'] });
+    expect(next.dhcp).toMatchObject({
+      mode: 'full',
+      range: { start: '10.77.0.120', end: '10.77.0.200' },
+      dns: ['10.77.0.1', '10.77.0.2'],
+    });
     const text = readFileSync(file, 'utf8');
-    for (const kept of ['# Rack 3, edited by hand.', "mode: full # the site's router serves addresses", 'start: 10.77.0.120 # first node', '# mirror settings below', 'schedule: null']) expect(text).toContain(kept);
+    for (const kept of [
+      '# Rack 3, edited by hand.',
+      "mode: full # the site's router serves addresses",
+      'start: 10.77.0.120 # first node',
+      '# mirror settings below',
+      'schedule: null',
+    ])
+      expect(text).toContain(kept);
     expect(text).not.toContain('10.77.0.250');
   });
 
@@ -43,7 +54,10 @@ describe('writeConfigKeys', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'kindling-config-file-'));
     const file = path.join(dir, 'kindling.yaml');
     writeFileSync(file, original);
-    await expect(writeConfigKeys(file, [{ path: ['dhcp', 'mode'], value: 'sometimes' }])).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('key "dhcp.mode"') });
+    await expect(writeConfigKeys(file, [{ path: ['dhcp', 'mode'], value: 'sometimes' }])).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('key "dhcp.mode"'),
+    });
     expect(readFileSync(file, 'utf8')).toBe(original);
   });
 });

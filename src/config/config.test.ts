@@ -45,10 +45,12 @@ describe('configuration', () => {
 
   it('reads the design contract example', () => {
     const { config } = loadConfig(
-      configFile(`dataDir: /var/lib/kindling
+      configFile(
+        `dataDir: /var/lib/kindling
 server: { advertise: auto, interface: eth0 }
 http: { listen: 0.0.0.0, port: 80 }
-tftp: { enabled: true, port: 69, roots: [/usr/lib/ipxe], extraRoot: null, maxBlksize: 1468, maxTransfers: 256, maxPerClient: 4 }
+tftp: { enabled: true, port: 69, roots: [/usr/lib/ipxe], extraRoot: null, maxBlksize: 1468, ` +
+          `maxTransfers: 256, maxPerClient: 4 }
 dhcp:
   mode: auto
   range: { start: 10.77.0.100, end: 10.77.0.250 }
@@ -62,7 +64,8 @@ mirror:
 machines:
   unknown: { profile: flatcar-install, name: "node-{{n}}" }
 log: { level: info }
-`),
+`,
+      ),
     );
     expect(config.mirror.sources).toHaveLength(2);
     expect(config.machines.unknown).toEqual({ profile: 'flatcar-install', name: 'node-{{n}}' });
@@ -73,7 +76,11 @@ log: { level: info }
     ['a wrong type, with what was expected', 'http:\n  port: eighty\n', /key "http\.port": .*expected number/],
     ['a value outside its choices', 'dhcp: { mode: maybe }\n', /key "dhcp\.mode": .*"off"\|"proxy"\|"full"\|"auto"/],
     ['an address that is not IPv4', 'dhcp: { router: 10.77.0.300 }\n', /key "dhcp\.router": expected an IPv4 address/],
-    ['a name pattern without {{n}}', 'machines: { unknown: { profile: p, name: node } }\n', /key "machines\.unknown\.name": expected a name pattern containing \{\{n\}\}/],
+    [
+      'a name pattern without {{n}}',
+      'machines: { unknown: { profile: p, name: node } }\n',
+      /key "machines\.unknown\.name": expected a name pattern containing \{\{n\}\}/,
+    ],
   ])('names the file and key for %s', (_what, text, pattern) => {
     const error = errorOf(() => loadConfig(configFile(text)));
     expect(error.code).toBe('CONFIG_INVALID');

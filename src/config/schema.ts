@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { relayPoolProblems } from '../net/ipv4.js';
 
-// The configuration contract of design.md ("Configuration file"). Every key is
+// The configuration contract (docs/configuration.md, "kindling.yaml"). Every key is
 // optional; the defaults here are the appliance's (root, port 80, /var/lib/kindling).
 // `checkoutDefaults` in defaults.ts overlays what suits a developer's checkout.
 
@@ -11,7 +11,13 @@ const port = z.number().int().min(0).max(65535);
 
 const server = z.strictObject({
   /** Address nodes use to reach Kindling; `auto` uses the address a request arrived on. */
-  advertise: z.union([z.literal('auto'), ipv4, z.string().regex(/^[a-z0-9.-]+$/i, 'expected auto, an IPv4 address or a host name')]).default('auto'),
+  advertise: z
+    .union([
+      z.literal('auto'),
+      ipv4,
+      z.string().regex(/^[a-z0-9.-]+$/i, 'expected auto, an IPv4 address or a host name'),
+    ])
+    .default('auto'),
   interface: z.string().min(1).default('eth0'),
 });
 
@@ -52,34 +58,40 @@ const relayPool = z.strictObject({
   leaseSeconds: z.number().int().min(60).max(31_536_000).optional(),
 });
 
-const dhcp = z.strictObject({
-  mode: z.enum(['off', 'proxy', 'full', 'auto']).default('auto'),
-  /** The only interface DHCP answers on; null (unset): every interface, with a warning at start. */
-  interface: z
-    .string()
-    .regex(/^[^/\s:]{1,15}$/, 'expected a network interface name such as eth0 (at most 15 characters, no "/", ":" or spaces)')
-    .nullable()
-    .default(null),
-  range: z.strictObject({ start: ipv4.default('10.77.0.100'), end: ipv4.default('10.77.0.250') }).prefault({}),
-  subnetMask: ipv4.default('255.255.255.0'),
-  router: ipv4.nullable().default('10.77.0.1'),
-  dns: z.array(ipv4).default(['10.77.0.1']),
-  domain: z.string().nullable().default('rack.local'),
-  leaseSeconds: z.number().int().min(60).max(31_536_000).default(86_400),
-  bootFiles: z
-    .strictObject({
-      bios: z.string().min(1).default('undionly.kpxe'),
-      // snponly.efi drives the NIC through the firmware's own driver, and returns to the
-      // firmware cleanly after `exit 1` (the UEFI local-disk answer); see docs/decisions.md.
-      uefi: z.string().min(1).default('snponly.efi'),
-      arm64: z.string().min(1).nullable().default(null),
-    })
-    .prefault({}),
-  relayPools: z.array(relayPool).default([]),
-}).superRefine((d, ctx) => {
-  // Each relay pool inside its own subnet, non-empty, sharing no subnet with another pool.
-  for (const p of relayPoolProblems(d, d.relayPools)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
-});
+const dhcp = z
+  .strictObject({
+    mode: z.enum(['off', 'proxy', 'full', 'auto']).default('auto'),
+    /** The only interface DHCP answers on; null (unset): every interface, with a warning at start. */
+    interface: z
+      .string()
+      .regex(
+        /^[^/\s:]{1,15}$/,
+        'expected a network interface name such as eth0 (at most 15 characters, no "/", ":" or spaces)',
+      )
+      .nullable()
+      .default(null),
+    range: z.strictObject({ start: ipv4.default('10.77.0.100'), end: ipv4.default('10.77.0.250') }).prefault({}),
+    subnetMask: ipv4.default('255.255.255.0'),
+    router: ipv4.nullable().default('10.77.0.1'),
+    dns: z.array(ipv4).default(['10.77.0.1']),
+    domain: z.string().nullable().default('rack.local'),
+    leaseSeconds: z.number().int().min(60).max(31_536_000).default(86_400),
+    bootFiles: z
+      .strictObject({
+        bios: z.string().min(1).default('undionly.kpxe'),
+        // snponly.efi drives the NIC through the firmware's own driver, and returns to the
+        // firmware cleanly after `exit 1` (the UEFI local-disk answer); see docs/decisions.md.
+        uefi: z.string().min(1).default('snponly.efi'),
+        arm64: z.string().min(1).nullable().default(null),
+      })
+      .prefault({}),
+    relayPools: z.array(relayPool).default([]),
+  })
+  .superRefine((d, ctx) => {
+    // Each relay pool inside its own subnet, non-empty, sharing no subnet with another pool.
+    for (const p of relayPoolProblems(d, d.relayPools))
+      ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  });
 
 const flatcarSource = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name such as flatcar-stable'),
@@ -108,9 +120,9 @@ const mirror = z.strictObject({
   proxy: z.string().min(1).nullable().default(null),
   /** A PEM CA bundle added to the system CAs, for a TLS-intercepting proxy. */
   caFile: z.string().min(1).nullable().default(null),
-  sources: z.array(mirrorSourceSchema).default([
-    { name: 'flatcar-stable', os: 'flatcar', channel: 'stable', arch: 'amd64', baseUrl: null, keys: null },
-  ]),
+  sources: z
+    .array(mirrorSourceSchema)
+    .default([{ name: 'flatcar-stable', os: 'flatcar', channel: 'stable', arch: 'amd64', baseUrl: null, keys: null }]),
 });
 
 /**
@@ -155,7 +167,9 @@ export const configSchema = z.strictObject({
       retrySeconds: z.number().int().min(1).max(3600).default(30),
     })
     .prefault({}),
-  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
+  log: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+    .prefault({}),
 });
 
 export type KindlingConfig = z.infer<typeof configSchema>;

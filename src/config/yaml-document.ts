@@ -21,7 +21,10 @@ export function describeIssues(file: string, issues: readonly z.core.$ZodIssue[]
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
-      return `${file}: unknown key ${keys.map((k) => `"${k}"`).join(', ')} (check the spelling against docs/configuration.md)`;
+      return (
+        `${file}: unknown key ${keys.map((k) => `"${k}"`).join(', ')} (check ` +
+        `the spelling against docs/configuration.md)`
+      );
     }
     const key = path ? `key "${path}"` : 'top level';
     return `${file}: ${key}: ${issue.message}`;

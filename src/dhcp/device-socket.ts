@@ -68,6 +68,8 @@ export function openDeviceSocket(port: number, device: string): Promise<dgram.So
     });
     // 'close', not 'exit': it comes after the IPC channel is drained, so a socket sent just
     // before the child exited has arrived by then.
-    child.on('close', (code, signal) => finish(fail(stderr.trim() || `the socket helper exited with ${code ?? signal}`)));
+    child.on('close', (code, signal) =>
+      finish(fail(stderr.trim() || `the socket helper exited with ${code ?? signal}`)),
+    );
   });
 }

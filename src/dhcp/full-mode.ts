@@ -7,7 +7,17 @@ import type { LeaseTable } from './lease-table.js';
 import { encode, MessageType, Opt, optionIp, optionString } from './options.js';
 import { intToIp, type DhcpPacket } from './packet.js';
 import { choosePxeBoot, isBootClient, type PxePolicyConfig } from './pxe-policy.js';
-import { bootFields, buildReply, destination, nakFlags, pxeFacts, readRequest, type DhcpHandler, type Incoming, type Outgoing } from './reply.js';
+import {
+  bootFields,
+  buildReply,
+  destination,
+  nakFlags,
+  pxeFacts,
+  readRequest,
+  type DhcpHandler,
+  type Incoming,
+  type Outgoing,
+} from './reply.js';
 import { choosePool, PerKeyLogLimit } from './pools.js';
 import type { Pool } from '../net/ipv4.js';
 
@@ -73,7 +83,10 @@ function served(key: string, pool: Pool, network: PoolNetwork, table: LeaseTable
 
 export function createFullModeHandler(o: FullModeOptions): DhcpHandler {
   const serverId = encode.ip(o.serverIp);
-  const pools: Served[] = [served('dhcp.range', o.pool, o.network, o.table), ...(o.relayPools ?? []).map((r) => served(r.key, r.pool, r.network, r.table))];
+  const pools: Served[] = [
+    served('dhcp.range', o.pool, o.network, o.table),
+    ...(o.relayPools ?? []).map((r) => served(r.key, r.pool, r.network, r.table)),
+  ];
   // One line per unknown giaddr per minute: a misconfigured relay repeats every few seconds per client.
   const unknownRelays = new PerKeyLogLimit(UNKNOWN_RELAY_LOG_MS, 1024);
 
@@ -82,16 +95,40 @@ export function createFullModeHandler(o: FullModeOptions): DhcpHandler {
     if (!isBootClient(facts)) return { siaddr: '0.0.0.0', file: '', options: [] as Array<[number, Uint8Array]> };
     const decision = choosePxeBoot(facts, o.policy);
     if (record) {
-      if (decision.kind === 'none') o.logger.warn({ mac, arch: facts.arch, reason: decision.reason }, 'dhcp: network-boot client gets an address but no boot file');
+      if (decision.kind === 'none')
+        o.logger.warn(
+          { mac, arch: facts.arch, reason: decision.reason },
+          'dhcp: network-boot client gets an address but no boot file',
+        );
       else {
         o.logger.info({ mac, arch: facts.arch, bootFile: decision.bootFile, ip, mode: 'full' }, 'dhcp: boot offer');
-        recordSafely(o.inventory, { mac, arch: facts.arch, vendorClass: facts.vendorClass, userClass: facts.userClasses[0] ?? null, ip, bootFile: decision.bootFile, mode: 'full' }, o.logger);
+        recordSafely(
+          o.inventory,
+          {
+            mac,
+            arch: facts.arch,
+            vendorClass: facts.vendorClass,
+            userClass: facts.userClasses[0] ?? null,
+            ip,
+            bootFile: decision.bootFile,
+            mode: 'full',
+          },
+          o.logger,
+        );
       }
     }
     return bootFields(req, decision, o.serverIp, false);
   };
 
-  const reply = (p: Served, req: DhcpPacket, type: number, yiaddr: string, mac: string, withLease: boolean, record: boolean): Outgoing => {
+  const reply = (
+    p: Served,
+    req: DhcpPacket,
+    type: number,
+    yiaddr: string,
+    mac: string,
+    withLease: boolean,
+    record: boolean,
+  ): Outgoing => {
     const b = boot(req, mac, yiaddr === '0.0.0.0' ? null : yiaddr, record);
     const data = buildReply(req, {
       type,
@@ -106,7 +143,16 @@ export function createFullModeHandler(o: FullModeOptions): DhcpHandler {
 
   const nak = (req: DhcpPacket, mac: string, reason: string): Outgoing[] => {
     o.logger.debug({ mac, reason }, 'dhcp: NAK');
-    const data = buildReply({ ...req, flags: nakFlags(req) }, { type: MessageType.Nak, options: [[Opt.ServerId, serverId], [Opt.Message, encode.str(reason.slice(0, 200))]] });
+    const data = buildReply(
+      { ...req, flags: nakFlags(req) },
+      {
+        type: MessageType.Nak,
+        options: [
+          [Opt.ServerId, serverId],
+          [Opt.Message, encode.str(reason.slice(0, 200))],
+        ],
+      },
+    );
     return [{ data, to: destination({ ...req, flags: nakFlags(req) }, true) }];
   };
 
@@ -132,7 +178,11 @@ export function createFullModeHandler(o: FullModeOptions): DhcpHandler {
     if (choice.index === null) {
       const suppressed = unknownRelays.take(req.giaddr, now);
       if (suppressed !== null) {
-        o.logger.warn({ giaddr: req.giaddr, mac, suppressed }, 'dhcp: relayed request from a network with no pool (add it to dhcp.relayPools); dropped, logged once a minute per relay');
+        o.logger.warn(
+          { giaddr: req.giaddr, mac, suppressed },
+          'dhcp: relayed request from a network with no pool (add it to ' +
+            'dhcp.relayPools); dropped, logged once a minute per relay',
+        );
       }
       return [];
     }
@@ -142,7 +192,12 @@ export function createFullModeHandler(o: FullModeOptions): DhcpHandler {
       case MessageType.Discover: {
         const ip = p.table.offer(mac, optionIp(req, Opt.RequestedIp), now);
         if (ip === null) {
-          o.logger.warn({ mac, giaddr: req.giaddr }, `dhcp: no free address in ${p.key === 'dhcp.range' ? 'dhcp.range' : `${p.key}.range`}; DISCOVER not answered`);
+          o.logger.warn(
+            { mac, giaddr: req.giaddr },
+            `dhcp: no free address ` +
+              `in ${p.key === 'dhcp.range' ? 'dhcp.range' : `${p.key}.range`}; ` +
+              `DISCOVER not answered`,
+          );
           return [];
         }
         return [reply(p, req, MessageType.Offer, intToIp(ip), mac, true, true)];
@@ -166,7 +221,8 @@ export function createFullModeHandler(o: FullModeOptions): DhcpHandler {
         const ip = optionIp(req, Opt.RequestedIp);
         if (ip === null) return [];
         const record = p.table.decline(mac, ip, now);
-        if (record) o.logger.warn({ mac, ip }, 'dhcp: client declined an address (another host uses it); kept out of the pool');
+        if (record)
+          o.logger.warn({ mac, ip }, 'dhcp: client declined an address (another host uses it); kept out of the pool');
         await persist(record, mac);
         return [];
       }

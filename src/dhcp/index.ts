@@ -71,7 +71,12 @@ export const leaseJournalPath = (dataDir: string): string => path.join(dataDir, 
 
 function interfaceMac(name: string | null, serverIp: string): Uint8Array {
   const all = os.networkInterfaces();
-  const candidates = [...((name && all[name]) || []), ...Object.values(all).flatMap((l) => l ?? []).filter((a) => a.address === serverIp)];
+  const candidates = [
+    ...((name && all[name]) || []),
+    ...Object.values(all)
+      .flatMap((l) => l ?? [])
+      .filter((a) => a.address === serverIp),
+  ];
   const found = candidates.find((a) => a.family === 'IPv4' && a.mac && a.mac !== '00:00:00:00:00:00');
   if (found) return Uint8Array.from(found.mac.split(':').map((h) => Number.parseInt(h, 16)));
   // A locally administered address (RFC 7042 §2.1): never a real card's.
@@ -101,12 +106,20 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
     else requireInterface(config.interface);
   }
   if (config.mode === 'full' || config.mode === 'auto') {
-    const answer = await probeForDhcpServer({ serverIp: options.serverIp, device: config.interface, mac: interfaceMac(config.interface, options.serverIp), timeoutMs: options.probeTimeoutMs ?? DEFAULT_PROBE_MS });
+    const answer = await probeForDhcpServer({
+      serverIp: options.serverIp,
+      device: config.interface,
+      mac: interfaceMac(config.interface, options.serverIp),
+      timeoutMs: options.probeTimeoutMs ?? DEFAULT_PROBE_MS,
+    });
     if (answer) {
       otherServers.push({ server: answer.server, offered: answer.offered });
       mode = 'proxy';
       reason = 'other-server-seen';
-      log.error({ otherServer: answer.server, configuredMode: config.mode }, `dhcp: ${describeDhcpReason({ configuredMode: config.mode, reason, otherServers })}`);
+      log.error(
+        { otherServer: answer.server, configuredMode: config.mode },
+        `dhcp: ${describeDhcpReason({ configuredMode: config.mode, reason, otherServers })}`,
+      );
     } else {
       pool ??= makePools();
       mode = 'full';
@@ -118,7 +131,22 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
   }
 
   if (mode === 'off') {
-    return { status: () => ({ configuredMode: config.mode, mode, reason, otherServers, range: null, leases: 0, pendingOffers: 0, handlerFailures: 0, dropped: 0, journal: null }), leasedAddress: () => null, close: async () => undefined };
+    return {
+      status: () => ({
+        configuredMode: config.mode,
+        mode,
+        reason,
+        otherServers,
+        range: null,
+        leases: 0,
+        pendingOffers: 0,
+        handlerFailures: 0,
+        dropped: 0,
+        journal: null,
+      }),
+      leasedAddress: () => null,
+      close: async () => undefined,
+    };
   }
 
   const policy = { bootFiles: config.bootFiles, httpBaseUrl: options.httpBaseUrl };
@@ -141,19 +169,33 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
     const allPools = [pool, ...relayPools];
     tables = allPools.map(newTable);
     const t = tables[0]!;
-    const opened = await LeaseJournal.open(leaseJournalPath(options.dataDir), () => tables.flatMap((x) => x.snapshot()));
+    const opened = await LeaseJournal.open(leaseJournalPath(options.dataDir), () =>
+      tables.flatMap((x) => x.snapshot()),
+    );
     recordsByPool(opened.records, allPools).forEach((records, i) => tables[i]!.replay(records));
     journal = opened.journal;
     const relays: RelayPoolSetup[] = config.relayPools.map((r, i) => ({
       key: `dhcp.relayPools[${i}]`,
       pool: relayPools[i]!,
-      network: { subnetMask: r.subnetMask, router: r.router, dns: r.dns, domain: r.domain === undefined ? config.domain : r.domain, leaseSeconds: r.leaseSeconds ?? config.leaseSeconds },
+      network: {
+        subnetMask: r.subnetMask,
+        router: r.router,
+        dns: r.dns,
+        domain: r.domain === undefined ? config.domain : r.domain,
+        leaseSeconds: r.leaseSeconds ?? config.leaseSeconds,
+      },
       table: tables[i + 1]!,
     }));
     handler = createFullModeHandler({
       serverIp: options.serverIp,
       pool,
-      network: { subnetMask: config.subnetMask, router: config.router, dns: config.dns, domain: config.domain, leaseSeconds: config.leaseSeconds },
+      network: {
+        subnetMask: config.subnetMask,
+        router: config.router,
+        dns: config.dns,
+        domain: config.domain,
+        leaseSeconds: config.leaseSeconds,
+      },
       policy,
       table: t,
       relayPools: relays,
@@ -185,15 +227,29 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
   const onError = (err: Error) => log.debug({ err }, 'dhcp: socket error');
   try {
     const device = config.interface;
-    ports.push(await openPort({ port: SERVER_PORT, serverIp: options.serverIp, device, onMessage: serve(SERVER_PORT), onError }));
-    if (mode === 'proxy') ports.push(await openPort({ port: PXE_PORT, serverIp: options.serverIp, device, onMessage: serve(PXE_PORT), onError }));
+    ports.push(
+      await openPort({ port: SERVER_PORT, serverIp: options.serverIp, device, onMessage: serve(SERVER_PORT), onError }),
+    );
+    if (mode === 'proxy')
+      ports.push(
+        await openPort({ port: PXE_PORT, serverIp: options.serverIp, device, onMessage: serve(PXE_PORT), onError }),
+      );
   } catch (err) {
     await Promise.all(ports.map((p) => p.close()));
     await journal?.close();
     throw err;
   }
   const range = mode === 'full' ? { start: config.range.start, end: config.range.end } : null;
-  log.info({ mode, reason: describeDhcpReason({ configuredMode: config.mode, reason, otherServers }), serverIp: options.serverIp, interface: config.interface ?? 'every interface', relayPools: mode === 'full' ? relayPools.length : 0 }, 'dhcp: serving');
+  log.info(
+    {
+      mode,
+      reason: describeDhcpReason({ configuredMode: config.mode, reason, otherServers }),
+      serverIp: options.serverIp,
+      interface: config.interface ?? 'every interface',
+      relayPools: mode === 'full' ? relayPools.length : 0,
+    },
+    'dhcp: serving',
+  );
 
   return {
     leasedAddress: (mac) => {
@@ -220,6 +276,15 @@ export async function startDhcpServer(options: StartDhcpOptions): Promise<DhcpSe
 }
 
 /** Asks the link, as a client would, whether a DHCP server other than `serverIp` answers on `device`. */
-export function probeLink(options: { serverIp: string; device: string | null; timeoutMs?: number }): Promise<ProbeAnswer | null> {
-  return probeForDhcpServer({ serverIp: options.serverIp, device: options.device, mac: interfaceMac(options.device, options.serverIp), timeoutMs: options.timeoutMs ?? DEFAULT_PROBE_MS });
+export function probeLink(options: {
+  serverIp: string;
+  device: string | null;
+  timeoutMs?: number;
+}): Promise<ProbeAnswer | null> {
+  return probeForDhcpServer({
+    serverIp: options.serverIp,
+    device: options.device,
+    mac: interfaceMac(options.device, options.serverIp),
+    timeoutMs: options.timeoutMs ?? DEFAULT_PROBE_MS,
+  });
 }

@@ -1,6 +1,6 @@
 // The interface DHCP serves. Linux hands a limited broadcast (255.255.255.255) to every
 // socket bound to 0.0.0.0, whatever link it came in on, so without a device binding a
-// DISCOVER from the office Wi-Fi reaches the rack's DHCP server (issue 13).
+// DISCOVER from the office Wi-Fi reaches the rack's DHCP server and is answered there.
 import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import { KindlingError } from '../errors.js';

@@ -23,7 +23,11 @@ export interface DhcpInventory {
 }
 
 /** Records the event; an inventory failure is logged, never allowed to cost the client its reply. */
-export function recordSafely(inventory: DhcpInventory, event: BootOfferEvent, logger: { warn(obj: object, msg: string): void }): void {
+export function recordSafely(
+  inventory: DhcpInventory,
+  event: BootOfferEvent,
+  logger: { warn(obj: object, msg: string): void },
+): void {
   try {
     inventory.recordBootOffer(event);
   } catch (err) {

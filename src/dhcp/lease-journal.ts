@@ -16,7 +16,8 @@ export type JournalRecord =
 /** The journal is compacted when it holds this many records more than the live table. */
 const COMPACT_SLACK = 2000;
 
-const isLeaseRecord = (r: unknown): r is JournalRecord => typeof r === 'object' && r !== null && typeof (r as { t?: unknown }).t === 'string';
+const isLeaseRecord = (r: unknown): r is JournalRecord =>
+  typeof r === 'object' && r !== null && typeof (r as { t?: unknown }).t === 'string';
 
 export type LeaseJournal = Journal<JournalRecord>;
 

@@ -62,7 +62,8 @@ export class LeaseTable {
     for (const r of records) {
       const ip = ipToInt(r.ip);
       if (Number.isNaN(ip)) continue;
-      if (r.t === 'bind' && typeof r.mac === 'string' && typeof r.exp === 'number') this.setLease(r.mac, ip, r.exp, r.host ?? null);
+      if (r.t === 'bind' && typeof r.mac === 'string' && typeof r.exp === 'number')
+        this.setLease(r.mac, ip, r.exp, r.host ?? null);
       else if (r.t === 'release') {
         const l = this.byMac.get(r.mac);
         if (l && l.ip === ip) l.expiresAt = Math.min(l.expiresAt, r.at);
@@ -73,7 +74,8 @@ export class LeaseTable {
   /** The live state as journal records, for compaction. */
   snapshot(): JournalRecord[] {
     const out: JournalRecord[] = [];
-    for (const l of this.byMac.values()) out.push({ t: 'bind', mac: l.mac, ip: intToIp(l.ip), exp: l.expiresAt, host: l.hostName });
+    for (const l of this.byMac.values())
+      out.push({ t: 'bind', mac: l.mac, ip: intToIp(l.ip), exp: l.expiresAt, host: l.hostName });
     for (const [ip, until] of this.declined) out.push({ t: 'decline', ip: intToIp(ip), until });
     return out;
   }
@@ -113,7 +115,8 @@ export class LeaseTable {
     }
     let oldest: Lease | null = null;
     for (const l of this.byIp.values()) {
-      if (l.expiresAt <= now && (!oldest || l.expiresAt < oldest.expiresAt) && this.poolable(mac, l.ip, now)) oldest = l;
+      if (l.expiresAt <= now && (!oldest || l.expiresAt < oldest.expiresAt) && this.poolable(mac, l.ip, now))
+        oldest = l;
     }
     return oldest ? oldest.ip : null;
   }
@@ -171,13 +174,19 @@ export class LeaseTable {
     if (reserved !== null && reserved !== ipText) {
       const r = ipToInt(reserved);
       // Move the client to its reservation, unless someone else still holds that.
-      if (!Number.isNaN(r) && inSubnet(reserved, this.o.pool) && this.freeFor(mac, r, now)) return { ok: false, reason: `${mac} is reserved ${reserved}` };
+      if (!Number.isNaN(r) && inSubnet(reserved, this.o.pool) && this.freeFor(mac, r, now))
+        return { ok: false, reason: `${mac} is reserved ${reserved}` };
     }
-    if (reserved === ipText) return this.freeFor(mac, ip, now) ? { ok: true, ip } : { ok: false, reason: `${ipText} is in use by another client` };
+    if (reserved === ipText)
+      return this.freeFor(mac, ip, now)
+        ? { ok: true, ip }
+        : { ok: false, reason: `${ipText} is in use by another client` };
     if (ip < this.o.pool.start || ip > this.o.pool.end) return { ok: false, reason: `${ipText} is outside dhcp.range` };
     const owner = this.o.reservationOwner(ipText);
     if (owner !== null && owner !== mac) return { ok: false, reason: `${ipText} is reserved for ${owner}` };
-    return this.freeFor(mac, ip, now) ? { ok: true, ip } : { ok: false, reason: `${ipText} is in use by another client` };
+    return this.freeFor(mac, ip, now)
+      ? { ok: true, ip }
+      : { ok: false, reason: `${ipText} is in use by another client` };
   }
 
   bind(mac: string, ip: number, now: number, leaseMs: number, hostName: string | null): JournalRecord {

@@ -74,7 +74,13 @@ function cString(b: Uint8Array, at: number, size: number): string {
  * option's length runs past the area. A missing END is tolerated (many embedded
  * clients omit it), padding is skipped.
  */
-function readOptions(b: Uint8Array, start: number, end: number, into: Map<number, Uint8Array>, where: string): string | null {
+function readOptions(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  into: Map<number, Uint8Array>,
+  where: string,
+): string | null {
   let i = start;
   while (i < end) {
     const code = b[i]!;
@@ -85,7 +91,8 @@ function readOptions(b: Uint8Array, start: number, end: number, into: Map<number
     }
     if (i + 1 >= end) return `option ${code} at ${where} offset ${i} has no length octet`;
     const len = b[i + 1]!;
-    if (i + 2 + len > end) return `option ${code} at ${where} offset ${i} claims ${len} octets but only ${end - i - 2} remain`;
+    if (i + 2 + len > end)
+      return `option ${code} at ${where} offset ${i} claims ${len} octets but only ${end - i - 2} remain`;
     const value = b.subarray(i + 2, i + 2 + len);
     const prev = into.get(code);
     // RFC 3396 §7: repeated instances of one option are concatenated in order.
@@ -103,10 +110,15 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 export function parsePacket(bytes: Uint8Array): ParseResult {
-  if (bytes.length < HEADER_SIZE) return { ok: false, error: `truncated: ${bytes.length} octets, a DHCP message needs at least ${HEADER_SIZE}` };
+  if (bytes.length < HEADER_SIZE)
+    return { ok: false, error: `truncated: ${bytes.length} octets, a DHCP message needs at least ${HEADER_SIZE}` };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const cookie = view.getUint32(236);
-  if (cookie !== MAGIC_COOKIE) return { ok: false, error: `magic cookie is 0x${cookie.toString(16).padStart(8, '0')}, expected 0x63825363 (RFC 2131 §3)` };
+  if (cookie !== MAGIC_COOKIE)
+    return {
+      ok: false,
+      error: `magic cookie is 0x${cookie.toString(16).padStart(8, '0')}, expected 0x63825363 (RFC 2131 §3)`,
+    };
   const hlen = bytes[2]!;
   if (hlen > 16) return { ok: false, error: `hlen is ${hlen}, at most 16 fits chaddr` };
 

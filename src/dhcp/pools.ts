@@ -17,7 +17,10 @@ export type PoolChoice = { index: number; by: 'local' | 'giaddr' | 'ciaddr' } | 
  *   a relayed network (RFC 2131 §4.3.2 RENEWING, and RELEASE/INFORM), so a ciaddr in a
  *   relay pool's subnet picks that pool; anything else is the local pool.
  */
-export function choosePool(req: { giaddr: string; ciaddr: string }, pools: ReadonlyArray<{ pool: Pick<Pool, 'network' | 'mask'> }>): PoolChoice {
+export function choosePool(
+  req: { giaddr: string; ciaddr: string },
+  pools: ReadonlyArray<{ pool: Pick<Pool, 'network' | 'mask'> }>,
+): PoolChoice {
   if (req.giaddr !== '0.0.0.0') {
     const i = pools.findIndex((p) => inSubnet(req.giaddr, p.pool));
     return i < 0 ? { index: null, by: 'unknown-relay' } : { index: i, by: 'giaddr' };
@@ -33,10 +36,16 @@ export function choosePool(req: { giaddr: string; ciaddr: string }, pools: Reado
  * address. Records of no configured pool (a pool since removed) stay with the local
  * pool, as every record did before relay pools existed, so they survive compaction.
  */
-export function recordsByPool(records: Iterable<JournalRecord>, pools: ReadonlyArray<Pick<Pool, 'network' | 'mask'>>): JournalRecord[][] {
+export function recordsByPool(
+  records: Iterable<JournalRecord>,
+  pools: ReadonlyArray<Pick<Pool, 'network' | 'mask'>>,
+): JournalRecord[][] {
   const out: JournalRecord[][] = pools.map(() => []);
   for (const r of records) {
-    const i = typeof r.ip === 'string' && !Number.isNaN(ipToInt(r.ip)) ? pools.findIndex((p, n) => n > 0 && inSubnet(r.ip, p)) : -1;
+    const i =
+      typeof r.ip === 'string' && !Number.isNaN(ipToInt(r.ip))
+        ? pools.findIndex((p, n) => n > 0 && inSubnet(r.ip, p))
+        : -1;
     out[i > 0 ? i : 0]!.push(r);
   }
   return out;

@@ -1,4 +1,4 @@
-// Safety before full mode (issue 3, "Safety"): ask the link whether a DHCP server
+// Safety before full mode (docs/dhcp.md, "Full mode"): ask the link whether a DHCP server
 // already answers, as a client would: DISCOVER with the broadcast flag from port 68.
 // An OFFER that carries an address means handing out our own would fight it.
 import { randomBytes } from 'node:crypto';
@@ -46,7 +46,12 @@ export function probeDiscover(mac: Uint8Array, xid: number): Uint8Array {
   }).bytes;
 }
 
-export async function probeForDhcpServer(options: { serverIp: string; device: string | null; mac: Uint8Array; timeoutMs: number }): Promise<ProbeAnswer | null> {
+export async function probeForDhcpServer(options: {
+  serverIp: string;
+  device: string | null;
+  mac: Uint8Array;
+  timeoutMs: number;
+}): Promise<ProbeAnswer | null> {
   const xid = randomBytes(4).readUInt32BE(0);
   let answer: ProbeAnswer | null = null;
   let settle: () => void = () => undefined;
@@ -73,7 +78,8 @@ export async function probeForDhcpServer(options: { serverIp: string; device: st
   const timers: NodeJS.Timeout[] = [];
   try {
     port.send(packet, '255.255.255.255', SERVER_PORT);
-    for (const at of RESEND_AT_MS) if (at < options.timeoutMs) timers.push(setTimeout(() => port.send(packet, '255.255.255.255', SERVER_PORT), at));
+    for (const at of RESEND_AT_MS)
+      if (at < options.timeoutMs) timers.push(setTimeout(() => port.send(packet, '255.255.255.255', SERVER_PORT), at));
     timers.push(setTimeout(settle, options.timeoutMs));
     await done;
   } finally {

@@ -6,7 +6,17 @@ import type pino from 'pino';
 import { recordSafely, type DhcpInventory } from './inventory.js';
 import { encode, MessageType, Opt } from './options.js';
 import { choosePxeBoot, isBootClient, type PxePolicyConfig } from './pxe-policy.js';
-import { bootFields, buildReply, destination, PXE_PORT, pxeFacts, readRequest, type DhcpHandler, type Incoming, type Outgoing } from './reply.js';
+import {
+  bootFields,
+  buildReply,
+  destination,
+  PXE_PORT,
+  pxeFacts,
+  readRequest,
+  type DhcpHandler,
+  type Incoming,
+  type Outgoing,
+} from './reply.js';
 
 export interface ProxyModeOptions {
   serverIp: string;
@@ -25,7 +35,8 @@ export function createProxyModeHandler(o: ProxyModeOptions): DhcpHandler {
     const onBootPort = message.localPort === PXE_PORT;
     // Port 67: only the DISCOVER gets a ProxyDHCP offer; the client REQUESTs its
     // address from the site's server. Port 4011: the boot-server REQUEST.
-    if (onBootPort ? type !== MessageType.Request && type !== MessageType.Inform : type !== MessageType.Discover) return [];
+    if (onBootPort ? type !== MessageType.Request && type !== MessageType.Inform : type !== MessageType.Discover)
+      return [];
     const facts = pxeFacts(req);
     if (!isBootClient(facts)) return [];
     const decision = choosePxeBoot(facts, o.policy);
@@ -35,7 +46,19 @@ export function createProxyModeHandler(o: ProxyModeOptions): DhcpHandler {
     }
     if (!onBootPort) {
       o.logger.info({ mac, arch: facts.arch, bootFile: decision.bootFile, mode: 'proxy' }, 'dhcp: boot offer');
-      recordSafely(o.inventory, { mac, arch: facts.arch, vendorClass: facts.vendorClass, userClass: facts.userClasses[0] ?? null, ip: null, bootFile: decision.bootFile, mode: 'proxy' }, o.logger);
+      recordSafely(
+        o.inventory,
+        {
+          mac,
+          arch: facts.arch,
+          vendorClass: facts.vendorClass,
+          userClass: facts.userClasses[0] ?? null,
+          ip: null,
+          bootFile: decision.bootFile,
+          mode: 'proxy',
+        },
+        o.logger,
+      );
     }
     const boot = bootFields(req, decision, o.serverIp, true);
     const data = buildReply(req, {

@@ -1,5 +1,5 @@
-// Which boot file a network-boot client gets (design.md, "The path of one node",
-// step 2). Pure: facts from the request and the configured file names in, a decision
+// Which boot file a network-boot client gets (docs/how-a-node-boots.md; docs/dhcp.md).
+// Pure: facts from the request and the configured file names in, a decision
 // out. Architecture numbers are the IANA "Processor Architecture Types" of RFC 4578 §2.1,
 // looked up in the one architecture table (src/inventory/architectures.ts).
 
@@ -58,19 +58,23 @@ export function choosePxeBoot(f: PxeFacts, config: PxePolicyConfig): PxeDecision
     const row = f.arch === null ? null : clientArch(f.arch);
     // Only an HTTP arm64 code gets the arm64 file; any other HTTP client is taken for x64.
     if (row?.http && row.bootFile === 'arm64') {
-      if (!config.bootFiles.arm64) return { kind: 'none', reason: 'arm64 UEFI HTTP client but dhcp.bootFiles.arm64 is not set' };
+      if (!config.bootFiles.arm64)
+        return { kind: 'none', reason: 'arm64 UEFI HTTP client but dhcp.bootFiles.arm64 is not set' };
       return { kind: 'http', bootFile: `${base}/${config.bootFiles.arm64}`, vendorClass: 'HTTPClient' };
     }
     return { kind: 'http', bootFile: `${base}/${config.bootFiles.uefi}`, vendorClass: 'HTTPClient' };
   }
-  if (!isPxeClient(f)) return { kind: 'none', reason: 'not a network-boot client (no PXEClient or HTTPClient vendor class, not iPXE)' };
+  if (!isPxeClient(f))
+    return { kind: 'none', reason: 'not a network-boot client (no PXEClient or HTTPClient vendor class, not iPXE)' };
   // PXE 2.1 ROMs from before RFC 4578 send no option 93; they are all x86 BIOS.
   const arch = f.arch ?? Arch.BiosX86;
   const row = clientArch(arch);
   // HTTP codes (16, 19) were answered above as HTTP clients; none reaches this line.
-  if (!row || row.http) return { kind: 'none', reason: `client architecture ${arch} has no boot file (RFC 4578 §2.1 type)` };
+  if (!row || row.http)
+    return { kind: 'none', reason: `client architecture ${arch} has no boot file (RFC 4578 §2.1 type)` };
   if (row.bootFile === 'arm64') {
-    if (!config.bootFiles.arm64) return { kind: 'none', reason: 'arm64 UEFI client but dhcp.bootFiles.arm64 is not set' };
+    if (!config.bootFiles.arm64)
+      return { kind: 'none', reason: 'arm64 UEFI client but dhcp.bootFiles.arm64 is not set' };
     return { kind: 'tftp', bootFile: config.bootFiles.arm64, vendorClass: 'PXEClient' };
   }
   return { kind: 'tftp', bootFile: config.bootFiles[row.bootFile], vendorClass: 'PXEClient' };

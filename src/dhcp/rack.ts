@@ -66,9 +66,23 @@ export async function startRackDhcp(options: RackDhcpOptions): Promise<RackDhcp>
       if (failure !== null) return { name: 'dhcp', state: 'failed', detail: failure };
       if (!server) return { name: 'dhcp', state: 'off', detail: 'disabled in the configuration' };
       const s = server.status();
-      const facts = { configuredMode: s.configuredMode, mode: s.mode, reason: s.reason, otherServers: s.otherServers, range: s.range, leases: s.leases };
-      const state = s.mode === 'off' ? 'off' : s.otherServers.length > 0 && s.configuredMode === 'full' ? 'degraded' : 'running';
-      return { name: 'dhcp', state, detail: `${s.mode} mode: ${describeDhcpReason(facts)}; ${s.leases} leases`, listen: `${serverIp}:67`, dhcp: facts };
+      const facts = {
+        configuredMode: s.configuredMode,
+        mode: s.mode,
+        reason: s.reason,
+        otherServers: s.otherServers,
+        range: s.range,
+        leases: s.leases,
+      };
+      const state =
+        s.mode === 'off' ? 'off' : s.otherServers.length > 0 && s.configuredMode === 'full' ? 'degraded' : 'running';
+      return {
+        name: 'dhcp',
+        state,
+        detail: `${s.mode} mode: ${describeDhcpReason(facts)}; ${s.leases} leases`,
+        listen: `${serverIp}:67`,
+        dhcp: facts,
+      };
     },
     moveTo: (next) =>
       changes.run(async () => {

@@ -1,7 +1,17 @@
 // Building replies and choosing where they go (RFC 2131 §4.1 and table 3). Shared by
 // the full and proxy handlers.
 import type pino from 'pino';
-import { clientArch, machineUuid, maxMessageSize, messageType, optionString, Opt, PXE_VENDOR_OPTIONS, userClasses, encode } from './options.js';
+import {
+  clientArch,
+  machineUuid,
+  maxMessageSize,
+  messageType,
+  optionString,
+  Opt,
+  PXE_VENDOR_OPTIONS,
+  userClasses,
+  encode,
+} from './options.js';
 import { BOOTREPLY, BOOTREQUEST, BROADCAST_FLAG, encodePacket, macOf, parsePacket, type DhcpPacket } from './packet.js';
 import type { PxeDecision, PxeFacts } from './pxe-policy.js';
 
@@ -91,13 +101,22 @@ export function nakFlags(req: DhcpPacket): number {
   return req.giaddr !== '0.0.0.0' ? req.flags | BROADCAST_FLAG : req.flags;
 }
 
-/** Options and header fields that tell a network-boot client what to load (step 2 of design.md). */
-export function bootFields(req: DhcpPacket, decision: PxeDecision, serverIp: string, proxy: boolean): { siaddr: string; file: string; options: Array<[number, Uint8Array]> } {
+/**
+ * Options and header fields that tell a network-boot client what to load (docs/how-a-node-boots.md,
+ * the DHCP offer).
+ */
+export function bootFields(
+  req: DhcpPacket,
+  decision: PxeDecision,
+  serverIp: string,
+  proxy: boolean,
+): { siaddr: string; file: string; options: Array<[number, Uint8Array]> } {
   if (decision.kind === 'none') return { siaddr: '0.0.0.0', file: '', options: [] };
   const options: Array<[number, Uint8Array]> = [];
   if (decision.vendorClass) options.push([Opt.VendorClass, encode.str(decision.vendorClass)]);
   // PXE 2.1 §2.4: a ProxyDHCP offer must carry option 43, or the ROM ignores it.
-  if (decision.vendorClass === 'PXEClient' && (proxy || decision.kind === 'tftp')) options.push([Opt.VendorSpecific, PXE_VENDOR_OPTIONS]);
+  if (decision.vendorClass === 'PXEClient' && (proxy || decision.kind === 'tftp'))
+    options.push([Opt.VendorSpecific, PXE_VENDOR_OPTIONS]);
   // PXE 2.1 and RFC 4578 §2.3: echo the machine identifier.
   const uuid = req.options.get(Opt.MachineUuid);
   if (uuid && machineUuid(req) !== null) options.push([Opt.MachineUuid, uuid]);
@@ -110,7 +129,10 @@ export function bootFields(req: DhcpPacket, decision: PxeDecision, serverIp: str
  * A client's request from the wire, or null when it is not one: a malformed packet
  * (logged at debug, naming the offset) or a BOOTREPLY, or one with no usable MAC.
  */
-export function readRequest(message: Incoming, logger: pino.Logger): { req: DhcpPacket; mac: string; type: number | null } | null {
+export function readRequest(
+  message: Incoming,
+  logger: pino.Logger,
+): { req: DhcpPacket; mac: string; type: number | null } | null {
   const parsed = parsePacket(message.data);
   if (!parsed.ok) {
     logger.debug({ from: message.from.address, error: parsed.error }, 'dhcp: malformed packet ignored');

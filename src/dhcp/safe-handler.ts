@@ -6,7 +6,11 @@ import type { DhcpHandler, Incoming, Outgoing } from './reply.js';
 
 const LOG_EVERY_MS = 60_000;
 
-export function guarded(handler: DhcpHandler, logger: pino.Logger, now: () => number = Date.now): DhcpHandler & { readonly failures: number } {
+export function guarded(
+  handler: DhcpHandler,
+  logger: pino.Logger,
+  now: () => number = Date.now,
+): DhcpHandler & { readonly failures: number } {
   let failures = 0;
   let lastLog = -Infinity;
   return {
@@ -20,7 +24,10 @@ export function guarded(handler: DhcpHandler, logger: pino.Logger, now: () => nu
         failures++;
         if (now() - lastLog >= LOG_EVERY_MS) {
           lastLog = now();
-          logger.error({ err, from: message.from.address, failures }, 'dhcp: handler failed on a packet; packet dropped');
+          logger.error(
+            { err, from: message.from.address, failures },
+            'dhcp: handler failed on a packet; packet dropped',
+          );
         }
         return [];
       }

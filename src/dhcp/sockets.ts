@@ -62,7 +62,12 @@ export async function openPort(options: {
   } catch (err) {
     closeAll();
     if (err instanceof KindlingError) throw err;
-    throw new KindlingError('DHCP_SOCKET', `cannot bind UDP port ${options.port} on ${options.serverIp}: ${(err as Error).message}; expected the port free (another DHCP server on this host?) and the address on dhcp.interface`, { port: options.port });
+    throw new KindlingError(
+      'DHCP_SOCKET',
+      `cannot bind UDP port ${options.port} on ${options.serverIp}: ${(err as Error).message}; expected the ` +
+        `port free (another DHCP server on this host?) and the address on dhcp.interface`,
+      { port: options.port },
+    );
   }
   bound.setBroadcast(true);
   const sockets = [wildcard, bound];

@@ -55,7 +55,9 @@ interface Attempts {
 }
 
 function scrypt(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => scryptCb(password.normalize('NFC'), salt, keyLength, options, (err, key) => (err ? reject(err) : resolve(key))));
+  return new Promise((resolve, reject) =>
+    scryptCb(password.normalize('NFC'), salt, keyLength, options, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 
 export class AdminAuth {
@@ -91,7 +93,11 @@ export class AdminAuth {
     return this.passwordWrites.run(async () => {
       // Checked inside the queue: the hash takes ~100 ms, and a second caller waiting
       // behind the first must see the password the first one set.
-      if (this.record) throw new KindlingError('PASSWORD_ALREADY_SET', 'the admin password is already set; log in, then change it under Settings');
+      if (this.record)
+        throw new KindlingError(
+          'PASSWORD_ALREADY_SET',
+          'the admin password is already set; log in, then change it under Settings',
+        );
       await this.writePassword(password);
       if (client !== undefined) this.trust(client);
       return this.createSession();
@@ -110,30 +116,44 @@ export class AdminAuth {
 
   /** Checks the password with rate limiting per client address; a session on success. */
   async login(password: string, client: string): Promise<Session> {
-    if (!this.record) throw new KindlingError('SETUP_REQUIRED', 'no admin password is set yet; open the setup page to set one');
+    if (!this.record)
+      throw new KindlingError('SETUP_REQUIRED', 'no admin password is set yet; open the setup page to set one');
     const now = this.clock();
     this.recentFailures = this.recentFailures.filter((t) => now - t < 60_000);
     let entry = this.attempts.get(client);
     // A client that stayed quiet for twice the longest wait starts over.
-    if (!entry || (entry.lockedUntil < now && now - entry.last > 2 * loginMaxLockMs)) entry = { count: 0, lockedUntil: 0, last: now };
+    if (!entry || (entry.lockedUntil < now && now - entry.last > 2 * loginMaxLockMs))
+      entry = { count: 0, lockedUntil: 0, last: now };
     const globallyLimited = this.recentFailures.length >= globalFailuresPerMinute && !this.trustedClients.has(client);
     if (entry.lockedUntil > now || globallyLimited) {
       const retryAfter = Math.max(1, Math.ceil((Math.max(entry.lockedUntil, now + 1000) - now) / 1000));
-      throw new KindlingError('LOGIN_RATE_LIMITED', `too many wrong passwords; try again in ${retryAfter} s`, { retryAfterSeconds: retryAfter });
+      throw new KindlingError('LOGIN_RATE_LIMITED', `too many wrong passwords; try again in ${retryAfter} s`, {
+        retryAfterSeconds: retryAfter,
+      });
     }
     // Counted before the hash is checked, so parallel guesses cannot slip past the limit.
     entry.count += 1;
     entry.last = now;
-    if (entry.count >= loginFreeAttempts) entry.lockedUntil = now + Math.min(loginMaxLockMs, loginBaseLockMs * 2 ** (entry.count - loginFreeAttempts));
+    if (entry.count >= loginFreeAttempts)
+      entry.lockedUntil = now + Math.min(loginMaxLockMs, loginBaseLockMs * 2 ** (entry.count - loginFreeAttempts));
     this.attempts.set(client, entry);
     this.prune(now);
     const r = this.record;
-    const given = await scrypt(typeof password === 'string' ? password : '', Buffer.from(r.salt, 'base64'), { N: r.N, r: r.r, p: r.p, maxmem: scryptParams.maxmem });
+    const given = await scrypt(typeof password === 'string' ? password : '', Buffer.from(r.salt, 'base64'), {
+      N: r.N,
+      r: r.r,
+      p: r.p,
+      maxmem: scryptParams.maxmem,
+    });
     const expected = Buffer.from(r.hash, 'base64');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       this.recentFailures.push(this.clock());
       const left = Math.max(0, loginFreeAttempts - entry.count);
-      throw new KindlingError('LOGIN_FAILED', left > 0 ? `wrong password; ${left} more tries before a wait` : 'wrong password; wait before trying again', { attemptsLeft: left });
+      throw new KindlingError(
+        'LOGIN_FAILED',
+        left > 0 ? `wrong password; ${left} more tries before a wait` : 'wrong password; wait before trying again',
+        { attemptsLeft: left },
+      );
     }
     this.attempts.delete(client);
     this.trust(client);
@@ -165,21 +185,42 @@ export class AdminAuth {
   }
 
   private async writePassword(password: string): Promise<void> {
-    if (typeof password !== 'string' || [...password].length < passwordMinLength || password.length > passwordMaxLength) {
-      throw new KindlingError('PASSWORD_WEAK', `the admin password must be ${passwordMinLength} to ${passwordMaxLength} characters long`);
+    if (
+      typeof password !== 'string' ||
+      [...password].length < passwordMinLength ||
+      password.length > passwordMaxLength
+    ) {
+      throw new KindlingError(
+        'PASSWORD_WEAK',
+        `the admin password must be ${passwordMinLength} to ${passwordMaxLength} characters long`,
+      );
     }
     const salt = randomBytes(16);
     const hash = await scrypt(password, salt, scryptParams);
-    const record: PasswordRecord = { algorithm: 'scrypt', N: scryptParams.N, r: scryptParams.r, p: scryptParams.p, salt: salt.toString('base64'), hash: hash.toString('base64'), setAt: new Date(this.clock()).toISOString() };
+    const record: PasswordRecord = {
+      algorithm: 'scrypt',
+      N: scryptParams.N,
+      r: scryptParams.r,
+      p: scryptParams.p,
+      salt: salt.toString('base64'),
+      hash: hash.toString('base64'),
+      setAt: new Date(this.clock()).toISOString(),
+    };
     await writeFileAtomic(this.file, `${JSON.stringify(record)}\n`, 0o600);
     this.record = record;
   }
 
   private createSession(): Session {
     const now = this.clock();
-    for (const [id, s] of this.sessions) if (now - s.lastSeen > sessionIdleMs || now - s.createdAt > sessionMaxMs) this.sessions.delete(id);
+    for (const [id, s] of this.sessions)
+      if (now - s.lastSeen > sessionIdleMs || now - s.createdAt > sessionMaxMs) this.sessions.delete(id);
     while (this.sessions.size >= maxSessions) this.sessions.delete(this.sessions.keys().next().value as string);
-    const session: Session = { id: randomBytes(32).toString('base64url'), csrf: randomBytes(32).toString('base64url'), createdAt: now, lastSeen: now };
+    const session: Session = {
+      id: randomBytes(32).toString('base64url'),
+      csrf: randomBytes(32).toString('base64url'),
+      createdAt: now,
+      lastSeen: now,
+    };
     this.sessions.set(session.id, session);
     return session;
   }
@@ -187,11 +228,13 @@ export class AdminAuth {
   private trust(client: string): void {
     this.trustedClients.delete(client);
     this.trustedClients.add(client);
-    if (this.trustedClients.size > maxTrustedClients) this.trustedClients.delete(this.trustedClients.values().next().value as string);
+    if (this.trustedClients.size > maxTrustedClients)
+      this.trustedClients.delete(this.trustedClients.values().next().value as string);
   }
 
   private prune(now: number): void {
     if (this.attempts.size < 1000) return;
-    for (const [client, a] of this.attempts) if (a.lockedUntil < now && now - a.last > loginMaxLockMs) this.attempts.delete(client);
+    for (const [client, a] of this.attempts)
+      if (a.lockedUntil < now && now - a.last > loginMaxLockMs) this.attempts.delete(client);
   }
 }

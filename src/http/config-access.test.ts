@@ -3,7 +3,14 @@ import type { Machine } from '../inventory/inventory.js';
 import { ConfigAccess } from './config-access.js';
 
 const machine = (over: Partial<Machine> = {}): Machine =>
-  ({ mac: '52:54:00:00:00:01', state: 'installing', stateSince: '2026-01-01T00:00:00.000Z', reservedIp: null, facts: { arch: null, platform: null, uuid: null, lastIp: '10.0.0.9' }, ...over }) as Machine;
+  ({
+    mac: '52:54:00:00:00:01',
+    state: 'installing',
+    stateSince: '2026-01-01T00:00:00.000Z',
+    reservedIp: null,
+    facts: { arch: null, platform: null, uuid: null, lastIp: '10.0.0.9' },
+    ...over,
+  }) as Machine;
 
 describe('config access', () => {
   it.each([
@@ -19,7 +26,9 @@ describe('config access', () => {
 
   it('lets the box itself read any config, and names the bound addresses when it refuses', () => {
     const access = new ConfigAccess({ leasedAddress: () => null });
-    expect(access.check(machine({ facts: { arch: null, platform: null, uuid: null, lastIp: null } }), '10.0.0.1', true)).toEqual({ ok: true });
+    expect(
+      access.check(machine({ facts: { arch: null, platform: null, uuid: null, lastIp: null } }), '10.0.0.1', true),
+    ).toEqual({ ok: true });
     const refused = access.check(machine(), '10.0.0.66', false);
     expect(refused).toMatchObject({ ok: false, code: 'CONFIG_ADDRESS' });
     expect(!refused.ok && refused.reason).toContain('at 10.0.0.9; this request came from 10.0.0.66');
@@ -31,7 +40,8 @@ describe('config access', () => {
     const results = Array.from({ length: 31 }, () => access.check(machine(), '10.0.0.9', false));
     expect(results.filter((r) => r.ok)).toHaveLength(30);
     expect(results[30]).toMatchObject({ ok: false, code: 'CONFIG_RATE_LIMITED', retryAfterSeconds: 60 });
-    expect(access.check(machine(), '10.0.0.10', false)).toMatchObject({ ok: false, code: 'CONFIG_ADDRESS' }); // another source has its own budget
+    // another source has its own budget
+    expect(access.check(machine(), '10.0.0.10', false)).toMatchObject({ ok: false, code: 'CONFIG_ADDRESS' });
     now = 60_000;
     expect(access.check(machine(), '10.0.0.9', false).ok).toBe(true);
   });
@@ -40,6 +50,11 @@ describe('config access', () => {
     const access = new ConfigAccess({ leasedAddress: () => null });
     const m = machine();
     expect([1, 2, 3].map(() => access.firstOfItsKind(m, 'install ignition'))).toEqual([true, false, false]);
-    expect(access.firstOfItsKind(machine({ state: 'installed', stateSince: '2026-01-01T00:10:00.000Z' }), 'install ignition')).toBe(true);
+    expect(
+      access.firstOfItsKind(
+        machine({ state: 'installed', stateSince: '2026-01-01T00:10:00.000Z' }),
+        'install ignition',
+      ),
+    ).toBe(true);
   });
 });

@@ -16,7 +16,9 @@ export interface ConfigAccessOptions {
   clock?: () => number;
 }
 
-export type AccessVerdict = { ok: true } | { ok: false; code: 'CONFIG_ADDRESS' | 'CONFIG_RATE_LIMITED'; reason: string; retryAfterSeconds?: number };
+export type AccessVerdict =
+  | { ok: true }
+  | { ok: false; code: 'CONFIG_ADDRESS' | 'CONFIG_RATE_LIMITED'; reason: string; retryAfterSeconds?: number };
 
 const windowMs = 60_000;
 /** Sources tracked at once; past this the oldest windows are forgotten (a flood of spoofed sources stays bounded). */
@@ -53,7 +55,13 @@ export class ConfigAccess {
     const bound = this.boundAddresses(machine);
     if (bound.includes(source)) return { ok: true };
     const where = bound.length ? bound.join(' or ') : 'no address yet (it has not booted through DHCP or /ipxe)';
-    return { ok: false, code: 'CONFIG_ADDRESS', reason: `the config of ${machine.mac} is served only to the machine itself, at ${where}; this request came from ${source}` };
+    return {
+      ok: false,
+      code: 'CONFIG_ADDRESS',
+      reason:
+        `the config of ${machine.mac} is served only to the machine itself, ` +
+        `at ${where}; this request came from ${source}`,
+    };
   }
 
   /** True the first time a fetch of this kind is seen for the machine in its current state. */
@@ -79,6 +87,13 @@ export class ConfigAccess {
     window.count++;
     if (window.count <= this.perMinute) return null;
     const retryAfterSeconds = Math.max(1, Math.ceil((window.start + windowMs - now) / 1000));
-    return { ok: false, code: 'CONFIG_RATE_LIMITED', reason: `more than ${this.perMinute} config fetches in a minute from ${source}; try again in ${retryAfterSeconds} s`, retryAfterSeconds };
+    return {
+      ok: false,
+      code: 'CONFIG_RATE_LIMITED',
+      reason:
+        `more than ${this.perMinute} config fetches in a minute ` +
+        `from ${source}; try again in ${retryAfterSeconds} s`,
+      retryAfterSeconds,
+    };
   }
 }

@@ -36,7 +36,10 @@ export interface HttpDeps {
   auth: AdminAuth;
   /** What the wizard saved (DATADIR/state/settings.json). */
   settings: SettingsStore;
-  /** The image mirror: /mirror/* for nodes, /api/mirror for the admin; null when it did not start (/healthz says why). */
+  /**
+   * The image mirror: /mirror/* for nodes, /api/mirror for the admin; null when it did
+   * not start (/healthz says why).
+   */
   mirror: Mirror | null;
   /** The HTTPS side: the page and /api/ go there from other hosts (src/http/https.ts). */
   tls: TlsEndpoint;

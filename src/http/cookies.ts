@@ -12,7 +12,13 @@ export function readCookie(header: string | undefined, name: string): string | u
 }
 
 export function sessionCookieHeader(options: { value: string; maxAgeSeconds: number; secure: boolean }): string {
-  const parts = [`${sessionCookie}=${options.value}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${options.maxAgeSeconds}`];
+  const parts = [
+    `${sessionCookie}=${options.value}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Strict',
+    `Max-Age=${options.maxAgeSeconds}`,
+  ];
   if (options.secure) parts.push('Secure');
   return parts.join('; ');
 }

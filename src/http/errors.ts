@@ -13,11 +13,17 @@ const fastifyCodes: Record<string, ErrorCode> = {
 /** A fastify error a client caused, as a KindlingError; null for anything else. */
 export function fromFastifyError(fe: FastifyError): KindlingError | null {
   if (fe.validation) {
-    return new KindlingError('REQUEST_INVALID', `request ${fe.validationContext ?? ''} ${fe.message}`.replace(/\s+/g, ' ').trim());
+    return new KindlingError(
+      'REQUEST_INVALID',
+      `request ${fe.validationContext ?? ''} ${fe.message}`.replace(/\s+/g, ' ').trim(),
+    );
   }
   if (!fe.statusCode || fe.statusCode < 400 || fe.statusCode >= 500) return null;
   const code = fastifyCodes[fe.code] ?? 'REQUEST_INVALID';
-  const message = code === 'BODY_TOO_LARGE' ? 'the request body is larger than 64 KiB; the API takes small JSON documents' : fe.message;
+  const message =
+    code === 'BODY_TOO_LARGE'
+      ? 'the request body is larger than 64 KiB; the API takes small JSON documents'
+      : fe.message;
   return new KindlingError(code, message, { fastify: fe.code });
 }
 

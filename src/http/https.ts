@@ -30,8 +30,14 @@ export function isLoopback(address: string | undefined): boolean {
  * Linux drops packets from the network that claim one of the box's own addresses as
  * their source (a martian, unless accept_local is set), so neither can come from outside.
  */
-export function fromThisBox(socket: { remoteAddress?: string | undefined; localAddress?: string | undefined }): boolean {
-  return isLoopback(socket.remoteAddress) || (socket.remoteAddress !== undefined && socket.remoteAddress === socket.localAddress);
+export function fromThisBox(socket: {
+  remoteAddress?: string | undefined;
+  localAddress?: string | undefined;
+}): boolean {
+  return (
+    isLoopback(socket.remoteAddress) ||
+    (socket.remoteAddress !== undefined && socket.remoteAddress === socket.localAddress)
+  );
 }
 
 const hostHeader = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
@@ -60,8 +66,16 @@ export function installHttpsOnly(scope: FastifyInstance, deps: HttpDeps): void {
     if (request.protocol === 'https' || fromThisBox(request.socket)) return;
     const target = httpsUrlFor(request, tls.port());
     if (request.headers.authorization !== undefined) {
-      request.log.warn({ client: clientIp(request), url: request.url }, 'the admin token arrived over plain HTTP from another host: refused; replace DATADIR/state/admin-token');
-      throw new KindlingError('HTTPS_REQUIRED', `from another host the admin API takes the token over HTTPS only: use ${target}; the token crossed the network in clear text, so replace DATADIR/state/admin-token (delete it and restart Kindling)`, { url: target });
+      request.log.warn(
+        { client: clientIp(request), url: request.url },
+        'the admin token arrived over plain HTTP from another host: refused; replace DATADIR/state/admin-token',
+      );
+      throw new KindlingError(
+        'HTTPS_REQUIRED',
+        `from another host the admin API takes the token over HTTPS only: use ${target}; the token crossed the ` +
+          `network in clear text, so replace DATADIR/state/admin-token (delete it and restart Kindling)`,
+        { url: target },
+      );
     }
     return reply.redirect(target, 308);
   });
@@ -71,7 +85,10 @@ export function installHttpsOnly(scope: FastifyInstance, deps: HttpDeps): void {
  * A TLS listener that hands every request to the app's router, beside the app's own
  * HTTP server. Resolves once listening; rejects when the port cannot be bound.
  */
-export async function listenHttps(app: FastifyInstance, options: { host: string; port: number; key: string; cert: string; logger: Logger }): Promise<https.Server> {
+export async function listenHttps(
+  app: FastifyInstance,
+  options: { host: string; port: number; key: string; cert: string; logger: Logger },
+): Promise<https.Server> {
   const server = https.createServer({ key: options.key, cert: options.cert }, (req, res) => app.routing(req, res));
   // A browser that rejects the certificate closes the handshake; that is expected, not an error.
   server.on('tlsClientError', (err) => options.logger.debug({ err: err.message }, 'TLS handshake failed'));

@@ -22,13 +22,21 @@ describe('the architecture table', () => {
   for (const [code, platform, ipxeArch, file] of rows) {
     it(`code ${code}: ${platform}/${ipxeArch ?? 'any'} iPXE, boot file ${file}`, () => {
       expect(firmwareOfClientArch(code)).toEqual({ platform, arch: ipxeArch });
-      const vendorClass = `${file.startsWith('http') ? 'HTTPClient' : 'PXEClient'}:Arch:${String(code).padStart(5, '0')}:UNDI:003016`;
-      expect(choosePxeBoot({ arch: code, vendorClass, userClasses: [], hasIpxeOptions: false }, config)).toMatchObject({ bootFile: file });
+      const client = file.startsWith('http') ? 'HTTPClient' : 'PXEClient';
+      const vendorClass = `${client}:Arch:${String(code).padStart(5, '0')}:UNDI:003016`;
+      expect(choosePxeBoot({ arch: code, vendorClass, userClasses: [], hasIpxeOptions: false }, config)).toMatchObject({
+        bootFile: file,
+      });
     });
   }
 
   it('takes an unknown code for some UEFI firmware, and DHCP gives it no boot file', () => {
     expect(firmwareOfClientArch(2)).toEqual({ platform: 'efi', arch: null });
-    expect(choosePxeBoot({ arch: 2, vendorClass: 'PXEClient:Arch:00002:UNDI:003016', userClasses: [], hasIpxeOptions: false }, config)).toMatchObject({ kind: 'none' });
+    expect(
+      choosePxeBoot(
+        { arch: 2, vendorClass: 'PXEClient:Arch:00002:UNDI:003016', userClasses: [], hasIpxeOptions: false },
+        config,
+      ),
+    ).toMatchObject({ kind: 'none' });
   });
 });

@@ -7,34 +7,70 @@ import { parseProfile, type Profile } from './profile.js';
 
 const server = 'http://10.77.0.1';
 const mac = '52:54:00:55:1c:ee';
-const flatcarInstall = parseProfile('flatcar-install', { os: 'flatcar', channel: 'stable', mode: 'install', installDisk: '/dev/sda' }, 'flatcar-install.yaml');
-const flatcarLive = parseProfile('flatcar-live', { os: 'flatcar', channel: 'beta', mode: 'live', config: 'cloud-config' }, 'flatcar-live.yaml');
-const fcosInstall = parseProfile('fcos', { os: 'fcos', stream: 'stable', arch: 'x86_64', installDisk: '/dev/vda' }, 'fcos.yaml');
-const fcosLive = parseProfile('fcos-live', { os: 'fcos', stream: 'stable', arch: 'x86_64', mode: 'live' }, 'fcos-live.yaml');
+const flatcarInstall = parseProfile(
+  'flatcar-install',
+  { os: 'flatcar', channel: 'stable', mode: 'install', installDisk: '/dev/sda' },
+  'flatcar-install.yaml',
+);
+const flatcarLive = parseProfile(
+  'flatcar-live',
+  { os: 'flatcar', channel: 'beta', mode: 'live', config: 'cloud-config' },
+  'flatcar-live.yaml',
+);
+const fcosInstall = parseProfile(
+  'fcos',
+  { os: 'fcos', stream: 'stable', arch: 'x86_64', installDisk: '/dev/vda' },
+  'fcos.yaml',
+);
+const fcosLive = parseProfile(
+  'fcos-live',
+  { os: 'fcos', stream: 'stable', arch: 'x86_64', mode: 'live' },
+  'fcos-live.yaml',
+);
 const firmwares = [
   { platform: 'pcbios', arch: 'i386' },
   { platform: 'efi', arch: 'x86_64' },
 ] as const;
 
-function input(state: MachineState, profile: Profile | null, firmware: { platform: string | null; arch: string | null }): BootInput {
-  return { machine: { mac, name: 'a-coreos', state }, profile, profileProblem: null, request: firmware, serverUrl: server, retrySeconds: 30 };
+function input(
+  state: MachineState,
+  profile: Profile | null,
+  firmware: { platform: string | null; arch: string | null },
+): BootInput {
+  return {
+    machine: { mac, name: 'a-coreos', state },
+    profile,
+    profileProblem: null,
+    request: firmware,
+    serverUrl: server,
+    retrySeconds: 30,
+  };
 }
 
 /** What the machine has to boot with: a profile of each OS and mode, none, a broken one, or one for another arch. */
-type Availability = 'flatcar-install' | 'fcos-install' | 'flatcar-live' | 'fcos-live' | 'none' | 'broken' | 'other-arch';
+type Availability =
+  'flatcar-install' | 'fcos-install' | 'flatcar-live' | 'fcos-live' | 'none' | 'broken' | 'other-arch';
 const availability: Record<Availability, (state: MachineState, firmware: (typeof firmwares)[number]) => BootInput> = {
   'flatcar-install': (s, f) => input(s, flatcarInstall, f),
   'fcos-install': (s, f) => input(s, fcosInstall, f),
   'flatcar-live': (s, f) => input(s, flatcarLive, f),
   'fcos-live': (s, f) => input(s, fcosLive, f),
   none: (s, f) => input(s, null, f),
-  broken: (s, f) => ({ ...input(s, null, f), profileProblem: 'profile "gone" does not exist or does not load; see /healthz' }),
+  broken: (s, f) => ({
+    ...input(s, null, f),
+    profileProblem: 'profile "gone" does not exist or does not load; see /healthz',
+  }),
   'other-arch': (s, f) => input(s, flatcarInstall, { ...f, arch: 'arm64' }),
 };
 
 // Every state x availability: kind, the state it moves to, and the config phase a fetch gets.
 type Row = [BootKind, MachineState | null, ConfigPhase | null];
-const install = (state: MachineState): Row => (state === 'installed' || state === 'running' ? ['local-disk', null, 'target'] : state === 'failed' ? ['wait', null, 'target'] : ['install', 'installing', 'install']);
+const install = (state: MachineState): Row =>
+  state === 'installed' || state === 'running'
+    ? ['local-disk', null, 'target']
+    : state === 'failed'
+      ? ['wait', null, 'target']
+      : ['install', 'installing', 'install'];
 const live = (state: MachineState): Row => (state === 'failed' ? ['wait', null, 'target'] : ['live', null, 'target']);
 const expected: Record<Availability, (state: MachineState) => Row> = {
   'flatcar-install': install,
@@ -48,11 +84,16 @@ const expected: Record<Availability, (state: MachineState) => Row> = {
 
 describe('bootPlan', () => {
   for (const state of machineStates) {
-    for (const [name, make] of Object.entries(availability) as Array<[Availability, (typeof availability)[Availability]]>) {
+    for (const [name, make] of Object.entries(availability) as Array<
+      [Availability, (typeof availability)[Availability]]
+    >) {
       for (const firmware of firmwares) {
         // A discovered machine waits whatever its profile (the assignment has not reached it
         // yet); a config fetched meanwhile is the target one, as no install has begun.
-        const want: Row = state === 'discovered' ? ['wait', null, name === 'none' || name === 'broken' ? null : 'target'] : expected[name](state);
+        const want: Row =
+          state === 'discovered'
+            ? ['wait', null, name === 'none' || name === 'broken' ? null : 'target']
+            : expected[name](state);
         it(`${state} + ${name} on ${firmware.platform} -> ${want.join(', ')}`, () => {
           const plan = bootPlan(make(state, firmware));
           expect([plan.kind, plan.nextState, plan.configPhase]).toEqual(want);
@@ -66,8 +107,13 @@ describe('bootPlan', () => {
   it('points a Flatcar install at the mirror and at the install-phase Ignition', () => {
     const plan = bootPlan(input('assigned', flatcarInstall, firmwares[0])) as KernelPlan;
     expect(plan.kernel).toBe(`${server}/mirror/flatcar/stable/amd64-usr/current/flatcar_production_pxe.vmlinuz`);
-    expect(plan.initrds).toEqual([`${server}/mirror/flatcar/stable/amd64-usr/current/flatcar_production_pxe_image.cpio.gz`]);
-    expect(plan.args.slice(0, 2)).toEqual(['flatcar.first_boot=1', `ignition.config.url=${server}/ignition?mac=${mac}&phase=install`]);
+    expect(plan.initrds).toEqual([
+      `${server}/mirror/flatcar/stable/amd64-usr/current/flatcar_production_pxe_image.cpio.gz`,
+    ]);
+    expect(plan.args.slice(0, 2)).toEqual([
+      'flatcar.first_boot=1',
+      `ignition.config.url=${server}/ignition?mac=${mac}&phase=install`,
+    ]);
     expect(plan.args).not.toContain('flatcar.autologin');
     expect(plan.args).toContain('console=ttyS0,115200n8');
   });
@@ -92,7 +138,10 @@ describe('bootPlan', () => {
   });
 
   it('waits, saying why, when the profile is missing or for another arch', () => {
-    const missing = bootPlan({ ...input('assigned', null, firmwares[0]), profileProblem: 'profile "gone" does not exist' });
+    const missing = bootPlan({
+      ...input('assigned', null, firmwares[0]),
+      profileProblem: 'profile "gone" does not exist',
+    });
     expect([missing.kind, missing.reason]).toEqual(['wait', 'profile "gone" does not exist']);
     expect(missing.banner).toBe('Kindling: a-coreos (52:54:00:55:1c:ee): profile "gone" does not exist');
     const arm = bootPlan(input('assigned', flatcarInstall, { platform: 'efi', arch: 'arm64' }));
@@ -106,12 +155,18 @@ describe('bootPlan', () => {
   });
 
   it('counts a repeated install boot as such in its reason', () => {
-    expect(bootPlan(input('installing', flatcarInstall, firmwares[0])).reason).toBe('install boot again (profile flatcar-install): the last one did not call back');
-    expect(bootPlan(input('assigned', flatcarInstall, firmwares[0])).reason).toBe('install boot (profile flatcar-install)');
+    expect(bootPlan(input('installing', flatcarInstall, firmwares[0])).reason).toBe(
+      'install boot again (profile flatcar-install): the last one did not call back',
+    );
+    expect(bootPlan(input('assigned', flatcarInstall, firmwares[0])).reason).toBe(
+      'install boot (profile flatcar-install)',
+    );
   });
 
   it('is what render/ipxe renders, banner made safe', () => {
-    const script = renderBootPlan(bootPlan({ ...input('assigned', null, firmwares[0]), profileProblem: 'bad\nline ${evil}' }));
+    const script = renderBootPlan(
+      bootPlan({ ...input('assigned', null, firmwares[0]), profileProblem: 'bad\nline ${evil}' }),
+    );
     const echo = script.split('\n')[1]!;
     expect(echo).toMatch(/^echo [\x20-\x7e]+$/);
     expect(echo).not.toContain('${');

@@ -99,7 +99,13 @@ export function bootPlan(input: BootInput): BootPlan {
   }
 
   if (profile.mode === 'live') {
-    return { kind: 'live', ...liveBoot(input, profile, who), nextState: null, configPhase, reason: `live boot of profile ${profile.name}` };
+    return {
+      kind: 'live',
+      ...liveBoot(input, profile, who),
+      nextState: null,
+      configPhase,
+      reason: `live boot of profile ${profile.name}`,
+    };
   }
   const firmware = firmwareOf(request);
   switch (machine.state) {
@@ -121,7 +127,10 @@ export function bootPlan(input: BootInput): BootPlan {
         ...installBoot(input, profile, who),
         nextState: 'installing',
         configPhase,
-        reason: machine.state === 'installing' ? `install boot again (profile ${profile.name}): the last one did not call back` : `install boot (profile ${profile.name})`,
+        reason:
+          machine.state === 'installing'
+            ? `install boot again (profile ${profile.name}): the last one did not call back`
+            : `install boot (profile ${profile.name})`,
       };
   }
 }
@@ -142,9 +151,23 @@ function liveBoot(input: BootInput, profile: Profile, who: string): KernelFields
   const files = osArtifacts(profile, serverUrl);
   const osArgs =
     profile.os === 'flatcar'
-      ? ['flatcar.first_boot=1', ...configArgs(profile, serverUrl, machine.mac, null), ...(profile.autologin ? ['flatcar.autologin'] : [])]
-      : [`coreos.live.rootfs_url=${files.rootfs}`, 'ignition.firstboot', 'ignition.platform.id=metal', ...configArgs(profile, serverUrl, machine.mac, null)];
-  return { kernel: files.kernel, initrds: files.initrds, args: [...osArgs, ...consoleArgs, ...profile.kernelArgs], banner: `Kindling: ${who}: live ${profile.os} ${profile.version} (profile ${profile.name})` };
+      ? [
+          'flatcar.first_boot=1',
+          ...configArgs(profile, serverUrl, machine.mac, null),
+          ...(profile.autologin ? ['flatcar.autologin'] : []),
+        ]
+      : [
+          `coreos.live.rootfs_url=${files.rootfs}`,
+          'ignition.firstboot',
+          'ignition.platform.id=metal',
+          ...configArgs(profile, serverUrl, machine.mac, null),
+        ];
+  return {
+    kernel: files.kernel,
+    initrds: files.initrds,
+    args: [...osArgs, ...consoleArgs, ...profile.kernelArgs],
+    banner: `Kindling: ${who}: live ${profile.os} ${profile.version} (profile ${profile.name})`,
+  };
 }
 
 function installBoot(input: BootInput, profile: Profile, who: string): KernelFields {
@@ -153,7 +176,11 @@ function installBoot(input: BootInput, profile: Profile, who: string): KernelFie
   const osArgs =
     profile.os === 'flatcar'
       ? // The PXE-booted Flatcar runs the install-phase config, which runs flatcar-install.
-        ['flatcar.first_boot=1', ...configArgs(profile, serverUrl, machine.mac, 'install'), ...(profile.autologin ? ['flatcar.autologin'] : [])]
+        [
+          'flatcar.first_boot=1',
+          ...configArgs(profile, serverUrl, machine.mac, 'install'),
+          ...(profile.autologin ? ['flatcar.autologin'] : []),
+        ]
       : // Fedora CoreOS installs through coreos-installer, driven by coreos.inst.* arguments.
         [
           `coreos.live.rootfs_url=${files.rootfs}`,
@@ -168,6 +195,8 @@ function installBoot(input: BootInput, profile: Profile, who: string): KernelFie
     kernel: files.kernel,
     initrds: files.initrds,
     args: [...osArgs, ...consoleArgs, ...profile.kernelArgs],
-    banner: `Kindling: ${who}: installing ${profile.os} ${profile.version} to ${profile.installDisk} (profile ${profile.name})`,
+    banner:
+      `Kindling: ${who}: installing ${profile.os} ${profile.version} to ${profile.installDisk} ` +
+      `(profile ${profile.name})`,
   };
 }

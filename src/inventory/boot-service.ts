@@ -24,7 +24,10 @@ export interface PlanOptions {
   serverUrl: string;
   /** What iPXE said in this request; without it, what the machine last said (previews, config fetches). */
   request?: BootRequest;
-  /** An unsaved profile in place of the assigned one (the editor's preview); a discovered machine counts as assigned to it. */
+  /**
+   * An unsaved profile in place of the assigned one (the editor's preview); a
+   * discovered machine counts as assigned to it.
+   */
   draft?: Profile;
 }
 
@@ -58,7 +61,9 @@ export class BootService {
 
   /** The plan's input for a machine as it is now: the one place it is assembled. */
   input(machine: Machine, options: PlanOptions): BootInput {
-    const { profile, problem } = options.draft ? { profile: options.draft, problem: null } : this.inventory.profileOf(machine);
+    const { profile, problem } = options.draft
+      ? { profile: options.draft, problem: null }
+      : this.inventory.profileOf(machine);
     const state = options.draft && machine.state === 'discovered' ? 'assigned' : machine.state;
     return {
       machine: { mac: machine.mac, name: machine.name, state },
@@ -97,13 +102,25 @@ export class BootService {
    * The config a machine gets: in the phase asked for, else the plan's config phase. An
    * unassigned machine or a broken profile is refused with the reason, never half-rendered.
    */
-  renderConfig(machine: Machine, options: ConfigOptions): { config: RenderedConfig; phase: ConfigPhase; profile: Profile } {
+  renderConfig(
+    machine: Machine,
+    options: ConfigOptions,
+  ): { config: RenderedConfig; phase: ConfigPhase; profile: Profile } {
     const input = this.input(machine, options);
     const { profile, profileProblem } = input;
-    if (profileProblem) throw new KindlingError('PROFILE_UNKNOWN', `machine ${machine.mac}: ${profileProblem}`, { mac: machine.mac });
-    if (!profile) throw new KindlingError('MACHINE_UNASSIGNED', `machine ${machine.mac} has no profile assigned, so there is no config for it yet`, { mac: machine.mac });
+    if (profileProblem)
+      throw new KindlingError('PROFILE_UNKNOWN', `machine ${machine.mac}: ${profileProblem}`, { mac: machine.mac });
+    if (!profile)
+      throw new KindlingError(
+        'MACHINE_UNASSIGNED',
+        `machine ${machine.mac} has no profile assigned, so there is no config for it yet`,
+        { mac: machine.mac },
+      );
     const phase: ConfigPhase = options.phase ?? bootPlan(input).configPhase ?? 'target';
-    if (phase === 'install' && profile.mode !== 'install') throw new KindlingError('REQUEST_INVALID', `profile ${profile.name} is a live profile; it has no install phase`, { profile: profile.name });
+    if (phase === 'install' && profile.mode !== 'install')
+      throw new KindlingError('REQUEST_INVALID', `profile ${profile.name} is a live profile; it has no install phase`, {
+        profile: profile.name,
+      });
     const ctx: RenderContext = {
       mac: machine.mac,
       name: machine.name ?? macHyphen(machine.mac),

@@ -3,7 +3,11 @@ import { redeemToken, rotateTokens, tokenFor, type TokenFields } from './callbac
 import type { MachineState } from './lifecycle.js';
 
 type Record = TokenFields & { state: MachineState };
-const fresh = (state: MachineState = 'installing'): Record => ({ state, token: 'install-token', targetToken: 'target-token' });
+const fresh = (state: MachineState = 'installing'): Record => ({
+  state,
+  token: 'install-token',
+  targetToken: 'target-token',
+});
 
 describe('callback tokens', () => {
   it.each([

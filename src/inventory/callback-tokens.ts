@@ -52,8 +52,13 @@ export function rotateTokens(record: TokenFields): void {
  * spends it (the record then holds a new token for that phase). `installed` takes the
  * install token, `running` the target token, `failed` either.
  */
-export function redeemToken(record: TokenFields & { state: MachineState }, presented: string, to: MachineState): Redemption {
-  const phases: ConfigPhase[] = to === 'installed' ? ['install'] : to === 'running' ? ['target'] : ['install', 'target'];
+export function redeemToken(
+  record: TokenFields & { state: MachineState },
+  presented: string,
+  to: MachineState,
+): Redemption {
+  const phases: ConfigPhase[] =
+    to === 'installed' ? ['install'] : to === 'running' ? ['target'] : ['install', 'target'];
   for (const phase of phases) {
     if (!sameSecret(tokenFor(record, phase), presented)) continue;
     if (phase === 'install') record.token = newToken();

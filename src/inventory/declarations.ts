@@ -11,7 +11,7 @@ import { SerialQueue } from '../store/serial-queue.js';
 import { parseMac } from './mac.js';
 import { parseProfile, profileNamePattern, type Profile } from './profile.js';
 
-// The declarative files under dataDir/config/ (design.md, "Public contract"):
+// The declarative files under dataDir/config/ (docs/configuration.md, "Declarative files"):
 // profiles/NAME.yaml and machines.yaml. They are edited by hand or by the page and
 // reloaded without a restart. Each file is judged on its own: a broken file keeps
 // its last good version in force and its error is reported until it is fixed.
@@ -25,10 +25,21 @@ const machineEntrySchema = z.strictObject({
       return z.NEVER;
     }
   }),
-  name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i, 'expected a host name such as a-coreos (letters, digits, -)').optional(),
-  profile: z.string().regex(profileNamePattern, 'expected a profile name (the file name under profiles/ without .yaml)').optional(),
+  name: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i, 'expected a host name such as a-coreos (letters, digits, -)')
+    .optional(),
+  profile: z
+    .string()
+    .regex(profileNamePattern, 'expected a profile name (the file name under profiles/ without .yaml)')
+    .optional(),
   ip: ipv4.optional(),
-  vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a variable name of letters, digits and _'), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+  vars: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a variable name of letters, digits and _'),
+      z.union([z.string(), z.number(), z.boolean()]).transform(String),
+    )
+    .default({}),
 });
 
 export type MachineDeclaration = z.infer<typeof machineEntrySchema>;
@@ -44,7 +55,12 @@ const machinesFileSchema = z
         const value = m[field];
         if (value === undefined) return;
         const first = seen.get(value);
-        if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i, field], message: `${field} ${value} is already used by entry ${first}` });
+        if (first !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, field],
+            message: `${field} ${value} is already used by entry ${first}`,
+          });
         else seen.set(value, i);
       });
     }
@@ -101,7 +117,12 @@ export class Declarations {
     for (const file of this.profileFiles()) {
       const name = path.basename(file, path.extname(file));
       try {
-        if (!profileNamePattern.test(name)) throw new KindlingError('PROFILE_INVALID', `${file}: a profile file name must be lower-case letters, digits, - or _ followed by .yaml`, { file });
+        if (!profileNamePattern.test(name))
+          throw new KindlingError(
+            'PROFILE_INVALID',
+            `${file}: a profile file name must be lower-case letters, digits, - or _ followed by .yaml`,
+            { file },
+          );
         profiles.set(name, parseProfile(name, parseYaml(readFileSync(file, 'utf8'), file), file));
       } catch (err) {
         problems.set(file, messageOf(err));
@@ -113,7 +134,12 @@ export class Declarations {
 
     if (existsSync(this.machinesFile)) {
       try {
-        this.lastGoodMachines = validate(machinesFileSchema, parseYaml(readFileSync(this.machinesFile, 'utf8'), this.machinesFile) ?? [], this.machinesFile, 'MACHINES_INVALID');
+        this.lastGoodMachines = validate(
+          machinesFileSchema,
+          parseYaml(readFileSync(this.machinesFile, 'utf8'), this.machinesFile) ?? [],
+          this.machinesFile,
+          'MACHINES_INVALID',
+        );
       } catch (err) {
         problems.set(this.machinesFile, messageOf(err));
       }
@@ -122,7 +148,11 @@ export class Declarations {
     }
     for (const m of this.lastGoodMachines) {
       if (m.profile && !profiles.has(m.profile)) {
-        problems.set(`${this.machinesFile}#${m.mac}`, `${this.machinesFile}: machine ${m.mac} names profile "${m.profile}", but there is no ${path.join(this.profilesDir, `${m.profile}.yaml`)}`);
+        problems.set(
+          `${this.machinesFile}#${m.mac}`,
+          `${this.machinesFile}: machine ${m.mac} names profile "${m.profile}", but there ` +
+            `is no ${path.join(this.profilesDir, `${m.profile}.yaml`)}`,
+        );
       }
     }
     this.problemsByFile = problems;
@@ -210,7 +240,12 @@ export class Declarations {
   private editMachinesFile(edit: (seq: YAMLSeq) => void): Promise<void> {
     return this.writes.run(async () => {
       if (this.problemsByFile.has(this.machinesFile)) {
-        throw new KindlingError('MACHINES_INVALID', `${this.machinesFile} has an error; fix it by hand before changing machines here: ${this.problemsByFile.get(this.machinesFile)}`, { file: this.machinesFile });
+        throw new KindlingError(
+          'MACHINES_INVALID',
+          `${this.machinesFile} has an error; fix it by hand before changing machines ` +
+            `here: ${this.problemsByFile.get(this.machinesFile)}`,
+          { file: this.machinesFile },
+        );
       }
       const text = existsSync(this.machinesFile) ? readFileSync(this.machinesFile, 'utf8') : '';
       const doc: Document = parseDocument(text);

@@ -1,6 +1,6 @@
 // Whether a MAC nobody declared may become a record. Without a bound, anyone on the
-// LAN could grow the inventory by sending /ipxe?mac=... with random MACs (issue 13:
-// 20,000 of them made machines.json 9 MB). Two bounds: a cap on undeclared records,
+// LAN could grow the inventory by sending /ipxe?mac=... with random MACs (20,000 of
+// them once made machines.json 9 MB). Two bounds: a cap on undeclared records,
 // and a token bucket per source, so one address cannot use up the cap in a burst.
 
 export interface DiscoveryLimits {
@@ -30,14 +30,26 @@ export class DiscoveryGate {
   admit(origin: string, undeclared: number, nowMs: number): Refusal | null {
     const { maxDiscovered, perSourcePerMinute } = this.limits;
     if (undeclared >= maxDiscovered) {
-      return { reason: 'cap', message: `not recorded: Kindling already holds ${maxDiscovered} undeclared machines (machines.maxDiscovered); declare this MAC in machines.yaml` };
+      return {
+        reason: 'cap',
+        message:
+          `not recorded: Kindling already holds ${maxDiscovered} undeclared machines ` +
+          `(machines.maxDiscovered); declare this MAC in machines.yaml`,
+      };
     }
     const perMs = perSourcePerMinute / 60_000;
     const bucket = this.buckets.get(origin);
-    const tokens = bucket ? Math.min(perSourcePerMinute, bucket.tokens + (nowMs - bucket.at) * perMs) : perSourcePerMinute;
+    const tokens = bucket
+      ? Math.min(perSourcePerMinute, bucket.tokens + (nowMs - bucket.at) * perMs)
+      : perSourcePerMinute;
     if (tokens < 1) {
       if (bucket) Object.assign(bucket, { tokens, at: nowMs });
-      return { reason: 'rate', message: `not recorded yet: more than ${perSourcePerMinute} new machines a minute from ${origin} (machines.discoveryPerMinute)` };
+      return {
+        reason: 'rate',
+        message:
+          `not recorded yet: more than ${perSourcePerMinute} new machines a ` +
+          `minute from ${origin} (machines.discoveryPerMinute)`,
+      };
     }
     this.buckets.delete(origin); // re-inserted last: the Map's order is the eviction order
     this.buckets.set(origin, { tokens: tokens - 1, at: nowMs });

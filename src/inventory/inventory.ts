@@ -8,9 +8,23 @@ import { SerialQueue } from '../store/serial-queue.js';
 import { firmwareOfClientArch } from './architectures.js';
 import { newToken, redeemToken, rotateTokens, tokenFor, type ConfigPhase, type Redemption } from './callback-tokens.js';
 import type { Declarations } from './declarations.js';
-import { defaultDiscoveryLimits, DiscoveryGate, RefusalWarnings, type DiscoveryLimits, type Refusal } from './discovery-gate.js';
+import {
+  defaultDiscoveryLimits,
+  DiscoveryGate,
+  RefusalWarnings,
+  type DiscoveryLimits,
+  type Refusal,
+} from './discovery-gate.js';
 import { assertTransition, enterState, profileDrivenMove, type MachineState } from './lifecycle.js';
-import { factKeys, machineView, newRecord, type InventoryEvent, type Machine, type MachineFacts, type MachineRecord } from './machine-record.js';
+import {
+  factKeys,
+  machineView,
+  newRecord,
+  type InventoryEvent,
+  type Machine,
+  type MachineFacts,
+  type MachineRecord,
+} from './machine-record.js';
 import { MachineStore } from './machine-store.js';
 import type { Profile } from './profile.js';
 
@@ -96,7 +110,12 @@ export class Inventory {
 
   require(mac: string): Machine {
     const machine = this.get(mac);
-    if (!machine) throw new KindlingError('MACHINE_UNKNOWN', `no machine with MAC ${mac} has been seen or declared in machines.yaml`, { mac });
+    if (!machine)
+      throw new KindlingError(
+        'MACHINE_UNKNOWN',
+        `no machine with MAC ${mac} has been seen or declared in machines.yaml`,
+        { mac },
+      );
     return machine;
   }
 
@@ -105,7 +124,9 @@ export class Inventory {
     if (refusal) return { profile: null, problem: refusal };
     if (!machine.profile) return { profile: null, problem: null };
     const profile = this.declarations.profiles.get(machine.profile) ?? null;
-    return profile ? { profile, problem: null } : { profile: null, problem: `profile "${machine.profile}" does not exist or does not load; see /healthz` };
+    return profile
+      ? { profile, problem: null }
+      : { profile: null, problem: `profile "${machine.profile}" does not exist or does not load; see /healthz` };
   }
 
   recentEvents(mac?: string, limit = 200): InventoryEvent[] {
@@ -122,18 +143,32 @@ export class Inventory {
    * count per: the client address, or the DHCP service); otherwise the answer is an
    * unrecorded machine whose profileOf() says why, so it waits and asks again.
    */
-  async seen(mac: string, facts: Partial<MachineFacts>, source: string, origin: string = facts.lastIp ?? source): Promise<Machine> {
+  async seen(
+    mac: string,
+    facts: Partial<MachineFacts>,
+    source: string,
+    origin: string = facts.lastIp ?? source,
+  ): Promise<Machine> {
     const clock = this.clock();
     const now = clock.toISOString();
     let record = this.store.records.get(mac);
     let changed = false;
     const counter = this.store.nextNumber;
     if (!record) {
-      const refusal = this.declarations.machine(mac) ? null : this.gate.admit(origin, this.undeclaredCount(), clock.getTime());
+      const refusal = this.declarations.machine(mac)
+        ? null
+        : this.gate.admit(origin, this.undeclaredCount(), clock.getTime());
       if (refusal) return this.refuse(mac, facts, source, origin, refusal, clock);
       record = this.newRecord(mac, now);
       this.store.records.set(mac, record);
-      this.emit({ at: now, mac, type: 'discovered', to: 'discovered', message: `first seen via ${source}`, data: { ...facts } });
+      this.emit({
+        at: now,
+        mac,
+        type: 'discovered',
+        to: 'discovered',
+        message: `first seen via ${source}`,
+        data: { ...facts },
+      });
       changed = true;
     }
     if (record.firstSeen === null) {
@@ -150,7 +185,11 @@ export class Inventory {
     }
     if (this.applyUnknownRule(record, now)) changed = true;
     if (this.reconcileRecord(record, now)) changed = true;
-    if (changed) await Promise.all([this.store.save(record), ...(this.store.nextNumber !== counter ? [this.store.saveCounter()] : [])]);
+    if (changed)
+      await Promise.all([
+        this.store.save(record),
+        ...(this.store.nextNumber !== counter ? [this.store.saveCounter()] : []),
+      ]);
     return this.view(record);
   }
 
@@ -175,7 +214,12 @@ export class Inventory {
   assign(mac: string, profile: string, name?: string): Promise<Machine> {
     return this.changes.run(async () => {
       if (!this.declarations.profiles.has(profile)) {
-        throw new KindlingError('PROFILE_UNKNOWN', `there is no profile "${profile}"; known profiles: ${[...this.declarations.profiles.keys()].join(', ') || '(none)'}`, { profile });
+        throw new KindlingError(
+          'PROFILE_UNKNOWN',
+          `there is no profile "${profile}"; known ` +
+            `profiles: ${[...this.declarations.profiles.keys()].join(', ') || '(none)'}`,
+          { profile },
+        );
       }
       // An admin's assign is never subject to the discovery limits.
       if (!this.store.records.has(mac)) await this.store.save(this.newRecord(mac, null));
@@ -189,7 +233,12 @@ export class Inventory {
   requestReinstall(mac: string): Promise<Machine> {
     return this.changes.run(async () => {
       const record = this.requireRecord(mac);
-      if (!this.view(record).profile) throw new KindlingError('MACHINE_UNASSIGNED', `machine ${mac} has no profile; assign one before asking for a reinstall`, { mac });
+      if (!this.view(record).profile)
+        throw new KindlingError(
+          'MACHINE_UNASSIGNED',
+          `machine ${mac} has no profile; assign one before asking for a reinstall`,
+          { mac },
+        );
       // Checked before the token changes: a refused request (409) must leave the machine as it was.
       assertTransition(mac, record.state, 'reinstall-requested');
       rotateTokens(record);
@@ -228,14 +277,34 @@ export class Inventory {
    * `discovered`) and a `dhcp-offer` event records what its firmware said. Called on
    * the packet path, so it never throws.
    */
-  recordBootOffer(offer: { mac: string; arch: number | null; vendorClass: string | null; userClass: string | null; ip: string | null; bootFile: string; mode: 'full' | 'proxy' }): void {
+  recordBootOffer(offer: {
+    mac: string;
+    arch: number | null;
+    vendorClass: string | null;
+    userClass: string | null;
+    ip: string | null;
+    bootFile: string;
+    mode: 'full' | 'proxy';
+  }): void {
     const firmware = offer.arch === null ? null : firmwareOfClientArch(offer.arch);
     // Counted as one source: the offered address is Kindling's choice, not the sender's.
-    this.seen(offer.mac, { platform: firmware?.platform ?? null, arch: firmware?.arch ?? null, lastIp: offer.ip }, `DHCP (${offer.mode})`, 'DHCP')
+    this.seen(
+      offer.mac,
+      { platform: firmware?.platform ?? null, arch: firmware?.arch ?? null, lastIp: offer.ip },
+      `DHCP (${offer.mode})`,
+      'DHCP',
+    )
       .then((machine) => {
         // An unrecorded MAC gets no event per offer: the refusal warning covers it.
         if (this.refused.has(machine)) return;
-        this.note(offer.mac, 'dhcp-offer', `DHCP ${offer.mode}: offered ${offer.bootFile}${offer.ip ? ` and ${offer.ip}` : ''} (client arch ${offer.arch ?? 'unknown'})`, { ...offer });
+        this.note(
+          offer.mac,
+          'dhcp-offer',
+          `DHCP ${offer.mode}: ` +
+            `offered ${offer.bootFile}${offer.ip ? ` and ${offer.ip}` : ''} (client ` +
+            `arch ${offer.arch ?? 'unknown'})`,
+          { ...offer },
+        );
       })
       .catch(() => undefined);
   }
@@ -251,7 +320,13 @@ export class Inventory {
    * state it already reported; anything else is refused and nothing changes. Resolves
    * once the new token and the state are durable.
    */
-  callback(mac: string, token: string, to: MachineState, message: string, data?: Record<string, unknown>): Promise<{ redemption: Redemption; machine: Machine | null; changed: boolean }> {
+  callback(
+    mac: string,
+    token: string,
+    to: MachineState,
+    message: string,
+    data?: Record<string, unknown>,
+  ): Promise<{ redemption: Redemption; machine: Machine | null; changed: boolean }> {
     return this.changes.run(async () => {
       const record = this.store.records.get(mac);
       if (!record) return { redemption: 'refused' as const, machine: null, changed: false };
@@ -323,7 +398,14 @@ export class Inventory {
    * and asks again, and the reason in its banner. One warning event per reason and
    * window says how many were refused, so a flood does not flood the event history too.
    */
-  private refuse(mac: string, facts: Partial<MachineFacts>, source: string, origin: string, refusal: Refusal, clock: Date): Machine {
+  private refuse(
+    mac: string,
+    facts: Partial<MachineFacts>,
+    source: string,
+    origin: string,
+    refusal: Refusal,
+    clock: Date,
+  ): Machine {
     const now = clock.toISOString();
     const record = this.newRecord(mac, now);
     for (const key of factKeys) record.facts[key] = facts[key] ?? null;
@@ -332,7 +414,13 @@ export class Inventory {
     const refused = this.warnings.count(refusal.reason, clock.getTime());
     if (refused !== null) {
       const count = `${refused} new MAC${refused === 1 ? '' : 's'} refused since the last such warning`;
-      this.emit({ at: now, mac, type: 'discovery-refused', message: `${refusal.message}; via ${source}, ${count}`, data: { reason: refusal.reason, origin, refused } });
+      this.emit({
+        at: now,
+        mac,
+        type: 'discovery-refused',
+        message: `${refusal.message}; via ${source}, ${count}`,
+        data: { reason: refusal.reason, origin, refused },
+      });
     }
     return machine;
   }
@@ -356,7 +444,12 @@ export class Inventory {
     } while (names.has(name));
     record.autoName = name;
     record.autoProfile = rule.profile;
-    this.emit({ at: now, mac: record.mac, type: 'auto-assigned', message: `unknown machine rule: named ${name}, profile ${rule.profile}` });
+    this.emit({
+      at: now,
+      mac: record.mac,
+      type: 'auto-assigned',
+      message: `unknown machine rule: named ${name}, profile ${rule.profile}`,
+    });
     return true;
   }
 
@@ -366,7 +459,12 @@ export class Inventory {
 
   private requireRecord(mac: string): MachineRecord {
     const record = this.store.records.get(mac);
-    if (!record) throw new KindlingError('MACHINE_UNKNOWN', `no machine with MAC ${mac} has been seen or declared in machines.yaml`, { mac });
+    if (!record)
+      throw new KindlingError(
+        'MACHINE_UNKNOWN',
+        `no machine with MAC ${mac} has been seen or declared in machines.yaml`,
+        { mac },
+      );
     return record;
   }
 

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { canTransition, enterState, machineStates, profileDrivenMove, type LifecycleFields } from './lifecycle.js';
 
-const fields = (state: LifecycleFields['state'], lastError: string | null = null): LifecycleFields => ({ state, stateSince: 't0', installs: 2, lastError });
+const fields = (state: LifecycleFields['state'], lastError: string | null = null): LifecycleFields => ({
+  state,
+  stateSince: 't0',
+  installs: 2,
+  lastError,
+});
 
 describe('lifecycle rules', () => {
   it('counts an install once however often the machine boots it again', () => {

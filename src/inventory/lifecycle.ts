@@ -1,10 +1,18 @@
 import { KindlingError } from '../errors.js';
 
-// The lifecycle of a machine (design.md, "The path of one node"):
+// The lifecycle of a machine (docs/how-a-node-boots.md):
 // discovered -> assigned -> installing -> installed -> running, plus failed and
 // reinstall-requested. Live machines go assigned -> running on each boot.
 
-export const machineStates = ['discovered', 'assigned', 'installing', 'installed', 'running', 'failed', 'reinstall-requested'] as const;
+export const machineStates = [
+  'discovered',
+  'assigned',
+  'installing',
+  'installed',
+  'running',
+  'failed',
+  'reinstall-requested',
+] as const;
 export type MachineState = (typeof machineStates)[number];
 
 const allowed: Record<MachineState, readonly MachineState[]> = {
@@ -23,7 +31,11 @@ export function canTransition(from: MachineState, to: MachineState): boolean {
 
 export function assertTransition(mac: string, from: MachineState, to: MachineState): void {
   if (!canTransition(from, to)) {
-    throw new KindlingError('TRANSITION_INVALID', `machine ${mac} is ${from}; it cannot become ${to} (from ${from} it can become: ${allowed[from].join(', ')})`, { mac, from, to });
+    throw new KindlingError(
+      'TRANSITION_INVALID',
+      `machine ${mac} is ${from}; it cannot become ${to} (from ${from} it can become: ${allowed[from].join(', ')})`,
+      { mac, from, to },
+    );
   }
 }
 
@@ -53,7 +65,10 @@ export function enterState(record: LifecycleFields, to: MachineState, message: s
  * is assigned; a machine whose profile was removed waits again as discovered.
  * Both moves are allowed by the table above from every state they start from.
  */
-export function profileDrivenMove(state: MachineState, profile: string | null): { to: MachineState; message: string } | null {
+export function profileDrivenMove(
+  state: MachineState,
+  profile: string | null,
+): { to: MachineState; message: string } | null {
   if (state === 'discovered' && profile) return { to: 'assigned', message: `profile ${profile} assigned` };
   if (state !== 'discovered' && !profile) return { to: 'discovered', message: 'profile removed; waiting for one' };
   return null;

@@ -12,7 +12,15 @@ describe('parseMac', () => {
     expect(parseMac(input)).toBe(canonical);
   });
 
-  it.each(['', '52:54:00:aa:bb', '52:54:00:aa:bb:cc:dd', '52:54-00:aa:bb:cc', 'zz:54:00:aa:bb:cc', '../etc/passwd', '52:54:00:aa:bb:c'])('refuses %j with a clear message', (input) => {
+  it.each([
+    '',
+    '52:54:00:aa:bb',
+    '52:54:00:aa:bb:cc:dd',
+    '52:54-00:aa:bb:cc',
+    'zz:54:00:aa:bb:cc',
+    '../etc/passwd',
+    '52:54:00:aa:bb:c',
+  ])('refuses %j with a clear message', (input) => {
     expect(() => parseMac(input)).toThrow(/is not a MAC address; expected six hex pairs/);
     expect(tryParseMac(input)).toBeNull();
   });

@@ -10,7 +10,12 @@ const macPattern = /^([0-9a-f]{2})([:-]?)([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]
 export function parseMac(text: string): string {
   const m = macPattern.exec(text.trim());
   if (!m) {
-    throw new KindlingError('MAC_INVALID', `"${text.slice(0, 40)}" is not a MAC address; expected six hex pairs such as 52:54:00:aa:bb:cc or 52-54-00-aa-bb-cc`, { value: text.slice(0, 40) });
+    throw new KindlingError(
+      'MAC_INVALID',
+      `"${text.slice(0, 40)}" is not a MAC address; expected six hex pairs ` +
+        `such as 52:54:00:aa:bb:cc or 52-54-00-aa-bb-cc`,
+      { value: text.slice(0, 40) },
+    );
   }
   return [m[1], m[3], m[4], m[5], m[6], m[7]].join(':').toLowerCase();
 }

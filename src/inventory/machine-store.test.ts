@@ -25,7 +25,14 @@ const stateDir = () => mkdtempSync(path.join(tmpdir(), 'kindling-machines-'));
 describe('MachineStore', () => {
   it('migrates machines.json (the whole-document format) into the journal and removes it', async () => {
     const dir = stateDir();
-    const old = { version: 1, nextNumber: 7, machines: { '52:54:00:00:00:01': record('52:54:00:00:00:01', { state: 'installed', installs: 2 }), '52:54:00:00:00:02': record('52:54:00:00:00:02') } };
+    const old = {
+      version: 1,
+      nextNumber: 7,
+      machines: {
+        '52:54:00:00:00:01': record('52:54:00:00:00:01', { state: 'installed', installs: 2 }),
+        '52:54:00:00:00:02': record('52:54:00:00:00:02'),
+      },
+    };
     writeFileSync(path.join(dir, 'machines.json'), JSON.stringify(old, null, 1));
     const store = await MachineStore.open(dir);
     expect(store.nextNumber).toBe(7);
@@ -40,15 +47,21 @@ describe('MachineStore', () => {
     await again.close();
   });
 
-  it('a crash after the migration wrote the journal but before it removed machines.json keeps the journal', async () => {
-    const dir = stateDir();
-    writeFileSync(path.join(dir, 'machines.jsonl'), `${JSON.stringify({ t: 'machine', r: record('52:54:00:00:00:0a') })}\n`);
-    writeFileSync(path.join(dir, 'machines.json'), JSON.stringify({ version: 1, nextNumber: 1, machines: {} }));
-    const store = await MachineStore.open(dir);
-    expect([...store.records.keys()]).toEqual(['52:54:00:00:00:0a']);
-    expect(existsSync(path.join(dir, 'machines.json'))).toBe(false);
-    await store.close();
-  });
+  it(
+    'a crash after the migration wrote the journal but before it ' + 'removed machines.json keeps the journal',
+    async () => {
+      const dir = stateDir();
+      writeFileSync(
+        path.join(dir, 'machines.jsonl'),
+        `${JSON.stringify({ t: 'machine', r: record('52:54:00:00:00:0a') })}\n`,
+      );
+      writeFileSync(path.join(dir, 'machines.json'), JSON.stringify({ version: 1, nextNumber: 1, machines: {} }));
+      const store = await MachineStore.open(dir);
+      expect([...store.records.keys()]).toEqual(['52:54:00:00:00:0a']);
+      expect(existsSync(path.join(dir, 'machines.json'))).toBe(false);
+      await store.close();
+    },
+  );
 
   it('replays saves, forgets and the name counter, and survives a torn last line', async () => {
     const dir = stateDir();

@@ -7,9 +7,10 @@ import type { MachineRecord } from './machine-record.js';
 // Where the inventory's records live: DATADIR/state/machines.jsonl, one line per
 // change (the whole record, so a line replays on its own), compacted when it has grown
 // to twice the live records. Before the journal it was machines.json, one document
-// rewritten whole per change: 9 MB per new MAC at 20,000 machines (issue 13).
+// rewritten whole per change: 9 MB written per new MAC at 20,000 machines.
 
-export type MachineLine = { t: 'machine'; r: MachineRecord } | { t: 'forget'; mac: string } | { t: 'counter'; nextNumber: number };
+export type MachineLine =
+  { t: 'machine'; r: MachineRecord } | { t: 'forget'; mac: string } | { t: 'counter'; nextNumber: number };
 
 interface LegacyDocument {
   version: 1;
@@ -92,7 +93,10 @@ export class MachineStore {
   }
 
   private snapshot(): MachineLine[] {
-    return [{ t: 'counter', nextNumber: this.nextNumber }, ...[...this.records.values()].map((r): MachineLine => ({ t: 'machine', r }))];
+    return [
+      { t: 'counter', nextNumber: this.nextNumber },
+      ...[...this.records.values()].map((r): MachineLine => ({ t: 'machine', r })),
+    ];
   }
 
   private replay(line: MachineLine): void {
@@ -109,7 +113,10 @@ export class MachineStore {
  */
 async function migrateLegacyDocument(stateDir: string, journalFile: string): Promise<void> {
   const legacy = path.join(stateDir, legacyDocumentName);
-  const journalExists = await fs.stat(journalFile).then(() => true, () => false);
+  const journalExists = await fs.stat(journalFile).then(
+    () => true,
+    () => false,
+  );
   if (!journalExists) {
     const doc = await readJsonFile<LegacyDocument | null>(legacy, null);
     if (!doc) return;

@@ -21,7 +21,8 @@ export interface DownloadInput {
   writeStream?: WriteStreamFactory;
 }
 
-const defaultWriteStream: WriteStreamFactory = (file, flags) => createWriteStream(file, { flags, highWaterMark: 1 << 20 });
+const defaultWriteStream: WriteStreamFactory = (file, flags) =>
+  createWriteStream(file, { flags, highWaterMark: 1 << 20 });
 
 /**
  * Downloads `url` into `partial`, continuing from what is already there with an HTTP
@@ -29,7 +30,10 @@ const defaultWriteStream: WriteStreamFactory = (file, flags) => createWriteStrea
  * file starts over. The data is fsynced before this resolves.
  */
 export async function download(input: DownloadInput, restarted = false): Promise<{ size: number }> {
-  const held = await fs.stat(input.partial).then((s) => s.size, () => 0);
+  const held = await fs.stat(input.partial).then(
+    (s) => s.size,
+    () => 0,
+  );
   const response = await get(input.url, {
     source: input.source,
     file: input.name,
@@ -45,7 +49,12 @@ export async function download(input: DownloadInput, restarted = false): Promise
     const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers['content-range'] ?? '');
     if (!range || Number(range[1]) !== held) {
       response.resume();
-      if (restarted) throw upstreamError({ source: input.source, file: input.name }, input.url, `expected Content-Range starting at ${held}, got ${response.headers['content-range'] ?? 'none'}`);
+      if (restarted)
+        throw upstreamError(
+          { source: input.source, file: input.name },
+          input.url,
+          `expected Content-Range starting at ${held}, got ${response.headers['content-range'] ?? 'none'}`,
+        );
       await fs.rm(input.partial, { force: true });
       return download(input, true);
     }
@@ -62,7 +71,12 @@ export async function download(input: DownloadInput, restarted = false): Promise
     total = length !== undefined ? Number(length) : null;
   } else {
     response.resume();
-    throw upstreamError({ source: input.source, file: input.name }, input.url, `expected HTTP 200 or 206, got ${status}`, status);
+    throw upstreamError(
+      { source: input.source, file: input.name },
+      input.url,
+      `expected HTTP 200 or 206, got ${status}`,
+      status,
+    );
   }
 
   let bytes = start;
@@ -75,11 +89,19 @@ export async function download(input: DownloadInput, restarted = false): Promise
     },
   });
   input.onBytes?.(bytes, total);
-  await copyKeepingWhatArrived(response, counter, (input.writeStream ?? defaultWriteStream)(input.partial, start > 0 ? 'a' : 'w')).catch((err) => {
+  await copyKeepingWhatArrived(
+    response,
+    counter,
+    (input.writeStream ?? defaultWriteStream)(input.partial, start > 0 ? 'a' : 'w'),
+  ).catch((err) => {
     throw classify({ source: input.source, name: input.name, url: input.url }, err, bytes, total);
   });
   if (total !== null && bytes !== total) {
-    throw new KindlingError('MIRROR_TRUNCATED', `mirror source ${input.source}: ${input.name}: ${input.url}: expected ${total} bytes, the body ended at ${bytes}`, { source: input.source, file: input.name, url: input.url, expected: total, found: bytes });
+    throw new KindlingError(
+      'MIRROR_TRUNCATED',
+      `mirror source ${input.source}: ${input.name}: ${input.url}: expected ${total} bytes, the body ended at ${bytes}`,
+      { source: input.source, file: input.name, url: input.url, expected: total, found: bytes },
+    );
   }
   await fsyncFile(input.partial, input);
   return { size: bytes };
@@ -134,15 +156,35 @@ async function fsyncFile(file: string, where: { source: string; name: string }):
   }
 }
 
-export function classify(where: { source: string; name: string; url?: string }, err: unknown, bytes: number, total: number | null): KindlingError {
+export function classify(
+  where: { source: string; name: string; url?: string },
+  err: unknown,
+  bytes: number,
+  total: number | null,
+): KindlingError {
   if (err instanceof KindlingError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   const details = { source: where.source, file: where.name, ...(where.url ? { url: where.url } : {}) };
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new KindlingError('MIRROR_DISK_FULL', `mirror source ${where.source}: ${where.name}: the disk filled up after ${bytes} bytes${total !== null ? ` of ${total}` : ''}; free space in the data directory and sync again`, details);
+    return new KindlingError(
+      'MIRROR_DISK_FULL',
+      `mirror source ${where.source}: ${where.name}: the disk filled up after ${bytes} ` +
+        `bytes${total !== null ? ` of ${total}` : ''}; free space in the data directory and sync again`,
+      details,
+    );
   }
   if (code && /^E(ACCES|PERM|ROFS|IO|ISDIR|NOTDIR|MFILE|NFILE|FBIG)$/.test(code)) {
-    return new KindlingError('MIRROR_WRITE', `mirror source ${where.source}: ${where.name}: cannot write (${code}: ${(err as Error).message})`, details);
+    return new KindlingError(
+      'MIRROR_WRITE',
+      `mirror source ${where.source}: ${where.name}: cannot write (${code}: ${(err as Error).message})`,
+      details,
+    );
   }
-  return new KindlingError('MIRROR_TRUNCATED', `mirror source ${where.source}: ${where.name}: ${where.url ?? ''}: the download broke off after ${bytes} bytes${total !== null ? ` of ${total}` : ''} (${code ?? (err as Error).message}); the next attempt resumes from there`, details);
+  return new KindlingError(
+    'MIRROR_TRUNCATED',
+    `mirror source ${where.source}: ${where.name}: ${where.url ?? ''}: the download broke ` +
+      `off after ${bytes} bytes${total !== null ? ` of ${total}` : ''} ` +
+      `(${code ?? (err as Error).message}); the next attempt resumes from there`,
+    details,
+  );
 }

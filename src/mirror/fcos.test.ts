@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { fcosRelease, streamUrl } from './fcos.js';
 
-const source = { name: 'fcos-stable', os: 'fcos' as const, stream: 'stable' as const, arch: 'x86_64' as const, baseUrl: null, keys: null };
+const source = {
+  name: 'fcos-stable',
+  os: 'fcos' as const,
+  stream: 'stable' as const,
+  arch: 'x86_64' as const,
+  baseUrl: null,
+  keys: null,
+};
 const sha = 'a'.repeat(64);
 const art = (loc: string) => ({ location: loc, sha256: sha, signature: `${loc}.sig` });
 
@@ -15,7 +22,11 @@ function stream(release = '39.20240210.3.0', arch = 'x86_64'): string {
           metal: {
             release,
             formats: {
-              pxe: { kernel: art(`${b}/fedora-coreos-${release}-live-kernel-${arch}`), initramfs: art(`${b}/fedora-coreos-${release}-live-initramfs.${arch}.img`), rootfs: art(`${b}/fedora-coreos-${release}-live-rootfs.${arch}.img`) },
+              pxe: {
+                kernel: art(`${b}/fedora-coreos-${release}-live-kernel-${arch}`),
+                initramfs: art(`${b}/fedora-coreos-${release}-live-initramfs.${arch}.img`),
+                rootfs: art(`${b}/fedora-coreos-${release}-live-rootfs.${arch}.img`),
+              },
               'raw.xz': { disk: art(`${b}/fedora-coreos-${release}-metal.${arch}.raw.xz`) },
             },
           },
@@ -49,7 +60,10 @@ describe('fcosRelease', () => {
 
   it('resolves relative locations against the stream URL', () => {
     const text = stream().replaceAll('https://builds.coreos.fedoraproject.org/prod', '../prod');
-    expect(fcosRelease(source, text).files[0]?.url).toBe('https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/39.20240210.3.0/x86_64/fedora-coreos-39.20240210.3.0-live-kernel-x86_64');
+    expect(fcosRelease(source, text).files[0]?.url).toBe(
+      'https://builds.coreos.fedoraproject.org/prod/streams/stable/builds/39.20240210.3.0/x86_64/' +
+        'fedora-coreos-39.20240210.3.0-live-kernel-x86_64',
+    );
   });
 
   it.each([

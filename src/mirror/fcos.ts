@@ -47,7 +47,11 @@ export function fcosAliases(arch: string): { kernel: string; initramfs: string; 
 export function fcosRelease(source: FcosSource, text: string): Release {
   const url = streamUrl(source);
   const fail = (what: string): never => {
-    throw new KindlingError('MIRROR_METADATA', `mirror source ${source.name}: stream metadata at ${url}: ${what}`, { source: source.name, file: `${source.stream}.json`, url });
+    throw new KindlingError('MIRROR_METADATA', `mirror source ${source.name}: stream metadata at ${url}: ${what}`, {
+      source: source.name,
+      file: `${source.stream}.json`,
+      url,
+    });
   };
   let json: unknown;
   try {
@@ -56,12 +60,24 @@ export function fcosRelease(source: FcosSource, text: string): Release {
     return fail(`does not parse as JSON (${(err as Error).message})`);
   }
   const parsed = streamSchema.safeParse(json);
-  if (!parsed.success) return fail(`expected architectures.ARCH.artifacts.metal with formats.pxe and formats["raw.xz"]: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    return fail(
+      `expected architectures.ARCH.artifacts.metal with formats.pxe and ` +
+        `formats["raw.xz"]: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const arch = parsed.data.architectures[source.arch];
-  if (!arch) return fail(`expected architecture ${source.arch}, found ${Object.keys(parsed.data.architectures).join(', ') || 'none'}`);
+  if (!arch)
+    return fail(
+      `expected architecture ${source.arch}, found ${Object.keys(parsed.data.architectures).join(', ') || 'none'}`,
+    );
   const metal = arch.artifacts.metal;
   const aliases = fcosAliases(source.arch);
-  const picks = { kernel: metal.formats.pxe.kernel, initramfs: metal.formats.pxe.initramfs, rootfs: metal.formats.pxe.rootfs, disk: metal.formats['raw.xz'].disk };
+  const picks = {
+    kernel: metal.formats.pxe.kernel,
+    initramfs: metal.formats.pxe.initramfs,
+    rootfs: metal.formats.pxe.rootfs,
+    disk: metal.formats['raw.xz'].disk,
+  };
   const release: Release = { version: metal.release, files: [], extras: [], aliases: {} };
   for (const [kind, a] of Object.entries(picks) as Array<[keyof typeof picks, z.infer<typeof artifact>]>) {
     const location = new URL(a.location, url).toString();

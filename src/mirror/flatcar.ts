@@ -8,7 +8,12 @@ type FlatcarSource = Extract<MirrorSource, { os: 'flatcar' }>;
  * The files a PXE boot and flatcar-install need, and the payload update_engine fetches
  * for installed nodes (src/updates/); each has a detached .sig upstream.
  */
-export const flatcarFiles = ['flatcar_production_pxe.vmlinuz', 'flatcar_production_pxe_image.cpio.gz', 'flatcar_production_image.bin.bz2', 'flatcar_production_update.gz'] as const;
+export const flatcarFiles = [
+  'flatcar_production_pxe.vmlinuz',
+  'flatcar_production_pxe_image.cpio.gz',
+  'flatcar_production_image.bin.bz2',
+  'flatcar_production_update.gz',
+] as const;
 
 /**
  * The release tree of a channel and arch, the URL flatcar-install calls its -b base:
@@ -32,12 +37,19 @@ export function parseVersionTxt(text: string, where: { source: string; url: stri
   const match = lines.map((l) => /^FLATCAR_VERSION=(.*)$/.exec(l)).find((m) => m);
   const version = match?.[1]?.trim().replace(/^"(.*)"$/, '$1') ?? '';
   if (!match || !/^\d+\.\d+\.\d+([+-][A-Za-z0-9._-]+)?$/.test(version) || !isSafeSegment(version)) {
-    const found = match ? `FLATCAR_VERSION=${JSON.stringify(version)}` : `no FLATCAR_VERSION= line in ${JSON.stringify(text.slice(0, 80))}`;
-    throw new KindlingError('MIRROR_METADATA', `mirror source ${where.source}: version.txt at ${where.url}: expected FLATCAR_VERSION=MAJOR.MINOR.PATCH, found ${found}`, {
-      source: where.source,
-      file: 'version.txt',
-      url: where.url,
-    });
+    const found = match
+      ? `FLATCAR_VERSION=${JSON.stringify(version)}`
+      : `no FLATCAR_VERSION= line in ${JSON.stringify(text.slice(0, 80))}`;
+    throw new KindlingError(
+      'MIRROR_METADATA',
+      `mirror source ${where.source}: version.txt at ${where.url}: expected ` +
+        `FLATCAR_VERSION=MAJOR.MINOR.PATCH, found ${found}`,
+      {
+        source: where.source,
+        file: 'version.txt',
+        url: where.url,
+      },
+    );
   }
   return version;
 }
@@ -47,7 +59,12 @@ export function flatcarRelease(source: FlatcarSource, versionTxt: string): Relea
   const dir = `${flatcarBase(source)}/${version}`;
   return {
     version,
-    files: flatcarFiles.map((name) => ({ name, url: `${dir}/${name}`, sha256: null, signatureUrl: `${dir}/${name}.sig` })),
+    files: flatcarFiles.map((name) => ({
+      name,
+      url: `${dir}/${name}`,
+      sha256: null,
+      signatureUrl: `${dir}/${name}.sig`,
+    })),
     extras: [{ name: 'version.txt', content: versionTxt.endsWith('\n') ? versionTxt : `${versionTxt}\n` }],
     aliases: {},
   };

@@ -26,19 +26,33 @@ export interface RequestOptions {
   network?: UpstreamNetwork;
 }
 
-/** GET `url`, following redirects. Resolves with the response of any status; network failures reject with MIRROR_UPSTREAM. */
+/**
+ * GET `url`, following redirects. Resolves with the response of any status; network failures reject with
+ * MIRROR_UPSTREAM.
+ */
 export function get(url: string, options: RequestOptions, redirects = 0): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
-      reject(new KindlingError('MIRROR_UPSTREAM', `mirror source ${options.source}: ${options.file}: ${url} is not a URL`, { source: options.source, url }));
+      reject(
+        new KindlingError('MIRROR_UPSTREAM', `mirror source ${options.source}: ${options.file}: ${url} is not a URL`, {
+          source: options.source,
+          url,
+        }),
+      );
       return;
     }
     const client = parsed.protocol === 'https:' ? https : parsed.protocol === 'http:' ? http : null;
     if (!client) {
-      reject(new KindlingError('MIRROR_UPSTREAM', `mirror source ${options.source}: ${options.file}: expected an http or https URL, found ${url}`, { source: options.source, url }));
+      reject(
+        new KindlingError(
+          'MIRROR_UPSTREAM',
+          `mirror source ${options.source}: ${options.file}: expected an http or https URL, found ${url}`,
+          { source: options.source, url },
+        ),
+      );
       return;
     }
     const proxy = options.network ? proxyFor(parsed, options.network) : null;
@@ -58,9 +72,22 @@ export function get(url: string, options: RequestOptions, redirects = 0): Promis
     const headers = { 'user-agent': 'kindling-mirror', ...options.headers };
     const watch = (request: http.ClientRequest): void => {
       request.setTimeout(options.idleTimeoutMs ?? defaultIdleTimeoutMs, () => {
-        request.destroy(upstreamError(options, url, `no data for ${Math.round((options.idleTimeoutMs ?? defaultIdleTimeoutMs) / 1000)} s${proxy ? ` (through the proxy ${proxy.display})` : ''}`));
+        request.destroy(
+          upstreamError(
+            options,
+            url,
+            `no data for ${Math.round((options.idleTimeoutMs ?? defaultIdleTimeoutMs) / 1000)} ` +
+              `s${proxy ? ` (through the proxy ${proxy.display})` : ''}`,
+          ),
+        );
       });
-      request.on('error', (err) => reject(err instanceof KindlingError ? err : upstreamError(options, url, describe(err, proxy?.display, options.network))));
+      request.on('error', (err) =>
+        reject(
+          err instanceof KindlingError
+            ? err
+            : upstreamError(options, url, describe(err, proxy?.display, options.network)),
+        ),
+      );
     };
     const signal = options.signal ? { signal: options.signal } : {};
     const ca = options.network?.ca ? { ca: options.network.ca } : {};
@@ -68,16 +95,44 @@ export function get(url: string, options: RequestOptions, redirects = 0): Promis
       watch(client.get(parsed, { headers, ...signal, ...(client === https ? ca : {}) }, onResponse));
     } else if (parsed.protocol === 'http:') {
       // A plain-HTTP request through a proxy names the absolute URL (RFC 9112 §3.2.2).
-      watch(http.get({ host: proxy.url.hostname, port: proxy.url.port || 80, path: parsed.toString(), headers: { ...headers, host: parsed.host, ...proxy.auth }, ...signal }, onResponse));
+      watch(
+        http.get(
+          {
+            host: proxy.url.hostname,
+            port: proxy.url.port || 80,
+            path: parsed.toString(),
+            headers: { ...headers, host: parsed.host, ...proxy.auth },
+            ...signal,
+          },
+          onResponse,
+        ),
+      );
     } else {
       // https: a CONNECT tunnel (RFC 9110 §9.3.6), then TLS to the origin inside it.
       const port = parsed.port || '443';
-      const connect = http.request({ method: 'CONNECT', host: proxy.url.hostname, port: proxy.url.port || 80, path: `${parsed.hostname}:${port}`, headers: { host: `${parsed.hostname}:${port}`, ...proxy.auth }, ...signal });
+      const connect = http.request({
+        method: 'CONNECT',
+        host: proxy.url.hostname,
+        port: proxy.url.port || 80,
+        path: `${parsed.hostname}:${port}`,
+        headers: { host: `${parsed.hostname}:${port}`, ...proxy.auth },
+        ...signal,
+      });
       watch(connect);
       connect.on('connect', (res, socket: Duplex) => {
         if (res.statusCode !== 200) {
           socket.destroy();
-          reject(upstreamError(options, url, `the proxy ${proxy.display} refused CONNECT to ${parsed.hostname}:${port} with HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd(), res.statusCode));
+          reject(
+            upstreamError(
+              options,
+              url,
+              (
+                `the proxy ${proxy.display} refused CONNECT to ${parsed.hostname}:${port} ` +
+                `with HTTP ${res.statusCode} ${res.statusMessage ?? ''}`
+              ).trimEnd(),
+              res.statusCode,
+            ),
+          );
           return;
         }
         // SNI carries host names only (RFC 6066 §3); the certificate is still checked against an IP.
@@ -95,13 +150,26 @@ function describe(err: NodeJS.ErrnoException, proxy: string | undefined, network
   const code = err.code ?? err.message;
   const via = proxy ? ` through the proxy ${proxy}` : '';
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) {
-    return `${code}${via}: the TLS certificate is not trusted; ${network?.caFile ? `mirror.caFile (${network.caFile}) does not hold its CA` : 'a TLS-intercepting proxy needs its CA bundle in mirror.caFile'}`;
+    const fix = network?.caFile
+      ? `mirror.caFile (${network.caFile}) does not hold its CA`
+      : 'a TLS-intercepting proxy needs its CA bundle in mirror.caFile';
+    return `${code}${via}: the TLS certificate is not trusted; ${fix}`;
   }
   return `${code}${via}`;
 }
 
-export function upstreamError(options: { source: string; file: string }, url: string, what: string, status?: number): KindlingError {
-  return new KindlingError('MIRROR_UPSTREAM', `mirror source ${options.source}: ${options.file}: ${url}: ${what}`, { source: options.source, file: options.file, url, ...(status ? { status } : {}) });
+export function upstreamError(
+  options: { source: string; file: string },
+  url: string,
+  what: string,
+  status?: number,
+): KindlingError {
+  return new KindlingError('MIRROR_UPSTREAM', `mirror source ${options.source}: ${options.file}: ${url}: ${what}`, {
+    source: options.source,
+    file: options.file,
+    url,
+    ...(status ? { status } : {}),
+  });
 }
 
 /** A small document (version.txt, stream JSON, a signature), bounded so a wrong URL cannot fill memory. */
@@ -125,10 +193,18 @@ export async function getBytes(url: string, options: RequestOptions & { maxBytes
     }
   } catch (err) {
     if (err instanceof KindlingError) throw err;
-    throw new KindlingError('MIRROR_TRUNCATED', `mirror source ${options.source}: ${options.file}: ${url}: the body ended after ${length} bytes`, { source: options.source, file: options.file, url });
+    throw new KindlingError(
+      'MIRROR_TRUNCATED',
+      `mirror source ${options.source}: ${options.file}: ${url}: the body ended after ${length} bytes`,
+      { source: options.source, file: options.file, url },
+    );
   }
   if (!Number.isNaN(expected) && length !== expected) {
-    throw new KindlingError('MIRROR_TRUNCATED', `mirror source ${options.source}: ${options.file}: ${url}: expected ${expected} bytes, got ${length}`, { source: options.source, file: options.file, url });
+    throw new KindlingError(
+      'MIRROR_TRUNCATED',
+      `mirror source ${options.source}: ${options.file}: ${url}: expected ${expected} bytes, got ${length}`,
+      { source: options.source, file: options.file, url },
+    );
   }
   return Buffer.concat(chunks);
 }

@@ -20,15 +20,29 @@ import type { MirrorSource } from './types.js';
 export function importName(url: string, dir: string, source: string): string {
   const name = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
   if (!isSafeSegment(name)) {
-    throw new KindlingError('MIRROR_METADATA', `mirror source ${source}: import ${dir}: the release names ${JSON.stringify(name)} (from ${url}), which is not a plain file name`, { source, dir, url });
+    throw new KindlingError(
+      'MIRROR_METADATA',
+      `mirror source ${source}: import ${dir}: the release ` +
+        `names ${JSON.stringify(name)} (from ${url}), which is not a plain file name`,
+      { source, dir, url },
+    );
   }
   return name;
 }
 
 function missing(dir: string, source: string, name: string, err: unknown): KindlingError {
   const code = (err as NodeJS.ErrnoException).code;
-  const why = code === 'ENOENT' ? 'is not there' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (err as Error).message})`;
-  return new KindlingError('MIRROR_IMPORT_MISSING', `mirror source ${source}: import ${dir}: ${name} ${why}; the release needs it (copy the whole release directory)`, { source, dir, file: name });
+  const why =
+    code === 'ENOENT'
+      ? 'is not there'
+      : code === 'EISDIR'
+        ? 'is a directory'
+        : `cannot be read (${code ?? (err as Error).message})`;
+  return new KindlingError(
+    'MIRROR_IMPORT_MISSING',
+    `mirror source ${source}: import ${dir}: ${name} ${why}; the release needs it (copy the whole release directory)`,
+    { source, dir, file: name },
+  );
 }
 
 export interface DirectoryTransportOptions {
@@ -44,9 +58,17 @@ export function directoryTransport(options: DirectoryTransportOptions): Transpor
     async getBytes(url: string, request: RequestOptions & { maxBytes: number }): Promise<Buffer> {
       const name = importName(url, dir, request.source);
       const file = path.join(dir, name);
-      const size = await fs.stat(file).then((s) => s.size, (err: unknown) => Promise.reject(missing(dir, request.source, name, err)));
+      const size = await fs.stat(file).then(
+        (s) => s.size,
+        (err: unknown) => Promise.reject(missing(dir, request.source, name, err)),
+      );
       if (size > request.maxBytes) {
-        throw new KindlingError('MIRROR_METADATA', `mirror source ${request.source}: import ${dir}: ${name} is ${size} bytes; expected at most ${request.maxBytes}`, { source: request.source, dir, file: name });
+        throw new KindlingError(
+          'MIRROR_METADATA',
+          `mirror source ${request.source}: import ${dir}: ${name} is ${size} ` +
+            `bytes; expected at most ${request.maxBytes}`,
+          { source: request.source, dir, file: name },
+        );
       }
       return fs.readFile(file).catch((err: unknown) => Promise.reject(missing(dir, request.source, name, err)));
     },
@@ -55,7 +77,8 @@ export function directoryTransport(options: DirectoryTransportOptions): Transpor
       const name = importName(input.url, dir, input.source);
       const from = path.join(dir, name);
       const stat = await fs.stat(from).catch((err: unknown) => Promise.reject(missing(dir, input.source, name, err)));
-      if (!stat.isFile()) throw missing(dir, input.source, name, Object.assign(new Error('not a file'), { code: 'EISDIR' }));
+      if (!stat.isFile())
+        throw missing(dir, input.source, name, Object.assign(new Error('not a file'), { code: 'EISDIR' }));
       if (options.consume) {
         try {
           await fs.rename(from, input.partial);
@@ -76,8 +99,15 @@ export function directoryTransport(options: DirectoryTransportOptions): Transpor
       });
       input.onBytes?.(0, stat.size);
       try {
-        const out = input.writeStream ? input.writeStream(input.partial, 'w') : createWriteStream(input.partial, { highWaterMark: 1 << 20 });
-        await pipeline(createReadStream(from, { highWaterMark: 1 << 20 }), counter, out, ...(input.signal ? [{ signal: input.signal }] : []));
+        const out = input.writeStream
+          ? input.writeStream(input.partial, 'w')
+          : createWriteStream(input.partial, { highWaterMark: 1 << 20 });
+        await pipeline(
+          createReadStream(from, { highWaterMark: 1 << 20 }),
+          counter,
+          out,
+          ...(input.signal ? [{ signal: input.signal }] : []),
+        );
         const handle = await fs.open(input.partial, 'r+');
         await handle.sync().finally(() => handle.close());
       } catch (err) {
@@ -96,21 +126,43 @@ export function directoryTransport(options: DirectoryTransportOptions): Transpor
 export async function chooseImportSource(dir: string, sources: MirrorSource[], named?: string): Promise<MirrorSource> {
   if (named) {
     const found = sources.find((s) => s.name === named);
-    if (!found) throw new KindlingError('MIRROR_SOURCE_UNKNOWN', `no mirror source is named ${named}; expected one of ${sources.map((s) => s.name).join(', ') || '(none configured)'}`, { source: named });
+    if (!found)
+      throw new KindlingError(
+        'MIRROR_SOURCE_UNKNOWN',
+        `no mirror source is named ${named}; expected one ` +
+          `of ${sources.map((s) => s.name).join(', ') || '(none configured)'}`,
+        { source: named },
+      );
     return found;
   }
   let names: string[];
   try {
     names = await fs.readdir(dir);
   } catch (err) {
-    throw new KindlingError('MIRROR_IMPORT_SOURCE', `import ${dir}: cannot read the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { dir });
+    throw new KindlingError(
+      'MIRROR_IMPORT_SOURCE',
+      `import ${dir}: cannot read the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { dir },
+    );
   }
   const held = new Set(names);
   const fits = sources.filter((s) => held.has(s.os === 'flatcar' ? 'version.txt' : `${s.stream}.json`));
-  const expected = sources.map((s) => `${s.name}: ${s.os === 'flatcar' ? 'version.txt' : `${s.stream}.json`}`).join(', ');
+  const expected = sources
+    .map((s) => `${s.name}: ${s.os === 'flatcar' ? 'version.txt' : `${s.stream}.json`}`)
+    .join(', ');
   if (fits.length === 1) return fits[0] as MirrorSource;
   if (fits.length === 0) {
-    throw new KindlingError('MIRROR_IMPORT_SOURCE', `import ${dir}: expected the metadata file of a configured source (${expected || 'none configured'}), found ${names.slice(0, 12).join(', ') || 'an empty directory'}`, { dir });
+    throw new KindlingError(
+      'MIRROR_IMPORT_SOURCE',
+      `import ${dir}: expected the metadata file of a configured source ` +
+        `(${expected || 'none configured'}), ` +
+        `found ${names.slice(0, 12).join(', ') || 'an empty directory'}`,
+      { dir },
+    );
   }
-  throw new KindlingError('MIRROR_IMPORT_SOURCE', `import ${dir}: fits the sources ${fits.map((s) => s.name).join(' and ')}; name one (--source NAME)`, { dir, sources: fits.map((s) => s.name) });
+  throw new KindlingError(
+    'MIRROR_IMPORT_SOURCE',
+    `import ${dir}: fits the sources ${fits.map((s) => s.name).join(' and ')}; name one (--source NAME)`,
+    { dir, sources: fits.map((s) => s.name) },
+  );
 }

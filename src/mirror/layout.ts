@@ -17,7 +17,9 @@ export function isSafeSegment(name: string): boolean {
 }
 
 export function sourceRelativeDir(source: MirrorSource): string {
-  return source.os === 'flatcar' ? `flatcar/${source.channel}/${source.arch}-usr` : `fcos/${source.stream}/${source.arch}`;
+  return source.os === 'flatcar'
+    ? `flatcar/${source.channel}/${source.arch}-usr`
+    : `fcos/${source.stream}/${source.arch}`;
 }
 
 export function sourceDir(root: string, source: MirrorSource): string {

@@ -104,15 +104,25 @@ export class Mirror {
   }
 
   async refresh(): Promise<void> {
-    for (const source of this.sources) this.indexes.set(source.name, await loadSourceIndex(sourceDir(this.root, source)));
+    for (const source of this.sources)
+      this.indexes.set(source.name, await loadSourceIndex(sourceDir(this.root, source)));
   }
 
   /** Starts a sync of all sources (or one) and resolves when it ends. Refused while one runs. */
   sync(options: { source?: string } = {}): Promise<SyncOutcome[]> {
-    if (this.running) throw new KindlingError('MIRROR_SYNC_RUNNING', 'a mirror sync is already running; wait for it to finish (GET /api/mirror shows its progress)');
+    if (this.running)
+      throw new KindlingError(
+        'MIRROR_SYNC_RUNNING',
+        'a mirror sync is already running; wait for it to finish (GET /api/mirror shows its progress)',
+      );
     const chosen = options.source ? this.sources.filter((s) => s.name === options.source) : this.sources;
     if (options.source && chosen.length === 0) {
-      throw new KindlingError('MIRROR_SOURCE_UNKNOWN', `no mirror source is named ${options.source}; expected one of ${this.sources.map((s) => s.name).join(', ') || '(none configured)'}`, { source: options.source });
+      throw new KindlingError(
+        'MIRROR_SOURCE_UNKNOWN',
+        `no mirror source is named ${options.source}; expected one ` +
+          `of ${this.sources.map((s) => s.name).join(', ') || '(none configured)'}`,
+        { source: options.source },
+      );
     }
     const run = this.runSources(chosen).finally(() => {
       this.running = null;
@@ -139,7 +149,11 @@ export class Mirror {
    * publish. Rejects with the typed error (file and reason) when the copy is refused.
    */
   importRelease(options: { dir: string; source?: string; consume?: boolean }): Promise<SyncOutcome> {
-    if (this.running) throw new KindlingError('MIRROR_SYNC_RUNNING', 'a mirror sync or import is already running; wait for it to finish (GET /api/mirror shows its progress)');
+    if (this.running)
+      throw new KindlingError(
+        'MIRROR_SYNC_RUNNING',
+        'a mirror sync or import is already running; wait for it to finish (GET /api/mirror shows its progress)',
+      );
     const run = (async () => {
       const source = await chooseImportSource(options.dir, this.sources, options.source);
       const outcome = await this.runOne(source, { dir: options.dir, consume: options.consume ?? false });
@@ -168,15 +182,29 @@ export class Mirror {
   }
 
   uploadDir(id: string): string {
-    if (!this.upload || this.upload.id !== id) throw new KindlingError('REQUEST_INVALID', `no import upload ${id.slice(0, 32)} is open (a newer one replaced it, or Kindling restarted); start again`, { upload: id.slice(0, 32) });
+    if (!this.upload || this.upload.id !== id)
+      throw new KindlingError(
+        'REQUEST_INVALID',
+        `no import upload ${id.slice(0, 32)} is open (a newer one replaced it, or Kindling restarted); start again`,
+        { upload: id.slice(0, 32) },
+      );
     return this.upload.dir;
   }
 
-  /** What an import needs, read from the metadata already in `dir`: the files to copy, so a stick's extras are not uploaded. */
-  async planImport(options: { dir: string; source?: string }): Promise<{ source: string; version: string; files: string[] }> {
+  /**
+   * What an import needs, read from the metadata already in `dir`: the files to copy, so a stick's extras are not
+   * uploaded.
+   */
+  async planImport(options: {
+    dir: string;
+    source?: string;
+  }): Promise<{ source: string; version: string; files: string[] }> {
     const source = await chooseImportSource(options.dir, this.sources, options.source);
     const release = await resolveRelease({ source, transport: directoryTransport({ dir: options.dir }) });
-    const names = release.files.flatMap((f) => [f.name, ...(f.signatureUrl ? [importName(f.signatureUrl, options.dir, source.name)] : [])]);
+    const names = release.files.flatMap((f) => [
+      f.name,
+      ...(f.signatureUrl ? [importName(f.signatureUrl, options.dir, source.name)] : []),
+    ]);
     return { source: source.name, version: release.version, files: names };
   }
 
@@ -211,18 +239,43 @@ export class Mirror {
         network: this.network,
         ...(fromDir ? { transport: directoryTransport(fromDir) } : {}),
       });
-      outcome = { source: source.name, ok: true, result: result.result, version: result.version, startedAt, finishedAt: new Date().toISOString(), error: null, ...(fromDir ? { via: 'import' as const } : {}) };
+      outcome = {
+        source: source.name,
+        ok: true,
+        result: result.result,
+        version: result.version,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        error: null,
+        ...(fromDir ? { via: 'import' as const } : {}),
+      };
     } catch (err) {
       cause = err;
       // An import that was refused leaves nothing behind: its verified files stay in no directory.
       if (fromDir) await fs.rm(stagingDir(this.root, source), { recursive: true, force: true });
-      const error = isKindlingError(err) ? { code: err.code, message: err.message } : { code: 'MIRROR_WRITE', message: `mirror source ${source.name}: ${(err as Error).message}` };
-      logger.error({ source: source.name, code: error.code, err: error.message }, 'mirror: sync failed; the previous version stays current');
-      outcome = { source: source.name, ok: false, result: 'failed', version: null, startedAt, finishedAt: new Date().toISOString(), error, ...(fromDir ? { via: 'import' as const } : {}) };
+      const error = isKindlingError(err)
+        ? { code: err.code, message: err.message }
+        : { code: 'MIRROR_WRITE', message: `mirror source ${source.name}: ${(err as Error).message}` };
+      logger.error(
+        { source: source.name, code: error.code, err: error.message },
+        'mirror: sync failed; the previous version stays current',
+      );
+      outcome = {
+        source: source.name,
+        ok: false,
+        result: 'failed',
+        version: null,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        error,
+        ...(fromDir ? { via: 'import' as const } : {}),
+      };
     }
     this.indexes.set(source.name, await loadSourceIndex(sourceDir(this.root, source)));
     this.persisted.data.lastSync[source.name] = outcome;
-    await this.persisted.set(this.persisted.data).catch((err) => logger.warn({ err }, 'mirror: cannot record the sync result'));
+    await this.persisted
+      .set(this.persisted.data)
+      .catch((err) => logger.warn({ err }, 'mirror: cannot record the sync result'));
     this.events.emit('outcome', outcome);
     return cause === undefined ? outcome : Object.assign({}, outcome, { cause });
   }
@@ -268,7 +321,13 @@ export class Mirror {
     const manifest = resolved ? index.versions.get(resolved) : undefined;
     if (!manifest || !Object.hasOwn(manifest.files, name)) return null;
     const entry = manifest.files[name] as VersionManifest['files'][string];
-    return { path: path.join(sourceDir(this.root, source), manifest.version, entry.file), size: entry.size, sha256: entry.sha256, lastModified: new Date(manifest.publishedAt), viaCurrent };
+    return {
+      path: path.join(sourceDir(this.root, source), manifest.version, entry.file),
+      size: entry.size,
+      sha256: entry.sha256,
+      lastModified: new Date(manifest.publishedAt),
+      viaCurrent,
+    };
   }
 
   state(): MirrorState {
@@ -289,22 +348,41 @@ export class Mirror {
           current: index?.current ?? null,
           versions: [...(index?.versions.values() ?? [])]
             .sort((a, b) => b.publishedAt.localeCompare(a.publishedAt))
-            .map((m) => ({ version: m.version, publishedAt: m.publishedAt, signatureChecked: m.signatureChecked, files: new Set(Object.values(m.files).map((f) => f.file)).size, bytes: sumBytes(m) })),
+            .map((m) => ({
+              version: m.version,
+              publishedAt: m.publishedAt,
+              signatureChecked: m.signatureChecked,
+              files: new Set(Object.values(m.files).map((f) => f.file)).size,
+              bytes: sumBytes(m),
+            })),
           lastSync: this.persisted.data.lastSync[source.name] ?? null,
         };
       }),
     };
   }
 
-  /** For /healthz: failed when a source has nothing to serve after a failed sync, degraded when a sync failed but an older version is served. */
+  /**
+   * For /healthz: failed when a source has nothing to serve after a failed sync, degraded when a sync failed but an
+   * older version is served.
+   */
   status(): ServiceStatus {
     if (this.sources.length === 0) return { name: 'mirror', state: 'off', detail: 'no mirror sources configured' };
     const states = this.state().sources;
     const broken = states.filter((s) => s.lastSync && !s.lastSync.ok);
     const empty = broken.filter((s) => s.current === null);
     const held = states.map((s) => `${s.name} ${s.current ?? '(none yet)'}`).join(', ');
-    if (empty.length > 0) return { name: 'mirror', state: 'failed', detail: `nothing to serve for ${empty.map((s) => `${s.name}: ${s.lastSync?.error?.message}`).join('; ')}` };
-    if (broken.length > 0) return { name: 'mirror', state: 'degraded', detail: `serving ${held}; last sync failed: ${broken.map((s) => s.lastSync?.error?.message).join('; ')}` };
+    if (empty.length > 0)
+      return {
+        name: 'mirror',
+        state: 'failed',
+        detail: `nothing to serve for ${empty.map((s) => `${s.name}: ${s.lastSync?.error?.message}`).join('; ')}`,
+      };
+    if (broken.length > 0)
+      return {
+        name: 'mirror',
+        state: 'degraded',
+        detail: `serving ${held}; last sync failed: ${broken.map((s) => s.lastSync?.error?.message).join('; ')}`,
+      };
     return { name: 'mirror', state: 'running', detail: `${this.running ? 'syncing; ' : ''}serving ${held}` };
   }
 
@@ -331,9 +409,13 @@ export async function openMirror(options: MirrorOptions): Promise<Mirror> {
   await fs.mkdir(path.join(root, stagingDirName), { recursive: true });
   // An upload is tied to the process that opened it; a restart ends it.
   for (const name of await fs.readdir(path.join(root, stagingDirName))) {
-    if (name.startsWith('.upload-')) await fs.rm(path.join(root, stagingDirName, name), { recursive: true, force: true });
+    if (name.startsWith('.upload-'))
+      await fs.rm(path.join(root, stagingDirName, name), { recursive: true, force: true });
   }
-  const persisted = await JsonDocument.open<Persisted>({ file: path.join(root, '.status.json'), coalesceMs: 0 }, { lastSync: {} });
+  const persisted = await JsonDocument.open<Persisted>(
+    { file: path.join(root, '.status.json'), coalesceMs: 0 },
+    { lastSync: {} },
+  );
   persisted.data.lastSync ??= {};
   const mirror = new Mirror(options, persisted);
   await mirror.refresh();

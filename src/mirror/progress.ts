@@ -37,7 +37,15 @@ export class ProgressMeter {
     this.lastEmit = t;
     const total = this.base.total;
     const eta = total !== null && this.rate > 0 ? Math.max(0, (total - bytes) / this.rate) : null;
-    this.emit({ source: this.base.source, file: this.base.file, bytes, total, rate: Math.round(this.rate), eta: done ? 0 : eta === null ? null : Math.round(eta), done });
+    this.emit({
+      source: this.base.source,
+      file: this.base.file,
+      bytes,
+      total,
+      rate: Math.round(this.rate),
+      eta: done ? 0 : eta === null ? null : Math.round(eta),
+      done,
+    });
   }
 }
 
@@ -61,9 +69,18 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
 }
 
-/** One line for `kindling mirror sync`, e.g. "flatcar-stable  flatcar_production_image.bin.bz2  120.0 MiB / 480.0 MiB  25%  11.2 MiB/s  ETA 0:32". */
+/**
+ * One line for `kindling mirror sync`, e.g. "flatcar-stable  flatcar_production_image.bin.bz2  120.0 MiB / 480.0 MiB
+ * 25%  11.2 MiB/s  ETA 0:32".
+ */
 export function formatProgress(event: ProgressEvent): string {
-  const size = event.total !== null ? `${formatBytes(event.bytes)} / ${formatBytes(event.total)}  ${event.total > 0 ? Math.floor((event.bytes / event.total) * 100) : 100}%` : formatBytes(event.bytes);
-  const tail = event.done ? 'done' : `${formatBytes(event.rate)}/s  ETA ${event.eta === null ? '?' : formatDuration(event.eta)}`;
+  const size =
+    event.total !== null
+      ? `${formatBytes(event.bytes)} / ${formatBytes(event.total)} ` +
+        ` ${event.total > 0 ? Math.floor((event.bytes / event.total) * 100) : 100}%`
+      : formatBytes(event.bytes);
+  const tail = event.done
+    ? 'done'
+    : `${formatBytes(event.rate)}/s  ETA ${event.eta === null ? '?' : formatDuration(event.eta)}`;
   return `${event.source}  ${event.file}  ${size}  ${tail}`;
 }

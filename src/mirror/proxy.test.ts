@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { proxyFor, resolveNetwork } from './proxy.js';
 
-const via = (target: string, config: { proxy?: string | null }, env: NodeJS.ProcessEnv) => proxyFor(new URL(target), resolveNetwork(config, env))?.display ?? 'direct';
+const via = (target: string, config: { proxy?: string | null }, env: NodeJS.ProcessEnv) =>
+  proxyFor(new URL(target), resolveNetwork(config, env))?.display ?? 'direct';
 
 describe('which proxy an upstream URL goes through', () => {
   it.each([
@@ -31,8 +32,12 @@ describe('which proxy an upstream URL goes through', () => {
   });
 
   it('refuses a proxy that is not http://, naming the key or variable', () => {
-    expect(() => resolveNetwork({ proxy: 'socks5://p:1080' }, {})).toThrow(/mirror\.proxy: expected an http:\/\/ proxy/);
+    expect(() => resolveNetwork({ proxy: 'socks5://p:1080' }, {})).toThrow(
+      /mirror\.proxy: expected an http:\/\/ proxy/,
+    );
     expect(() => resolveNetwork({}, { HTTPS_PROXY: 'http://[bad' })).toThrow(/HTTPS_PROXY: expected a proxy URL/);
-    expect(() => resolveNetwork({ caFile: '/nonexistent/ca.pem' }, {})).toThrow(/mirror\.caFile: cannot read \/nonexistent\/ca\.pem \(ENOENT\)/);
+    expect(() => resolveNetwork({ caFile: '/nonexistent/ca.pem' }, {})).toThrow(
+      /mirror\.caFile: cannot read \/nonexistent\/ca\.pem \(ENOENT\)/,
+    );
   });
 });

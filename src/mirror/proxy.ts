@@ -29,17 +29,29 @@ function parseProxy(value: string | undefined | null, where: string): URL | null
     // curl and most tools accept "host:3128" without a scheme.
     url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
   } catch {
-    throw new KindlingError('CONFIG_INVALID', `${where}: expected a proxy URL such as http://proxy.example:3128, found ${JSON.stringify(value)}`, { key: where });
+    throw new KindlingError(
+      'CONFIG_INVALID',
+      `${where}: expected a proxy URL such as http://proxy.example:3128, found ${JSON.stringify(value)}`,
+      { key: where },
+    );
   }
   if (url.protocol !== 'http:') {
-    throw new KindlingError('CONFIG_INVALID', `${where}: expected an http:// proxy (https reaches upstream through CONNECT on it), found ${url.protocol}//`, { key: where });
+    throw new KindlingError(
+      'CONFIG_INVALID',
+      `${where}: expected an http:// proxy (https reaches upstream through CONNECT on it), found ${url.protocol}//`,
+      { key: where },
+    );
   }
   return url;
 }
 
 /** Reads the proxy settings; a bad value is a CONFIG_INVALID naming the key or variable. */
-export function resolveNetwork(config: { proxy?: string | null; caFile?: string | null }, env: NodeJS.ProcessEnv = process.env): UpstreamNetwork {
-  const pick = (upper: string): [string | undefined, string] => (env[upper.toLowerCase()] ? [env[upper.toLowerCase()], upper.toLowerCase()] : [env[upper], upper]);
+export function resolveNetwork(
+  config: { proxy?: string | null; caFile?: string | null },
+  env: NodeJS.ProcessEnv = process.env,
+): UpstreamNetwork {
+  const pick = (upper: string): [string | undefined, string] =>
+    env[upper.toLowerCase()] ? [env[upper.toLowerCase()], upper.toLowerCase()] : [env[upper], upper];
   const [https, httpsName] = pick('HTTPS_PROXY');
   const [http, httpName] = pick('HTTP_PROXY');
   const [noProxy] = pick('NO_PROXY');
@@ -49,10 +61,20 @@ export function resolveNetwork(config: { proxy?: string | null; caFile?: string 
     try {
       text = readFileSync(config.caFile, 'utf8');
     } catch (err) {
-      throw new KindlingError('CONFIG_READ', `mirror.caFile: cannot read ${config.caFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a PEM CA bundle`, { key: 'mirror.caFile', file: config.caFile });
+      throw new KindlingError(
+        'CONFIG_READ',
+        `mirror.caFile: cannot read ${config.caFile} ` +
+          `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a ` +
+          `PEM CA bundle`,
+        { key: 'mirror.caFile', file: config.caFile },
+      );
     }
     if (!text.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new KindlingError('CONFIG_INVALID', `mirror.caFile: ${config.caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`, { key: 'mirror.caFile', file: config.caFile });
+      throw new KindlingError(
+        'CONFIG_INVALID',
+        `mirror.caFile: ${config.caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+        { key: 'mirror.caFile', file: config.caFile },
+      );
     }
     // Added to the system CAs: upstream hosts the proxy does not intercept still verify.
     ca = [...tls.rootCertificates, text];
@@ -61,7 +83,10 @@ export function resolveNetwork(config: { proxy?: string | null; caFile?: string 
     proxy: parseProxy(config.proxy, 'mirror.proxy'),
     httpsProxy: parseProxy(https, httpsName),
     httpProxy: parseProxy(http, httpName),
-    noProxy: (noProxy ?? '').split(',').map((e) => e.trim().toLowerCase()).filter(Boolean),
+    noProxy: (noProxy ?? '')
+      .split(',')
+      .map((e) => e.trim().toLowerCase())
+      .filter(Boolean),
     ca,
     caFile: config.caFile ?? null,
   };
@@ -83,6 +108,9 @@ function bypassed(target: URL, noProxy: string[]): boolean {
 export function proxyFor(target: URL, network: UpstreamNetwork): ChosenProxy | null {
   const url = network.proxy ?? (target.protocol === 'https:' ? network.httpsProxy : network.httpProxy);
   if (!url || bypassed(target, network.noProxy)) return null;
-  const auth: Record<string, string> = url.username ? { 'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}` } : {};
+  const credentials = () => `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  const auth: Record<string, string> = url.username
+    ? { 'proxy-authorization': `Basic ${Buffer.from(credentials()).toString('base64')}` }
+    : {};
   return { url, display: `${url.protocol}//${url.host}`, auth };
 }

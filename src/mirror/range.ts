@@ -1,7 +1,8 @@
 // HTTP byte ranges (RFC 9110 §14.1.2). One range only: boot clients and wget ask for
 // one, and a multipart answer would only add code that nobody uses.
 
-export type RangeResult = { kind: 'full' } | { kind: 'partial'; start: number; end: number } | { kind: 'unsatisfiable' };
+export type RangeResult =
+  { kind: 'full' } | { kind: 'partial'; start: number; end: number } | { kind: 'unsatisfiable' };
 
 export function parseRange(header: string | undefined, size: number): RangeResult {
   if (!header) return { kind: 'full' };

@@ -32,14 +32,28 @@ export function mirrorFileRoutes(app: FastifyInstance, deps: MirrorRouteDeps): v
       const raw = (request.params as { '*': string })['*'];
       const segments = raw.split('/');
       if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\\') || s.includes('\0'))) {
-        return sendError(reply, new KindlingError('PATH_INVALID', `/mirror/${raw}: expected /mirror/OS/CHANNEL/ARCH/VERSION/FILE without empty, . or .. parts`, { path: raw }));
+        return sendError(
+          reply,
+          new KindlingError(
+            'PATH_INVALID',
+            `/mirror/${raw}: expected /mirror/OS/CHANNEL/ARCH/VERSION/FILE without empty, . or .. parts`,
+            { path: raw },
+          ),
+        );
       }
       const file = mirror.resolve(segments);
-      if (!file) return sendError(reply, new KindlingError('NOT_FOUND', `/mirror/${raw}: no verified file of that name; GET /api/mirror lists the versions held`, { path: raw }));
+      if (!file)
+        return sendError(
+          reply,
+          new KindlingError(
+            'NOT_FOUND',
+            `/mirror/${raw}: no verified file of that name; GET /api/mirror lists the versions held`,
+            { path: raw },
+          ),
+        );
       return serveFile(request, reply, file, deps.chunkBytes ?? readChunkBytes);
     },
   });
-
 }
 
 /**
@@ -52,7 +66,8 @@ export function mirrorAdminRoutes(app: FastifyInstance, mirror: Mirror): void {
   app.post('/mirror/sync', async (request, reply) => {
     const query = request.query as { source?: unknown };
     const body = (request.body ?? {}) as { source?: unknown };
-    const source = typeof body.source === 'string' ? body.source : typeof query.source === 'string' ? query.source : undefined;
+    const source =
+      typeof body.source === 'string' ? body.source : typeof query.source === 'string' ? query.source : undefined;
     try {
       const started = mirror.startSync(source ? { source } : {});
       return reply.status(202).send({ started: true, ...started });
@@ -82,16 +97,31 @@ function importRoutes(app: FastifyInstance, mirror: Mirror): void {
       throw err;
     };
 
-    scope.post('/mirror/import', async (_request, reply) => reply.status(201).send({ upload: (await mirror.openUpload()).id }));
+    scope.post('/mirror/import', async (_request, reply) =>
+      reply.status(201).send({ upload: (await mirror.openUpload()).id }),
+    );
 
     scope.put<{ Params: { id: string; name: string } }>('/mirror/import/:id/:name', async (request, reply) => {
       try {
         const dir = mirror.uploadDir(request.params.id);
         const name = request.params.name;
-        if (!isSafeSegment(name)) throw new KindlingError('PATH_INVALID', `upload ${name.slice(0, 64)}: expected a plain file name (letters, digits, . _ + -)`, { file: name.slice(0, 64) });
+        if (!isSafeSegment(name))
+          throw new KindlingError(
+            'PATH_INVALID',
+            `upload ${name.slice(0, 64)}: expected a plain file name (letters, digits, . _ + -)`,
+            { file: name.slice(0, 64) },
+          );
         const held = await fs.readdir(dir);
-        if (!held.includes(name) && held.length >= maxUploadFiles) throw new KindlingError('REQUEST_INVALID', `upload ${name}: at most ${maxUploadFiles} files per import`, { file: name });
-        if (!(request.body instanceof Readable)) throw new KindlingError('REQUEST_INVALID', `upload ${name}: expected the file as the body with content-type application/octet-stream`, { file: name });
+        if (!held.includes(name) && held.length >= maxUploadFiles)
+          throw new KindlingError('REQUEST_INVALID', `upload ${name}: at most ${maxUploadFiles} files per import`, {
+            file: name,
+          });
+        if (!(request.body instanceof Readable))
+          throw new KindlingError(
+            'REQUEST_INVALID',
+            `upload ${name}: expected the file as the body with content-type application/octet-stream`,
+            { file: name },
+          );
         const temp = path.join(dir, `.${name}.part`);
         try {
           await pipeline(request.body, createWriteStream(temp, { highWaterMark: 1 << 20 }));
@@ -106,25 +136,33 @@ function importRoutes(app: FastifyInstance, mirror: Mirror): void {
       }
     });
 
-    scope.post<{ Params: { id: string }; Body: { source?: unknown } | null }>('/mirror/import/:id/plan', async (request, reply) => {
-      try {
-        const source = typeof request.body?.source === 'string' ? request.body.source : undefined;
-        return await mirror.planImport({ dir: mirror.uploadDir(request.params.id), ...(source ? { source } : {}) });
-      } catch (err) {
-        return fail(reply, err);
-      }
-    });
+    scope.post<{ Params: { id: string }; Body: { source?: unknown } | null }>(
+      '/mirror/import/:id/plan',
+      async (request, reply) => {
+        try {
+          const source = typeof request.body?.source === 'string' ? request.body.source : undefined;
+          return await mirror.planImport({ dir: mirror.uploadDir(request.params.id), ...(source ? { source } : {}) });
+        } catch (err) {
+          return fail(reply, err);
+        }
+      },
+    );
 
-    scope.post<{ Params: { id: string }; Body: { source?: unknown } | null }>('/mirror/import/:id/finish', async (request, reply) => {
-      const source = typeof request.body?.source === 'string' ? request.body.source : undefined;
-      try {
-        const dir = mirror.uploadDir(request.params.id);
-        const outcome = await mirror.importRelease({ dir, consume: true, ...(source ? { source } : {}) }).finally(() => mirror.closeUpload(request.params.id));
-        return reply.send({ outcome });
-      } catch (err) {
-        return fail(reply, err);
-      }
-    });
+    scope.post<{ Params: { id: string }; Body: { source?: unknown } | null }>(
+      '/mirror/import/:id/finish',
+      async (request, reply) => {
+        const source = typeof request.body?.source === 'string' ? request.body.source : undefined;
+        try {
+          const dir = mirror.uploadDir(request.params.id);
+          const outcome = await mirror
+            .importRelease({ dir, consume: true, ...(source ? { source } : {}) })
+            .finally(() => mirror.closeUpload(request.params.id));
+          return reply.send({ outcome });
+        } catch (err) {
+          return fail(reply, err);
+        }
+      },
+    );
   });
 }
 
@@ -133,7 +171,12 @@ function sendError(reply: FastifyReply, err: KindlingError): FastifyReply {
   return reply.status(err.status).send(errorBody(err));
 }
 
-async function serveFile(request: FastifyRequest, reply: FastifyReply, file: ServedFile, chunkBytes: number): Promise<FastifyReply> {
+async function serveFile(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  file: ServedFile,
+  chunkBytes: number,
+): Promise<FastifyReply> {
   const etag = `"${file.sha256.slice(0, 40)}"`;
   const lastModified = file.lastModified.toUTCString();
   reply.header('accept-ranges', 'bytes');
@@ -168,7 +211,10 @@ async function serveFile(request: FastifyRequest, reply: FastifyReply, file: Ser
   } catch {
     reply.removeHeader('content-length');
     reply.removeHeader('content-range');
-    return sendError(reply, new KindlingError('NOT_FOUND', `${request.url}: the file is gone (an old version removed by mirror.keep)`));
+    return sendError(
+      reply,
+      new KindlingError('NOT_FOUND', `${request.url}: the file is gone (an old version removed by mirror.keep)`),
+    );
   }
   // 1 MiB reads: Node has no sendfile for HTTP, and 64 KiB reads cost about twice the CPU per GB.
   return reply.send(handle.createReadStream({ start, end, highWaterMark: chunkBytes }));

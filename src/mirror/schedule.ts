@@ -8,7 +8,12 @@ export interface Schedule {
 
 export function checkSchedule(expression: string): void {
   if (!validate(expression)) {
-    throw new KindlingError('MIRROR_SCHEDULE_INVALID', `mirror.schedule: expected a cron expression such as "17 3 * * *" (minute hour day month weekday), found ${JSON.stringify(expression)}`, { key: 'mirror.schedule' });
+    throw new KindlingError(
+      'MIRROR_SCHEDULE_INVALID',
+      `mirror.schedule: expected a cron expression such as "17 3 * * *" (minute hour ` +
+        `day month weekday), found ${JSON.stringify(expression)}`,
+      { key: 'mirror.schedule' },
+    );
   }
 }
 

@@ -67,18 +67,28 @@ const maxSignatureBytes = 64 << 10;
 type NetInput = Pick<SyncSourceInput, 'idleTimeoutMs' | 'signal' | 'network'>;
 
 function net(input: NetInput): { idleTimeoutMs?: number; signal?: AbortSignal; network?: UpstreamNetwork } {
-  return { ...(input.idleTimeoutMs ? { idleTimeoutMs: input.idleTimeoutMs } : {}), ...(input.signal ? { signal: input.signal } : {}), ...(input.network ? { network: input.network } : {}) };
+  return {
+    ...(input.idleTimeoutMs ? { idleTimeoutMs: input.idleTimeoutMs } : {}),
+    ...(input.signal ? { signal: input.signal } : {}),
+    ...(input.network ? { network: input.network } : {}),
+  };
 }
 
-export async function resolveRelease(input: Pick<SyncSourceInput, 'source' | 'transport'> & NetInput): Promise<Release> {
+export async function resolveRelease(
+  input: Pick<SyncSourceInput, 'source' | 'transport'> & NetInput,
+): Promise<Release> {
   const { source } = input;
   const transport = input.transport ?? httpTransport;
   const options = { source: source.name, ...net(input), maxBytes: maxMetadataBytes };
   if (source.os === 'flatcar') {
-    const text = (await transport.getBytes(versionTxtUrl(source), { ...options, file: 'version.txt' })).toString('utf8');
+    const text = (await transport.getBytes(versionTxtUrl(source), { ...options, file: 'version.txt' })).toString(
+      'utf8',
+    );
     return flatcarRelease(source, text);
   }
-  const text = (await transport.getBytes(streamUrl(source), { ...options, file: `${source.stream}.json` })).toString('utf8');
+  const text = (await transport.getBytes(streamUrl(source), { ...options, file: `${source.stream}.json` })).toString(
+    'utf8',
+  );
   return fcosRelease(source, text);
 }
 
@@ -123,7 +133,10 @@ export async function syncSource(input: SyncSourceInput): Promise<SyncSourceResu
   await publishVersion(stage, dir, release.version);
   await input.beforeStep?.('current', release.version);
   await setCurrent(dir, release.version);
-  logger.info({ source: source.name, version: release.version, previous: index.current }, 'mirror: published a new version; current points at it');
+  logger.info(
+    { source: source.name, version: release.version, previous: index.current },
+    'mirror: published a new version; current points at it',
+  );
   const removed = await applyRetention(input, dir, release.version);
   return { version: release.version, result: 'published', removed };
 }
@@ -139,17 +152,34 @@ async function fetchInto(input: SyncSourceInput, release: Release, stage: string
       const sigPath = path.join(stage, `${file.name}.sig`);
       signature = await fs.readFile(sigPath).catch(() => null);
       if (!signature) {
-        signature = await withRetry(input, () => transport.getBytes(file.signatureUrl as string, { source: source.name, file: `${file.name}.sig`, maxBytes: maxSignatureBytes, ...net(input) }));
+        signature = await withRetry(input, () =>
+          transport.getBytes(file.signatureUrl as string, {
+            source: source.name,
+            file: `${file.name}.sig`,
+            maxBytes: maxSignatureBytes,
+            ...net(input),
+          }),
+        );
         await writeFileAtomic(path.join(stage, `${file.name}.sig`), signature, publicMode);
       }
     } else if (input.keys) {
-      throw new KindlingError('MIRROR_METADATA', `mirror source ${source.name}: ${file.name}: expected a signature URL in the release metadata, found none`, { source: source.name, file: file.name });
+      throw new KindlingError(
+        'MIRROR_METADATA',
+        `mirror source ${source.name}: ${file.name}: expected a signature URL in the release metadata, found none`,
+        { source: source.name, file: file.name },
+      );
     }
     const final = path.join(stage, file.name);
     const partial = `${final}.partial`;
-    const done = await fs.stat(final).then(() => true, () => false);
+    const done = await fs.stat(final).then(
+      () => true,
+      () => false,
+    );
     if (!done) {
-      const meter = new ProgressMeter({ source: source.name, file: file.name, total: null, startBytes: 0 }, input.onProgress);
+      const meter = new ProgressMeter(
+        { source: source.name, file: file.name, total: null, startBytes: 0 },
+        input.onProgress,
+      );
       let last = 0;
       await withRetry(input, () =>
         transport.download({
@@ -171,7 +201,14 @@ async function fetchInto(input: SyncSourceInput, release: Release, stage: string
     const target = done ? final : partial;
     let verified;
     try {
-      verified = await verifyFile({ source: source.name, name: file.name, file: target, sha256: file.sha256, signature: input.keys ? signature : null, keys: input.keys ?? [] });
+      verified = await verifyFile({
+        source: source.name,
+        name: file.name,
+        file: target,
+        sha256: file.sha256,
+        signature: input.keys ? signature : null,
+        keys: input.keys ?? [],
+      });
     } catch (err) {
       // A file that fails verification is not resumable; the signature may be the stale part.
       await fs.rm(target, { force: true });
@@ -180,17 +217,32 @@ async function fetchInto(input: SyncSourceInput, release: Release, stage: string
     }
     if (!done) await fs.rename(partial, final);
     files[file.name] = { file: file.name, size: verified.size, sha256: verified.sha256 };
-    if (signature) files[`${file.name}.sig`] = { file: `${file.name}.sig`, size: signature.length, sha256: createHash('sha256').update(signature).digest('hex') };
+    if (signature)
+      files[`${file.name}.sig`] = {
+        file: `${file.name}.sig`,
+        size: signature.length,
+        sha256: createHash('sha256').update(signature).digest('hex'),
+      };
   }
   for (const extra of release.extras) {
     await writeFileAtomic(path.join(stage, extra.name), extra.content, publicMode);
-    files[extra.name] = { file: extra.name, size: Buffer.byteLength(extra.content), sha256: createHash('sha256').update(extra.content).digest('hex') };
+    files[extra.name] = {
+      file: extra.name,
+      size: Buffer.byteLength(extra.content),
+      sha256: createHash('sha256').update(extra.content).digest('hex'),
+    };
   }
   for (const [alias, target] of Object.entries(release.aliases)) {
     const entry = files[target];
     if (entry) files[alias] = entry;
   }
-  const manifest: VersionManifest = { source: source.name, version: release.version, publishedAt: new Date().toISOString(), files, signatureChecked: input.keys !== null };
+  const manifest: VersionManifest = {
+    source: source.name,
+    version: release.version,
+    publishedAt: new Date().toISOString(),
+    files,
+    signatureChecked: input.keys !== null,
+  };
   await writeFileAtomic(path.join(stage, manifestName), `${JSON.stringify(manifest, null, 2)}\n`, publicMode);
 }
 
@@ -223,7 +275,10 @@ async function withRetry<T>(input: SyncSourceInput, action: () => Promise<T>): P
       return await action();
     } catch (err) {
       if (attempt >= policy.attempts || !transient(err) || input.signal?.aborted) throw err;
-      input.logger.warn({ source: input.source.name, err: (err as Error).message, attempt }, 'mirror: transient upstream fault; trying again');
+      input.logger.warn(
+        { source: input.source.name, err: (err as Error).message, attempt },
+        'mirror: transient upstream fault; trying again',
+      );
       await new Promise((r) => setTimeout(r, policy.delayMs * attempt));
     }
   }

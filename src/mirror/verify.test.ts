@@ -16,15 +16,30 @@ describe('keys', () => {
   it('bundles the Fedora release keys that sign Fedora CoreOS (43, 44, 45)', async () => {
     const keys = await readKeys('fcos-stable', fedoraSigningKeys, () => Promise.reject(new Error('unused')));
     expect(keys.map((k) => k.getFingerprint().toUpperCase())).toEqual(fedoraSigningFingerprints);
-    expect(keys.map((k) => k.getUserIDs()[0])).toEqual(['Fedora (43) <fedora-43-primary@fedoraproject.org>', 'Fedora (44) <fedora-44-primary@fedoraproject.org>', 'Fedora (45) <fedora-45-primary@fedoraproject.org>']);
+    expect(keys.map((k) => k.getUserIDs()[0])).toEqual([
+      'Fedora (43) <fedora-43-primary@fedoraproject.org>',
+      'Fedora (44) <fedora-44-primary@fedoraproject.org>',
+      'Fedora (45) <fedora-45-primary@fedoraproject.org>',
+    ]);
   });
 
   it('reads a key file by path, and names the source and file when it cannot', async () => {
     const keys = await readKeys('x', '/etc/kindling/flatcar.asc', async () => flatcarImageSigningKey);
     expect(keys).toHaveLength(1);
-    await expect(readKeys('flatcar-beta', '/missing.asc', () => Promise.reject(Object.assign(new Error('no'), { code: 'ENOENT' })))).rejects.toThrow(
-      'mirror source flatcar-beta: keys: cannot read /missing.asc (ENOENT); expected an armored OpenPGP public key file',
+    await expect(
+      readKeys('flatcar-beta', '/missing.asc', () =>
+        Promise.reject(Object.assign(new Error('no'), { code: 'ENOENT' })),
+      ),
+    ).rejects.toThrow(
+      'mirror source flatcar-beta: keys: cannot read /missing.asc (ENOENT); ' +
+        'expected an armored OpenPGP public key file',
     );
-    await expect(readKeys('flatcar-beta', '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot a key\n-----END PGP PUBLIC KEY BLOCK-----', () => Promise.reject(new Error()))).rejects.toMatchObject({ code: 'MIRROR_KEYS' });
+    await expect(
+      readKeys(
+        'flatcar-beta',
+        '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot a key\n-----END PGP PUBLIC KEY BLOCK-----',
+        () => Promise.reject(new Error()),
+      ),
+    ).rejects.toMatchObject({ code: 'MIRROR_KEYS' });
   });
 });

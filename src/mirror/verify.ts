@@ -48,19 +48,27 @@ export async function verifyFile(input: VerifyInput): Promise<Verified> {
   }
   const sha256 = hash.digest('hex');
   if (input.sha256 && sha256 !== input.sha256) {
-    throw new KindlingError('MIRROR_CHECKSUM', `mirror source ${input.source}: ${input.name}: expected sha256 ${input.sha256} from the stream metadata, computed ${sha256} over ${size} bytes`, {
-      source: input.source,
-      file: input.name,
-      expected: input.sha256,
-      found: sha256,
-    });
+    throw new KindlingError(
+      'MIRROR_CHECKSUM',
+      `mirror source ${input.source}: ${input.name}: expected sha256 ${input.sha256} from ` +
+        `the stream metadata, computed ${sha256} over ${size} bytes`,
+      {
+        source: input.source,
+        file: input.name,
+        expected: input.sha256,
+        found: sha256,
+      },
+    );
   }
   return { sha256, size };
 }
 
 async function checkSignature(input: VerifyInput, stream: Readable): Promise<void> {
   const fail = (what: string): KindlingError =>
-    new KindlingError('MIRROR_SIGNATURE', `mirror source ${input.source}: ${input.name}: ${what}`, { source: input.source, file: input.name });
+    new KindlingError('MIRROR_SIGNATURE', `mirror source ${input.source}: ${input.name}: ${what}`, {
+      source: input.source,
+      file: input.name,
+    });
   const signatureBytes = input.signature as Uint8Array;
   let signature: openpgp.Signature;
   try {
@@ -72,7 +80,9 @@ async function checkSignature(input: VerifyInput, stream: Readable): Promise<voi
     stream.destroy();
     throw fail(`${input.name}.sig is not an OpenPGP signature (${(err as Error).message})`);
   }
-  const message = await openpgp.createMessage({ binary: Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array> });
+  const message = await openpgp.createMessage({
+    binary: Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>,
+  });
   const trusted = input.keys.map((k) => k.getFingerprint().toUpperCase()).join(', ');
   try {
     const result = await openpgp.verify({ message, signature, verificationKeys: input.keys, format: 'binary' });
@@ -92,20 +102,36 @@ async function checkSignature(input: VerifyInput, stream: Readable): Promise<voi
 }
 
 /** Reads the trusted keys: armored text inline, or the path of an armored key file. */
-export async function readKeys(source: string, keys: string, readText: (file: string) => Promise<string>): Promise<openpgp.PublicKey[]> {
+export async function readKeys(
+  source: string,
+  keys: string,
+  readText: (file: string) => Promise<string>,
+): Promise<openpgp.PublicKey[]> {
   let armored = keys;
   if (!keys.trimStart().startsWith('-----BEGIN PGP')) {
     try {
       armored = await readText(keys);
     } catch (err) {
-      throw new KindlingError('MIRROR_KEYS', `mirror source ${source}: keys: cannot read ${keys} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected an armored OpenPGP public key file`, { source, file: keys });
+      throw new KindlingError(
+        'MIRROR_KEYS',
+        `mirror source ${source}: keys: cannot read ${keys} ` +
+          `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected an armored ` +
+          `OpenPGP public key file`,
+        { source, file: keys },
+      );
     }
   }
   try {
     // A key file may hold several armored blocks one after another (Fedora's do).
-    const blocks = armored.match(/-----BEGIN PGP PUBLIC KEY BLOCK-----[\s\S]*?-----END PGP PUBLIC KEY BLOCK-----/g) ?? [armored];
+    const blocks = armored.match(/-----BEGIN PGP PUBLIC KEY BLOCK-----[\s\S]*?-----END PGP PUBLIC KEY BLOCK-----/g) ?? [
+      armored,
+    ];
     return (await Promise.all(blocks.map((block) => openpgp.readKeys({ armoredKeys: block })))).flat();
   } catch (err) {
-    throw new KindlingError('MIRROR_KEYS', `mirror source ${source}: keys: expected armored OpenPGP public keys (${(err as Error).message})`, { source });
+    throw new KindlingError(
+      'MIRROR_KEYS',
+      `mirror source ${source}: keys: expected armored OpenPGP public keys (${(err as Error).message})`,
+      { source },
+    );
   }
 }

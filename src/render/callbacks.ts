@@ -1,7 +1,8 @@
 import type { RenderContext } from './node-description.js';
 import { execArg, type PlannedUnit } from './systemd.js';
 
-// The callbacks a node makes to Kindling (design.md, "The path of one node", step 7).
+// The callbacks a node makes to Kindling (docs/how-a-node-boots.md; docs/rendering.md,
+// "The running callback").
 // The token is the proof: only this machine's rendered configs contain it.
 
 export type CallbackKind = 'installed' | 'running' | 'failed';
@@ -19,7 +20,18 @@ export function callbackUrl(ctx: RenderContext, kind: CallbackKind): string {
  * exponentially between retries (1 s, 2 s, 4 s ...); --retry-connrefused covers the
  * minutes a switch port or the appliance may still be coming up.
  */
-export const curlRetry = ['--fail', '--silent', '--show-error', '--retry', '10', '--retry-connrefused', '--retry-max-time', '600', '--connect-timeout', '10'];
+export const curlRetry = [
+  '--fail',
+  '--silent',
+  '--show-error',
+  '--retry',
+  '10',
+  '--retry-connrefused',
+  '--retry-max-time',
+  '600',
+  '--connect-timeout',
+  '10',
+];
 
 /**
  * The one-shot unit that tells Kindling the installed system came up. It runs after the
@@ -28,7 +40,15 @@ export const curlRetry = ['--fail', '--silent', '--show-error', '--retry', '10',
  */
 export function runningCallbackUnit(ctx: RenderContext): PlannedUnit {
   const stampDir = runningCallbackStamp.replace(/\/[^/]+$/, '');
-  const curl = ['/usr/bin/curl', ...curlRetry, '-X', 'POST', '-o', '/dev/null', execArg(callbackUrl(ctx, 'running'))].join(' ');
+  const curl = [
+    '/usr/bin/curl',
+    ...curlRetry,
+    '-X',
+    'POST',
+    '-o',
+    '/dev/null',
+    execArg(callbackUrl(ctx, 'running')),
+  ].join(' ');
   return {
     name: runningCallbackUnitName,
     enabled: true,

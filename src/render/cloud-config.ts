@@ -22,7 +22,8 @@ export interface CloudConfigExtras {
 export function renderCloudConfig(desc: NodeDescription, ctx: RenderContext, extras: CloudConfigExtras = {}): string {
   const declared = new Set(desc.units.map((u) => u.name));
   const units = [
-    // Storage first: coreos-cloudinit starts units in order, and the mounts must be in place before the profile's services.
+    // Storage first: coreos-cloudinit starts units in order, and the mounts must be in place before the profile's
+    // services.
     ...diskUnits(desc.storage).filter((u) => !declared.has(u.name)),
     ...desc.units,
     ...(extras.units ?? []),
@@ -41,7 +42,8 @@ export function renderCloudConfig(desc: NodeDescription, ctx: RenderContext, ext
     }));
   }
   if (coreKeys.length > 0) doc.ssh_authorized_keys = coreKeys;
-  if (files.length > 0) doc.write_files = files.map((f) => ({ path: f.path, permissions: f.mode.padStart(4, '0'), content: f.contents }));
+  if (files.length > 0)
+    doc.write_files = files.map((f) => ({ path: f.path, permissions: f.mode.padStart(4, '0'), content: f.contents }));
   if (units.length > 0) doc.coreos = { units: units.map(cloudConfigUnit) };
   return substituteAddresses(`#cloud-config\n${stringify(doc, { lineWidth: 0, version: '1.1' })}`, ctx.ip);
 }
@@ -51,10 +53,13 @@ function cloudConfigUnit(u: PlannedUnit): Record<string, unknown> {
     name: u.name,
     ...(u.mask ? { mask: true } : {}),
     ...(u.enabled ? { enable: true } : {}),
-    // Start now on first boot, as the seed guides did: coreos-cloudinit runs after boot, so enabling alone waits for the next one.
+    // Start now on first boot, as the seed guides did: coreos-cloudinit runs after boot, so enabling alone waits for
+    // the next one.
     ...(u.enabled && !u.mask ? { command: 'start' } : {}),
     ...(u.contents !== undefined ? { content: u.contents } : {}),
-    ...(u.dropins && u.dropins.length > 0 ? { 'drop-ins': u.dropins.map((d) => ({ name: d.name, content: d.contents })) } : {}),
+    ...(u.dropins && u.dropins.length > 0
+      ? { 'drop-ins': u.dropins.map((d) => ({ name: d.name, content: d.contents })) }
+      : {}),
   };
 }
 

@@ -36,7 +36,9 @@ export function diskUnits(storage: Storage): PlannedUnit[] {
   const partitioning = storage.disks.filter((d) => d.wipe || d.partitions.length > 0).map(partitionUnit);
   const partitionNames = partitioning.map((u) => u.name);
   const formatting = storage.filesystems.map((fs) => formatUnit(fs, partitionNames));
-  const mounts = storage.filesystems.map((fs) => mountUnitFor(fs, { after: [formatUnitName(fs)] })).filter((u): u is PlannedUnit => u !== null);
+  const mounts = storage.filesystems
+    .map((fs) => mountUnitFor(fs, { after: [formatUnitName(fs)] }))
+    .filter((u): u is PlannedUnit => u !== null);
   return [...partitioning, ...formatting, ...mounts];
 }
 
@@ -52,20 +54,36 @@ function partitionUnit(disk: Storage['disks'][number]): PlannedUnit {
       const start = p.startMiB !== undefined ? `${p.startMiB}M` : '0';
       const end = p.sizeMiB > 0 ? `+${p.sizeMiB}M` : '0';
       const label = shellQuote(p.label);
-      return `[ -e /dev/disk/by-partlabel/${p.label} ] || sgdisk --new=${p.number}:${start}:${end} --change-name=${p.number === 0 ? '0' : p.number}:${label} ${dev}`;
+      return (
+        `[ -e /dev/disk/by-partlabel/${p.label} ] || sgdisk --new=${p.number}:${start}:${end} ` +
+        `--change-name=${p.number === 0 ? '0' : p.number}:${label} ${dev}`
+      );
     }),
     `partprobe ${dev} || true`,
     'udevadm settle',
   ];
-  return oneshot(partitionUnitName(disk.device), `Partition ${disk.device} (Kindling)`, [`Requires=${escapePath(disk.device)}.device`, `After=${escapePath(disk.device)}.device`], lines);
+  return oneshot(
+    partitionUnitName(disk.device),
+    `Partition ${disk.device} (Kindling)`,
+    [`Requires=${escapePath(disk.device)}.device`, `After=${escapePath(disk.device)}.device`],
+    lines,
+  );
 }
 
 function formatUnit(fs: NodeFilesystem, partitionUnits: string[]): PlannedUnit {
   const dev = shellQuote(fs.device);
   const stamp = `${stampDir}/${stampName(fs.device)}.formatted`;
   const make = `${mkfs[fs.format](fs)} ${dev}`;
-  const condition = fs.wipe ? `[ ! -e ${stamp} ] || [ -z "$(blkid -p -o value -s TYPE ${dev})" ]` : `[ -z "$(blkid -p -o value -s TYPE ${dev})" ]`;
-  const lines = ['set -eu', `mkdir -p ${stampDir}`, 'udevadm settle', `if ${condition}; then ${make}; fi`, `touch ${stamp}`];
+  const condition = fs.wipe
+    ? `[ ! -e ${stamp} ] || [ -z "$(blkid -p -o value -s TYPE ${dev})" ]`
+    : `[ -z "$(blkid -p -o value -s TYPE ${dev})" ]`;
+  const lines = [
+    'set -eu',
+    `mkdir -p ${stampDir}`,
+    'udevadm settle',
+    `if ${condition}; then ${make}; fi`,
+    `touch ${stamp}`,
+  ];
   const order = partitionUnits.flatMap((u) => [`Requires=${u}`, `After=${u}`]);
   return oneshot(formatUnitName(fs), `Format ${fs.device} as ${fs.format} (Kindling)`, order, lines);
 }

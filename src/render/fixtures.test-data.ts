@@ -31,29 +31,56 @@ export const sampleProfile: RenderProfile = {
   ...sampleDescription,
 };
 
-export const fcosProfile: RenderProfile = { ...sampleProfile, name: 'fcos-install', os: 'fcos', channel: undefined, stream: 'stable', arch: 'x86_64' };
+export const fcosProfile: RenderProfile = {
+  ...sampleProfile,
+  name: 'fcos-install',
+  os: 'fcos',
+  channel: undefined,
+  stream: 'stable',
+  arch: 'x86_64',
+};
 
 export const storageHeavyProfile: RenderProfile = {
   ...sampleProfile,
   name: 'storage-heavy',
   ...nodeDescriptionSchema.parse({
     hostname: '{{name}}',
-    users: [{ name: 'core', sshAuthorizedKeys: [opsKey] }, { name: 'ops', groups: ['wheel'], passwordHash: '$6$rounds=4096$salt$hash' }],
+    users: [
+      { name: 'core', sshAuthorizedKeys: [opsKey] },
+      { name: 'ops', groups: ['wheel'], passwordHash: '$6$rounds=4096$salt$hash' },
+    ],
     files: [
       { path: '/etc/motd', contents: 'Rack node {{name}} at {{ip}}\n' },
       { path: '/opt/bin/run.sh', mode: '0755', contents: '#!/bin/sh\necho "100% $HOME"\n' },
     ],
     units: [
-      { name: 'etcd-member.service', enabled: true, contents: '[Service]\nExecStart=/usr/bin/etcd --name {{name}}\n[Install]\nWantedBy=multi-user.target\n' },
+      {
+        name: 'etcd-member.service',
+        enabled: true,
+        contents: '[Service]\nExecStart=/usr/bin/etcd --name {{name}}\n[Install]\nWantedBy=multi-user.target\n',
+      },
       { name: 'update-engine.service', mask: true },
     ],
     storage: {
       disks: [
-        { device: '/dev/sdb', wipe: true, partitions: [{ label: 'docker', number: 1, sizeMiB: 10240 }, { label: 'data', number: 2, sizeMiB: 0 }] },
+        {
+          device: '/dev/sdb',
+          wipe: true,
+          partitions: [
+            { label: 'docker', number: 1, sizeMiB: 10240 },
+            { label: 'data', number: 2, sizeMiB: 0 },
+          ],
+        },
         { device: '/dev/sdc', partitions: [{ label: 'swap', number: 1, startMiB: 1, sizeMiB: 2048 }] },
       ],
       filesystems: [
-        { device: '/dev/disk/by-partlabel/docker', format: 'ext4', path: '/var/lib/docker', label: 'docker', wipe: true },
+        {
+          device: '/dev/disk/by-partlabel/docker',
+          format: 'ext4',
+          path: '/var/lib/docker',
+          label: 'docker',
+          wipe: true,
+        },
         { device: '/dev/disk/by-partlabel/data', format: 'xfs', path: '/mnt/my-data', mountOptions: ['noatime'] },
         { device: '/dev/disk/by-partlabel/swap', format: 'swap' },
       ],
@@ -62,18 +89,42 @@ export const storageHeavyProfile: RenderProfile = {
 };
 
 export const seedNodes: RenderContext[] = [
-  { mac: '52:54:00:55:1c:ee', name: 'a-coreos', ip: '10.77.0.11', serverUrl: 'http://10.77.0.1', token: 'tok-a-3f9c', vars: {} },
-  { mac: '52:54:00:47:51:e4', name: 'b-coreos', ip: '10.77.0.12', serverUrl: 'http://10.77.0.1', token: 'tok-b-81aa', vars: {} },
-  { mac: '52:54:00:81:ac:aa', name: 'c-coreos', ip: '10.77.0.13', serverUrl: 'http://10.77.0.1', token: 'tok-c-77d0', vars: { rack: 'r1' } },
+  {
+    mac: '52:54:00:55:1c:ee',
+    name: 'a-coreos',
+    ip: '10.77.0.11',
+    serverUrl: 'http://10.77.0.1',
+    token: 'tok-a-3f9c',
+    vars: {},
+  },
+  {
+    mac: '52:54:00:47:51:e4',
+    name: 'b-coreos',
+    ip: '10.77.0.12',
+    serverUrl: 'http://10.77.0.1',
+    token: 'tok-b-81aa',
+    vars: {},
+  },
+  {
+    mac: '52:54:00:81:ac:aa',
+    name: 'c-coreos',
+    ip: '10.77.0.13',
+    serverUrl: 'http://10.77.0.1',
+    token: 'tok-c-77d0',
+    vars: { rack: 'r1' },
+  },
 ];
 
 export const nodeA = seedNodes[0] as RenderContext;
 
-export const ignitionTemplate = `{
+export const ignitionTemplate =
+  `{
   "ignition": { "version": "3.3.0" },
-  "storage": { "files": [{ "path": "/etc/hostname", "mode": 420, "contents": { "source": "data:,{{ name }}" } }] },
+  "storage": { "files": [{ "path": "/etc/hostname", "mode": 420, "contents": { "source": "data:,{{ name }}" } ` +
+  `}] },
   "passwd": { "users": [{ "name": "core", "sshAuthorizedKeys": ["${opsKey}"] }] },
-  "systemd": { "units": [{ "name": "hello.service", "enabled": true, "contents": "[Service]\\nExecStart=/bin/echo {{name}} {{rack}}\\n[Install]\\nWantedBy=multi-user.target\\n" }] }
+  "systemd": { "units": [{ "name": "hello.service", "enabled": true, "contents": ` +
+  `"[Service]\\nExecStart=/bin/echo {{name}} {{rack}}\\n[Install]\\nWantedBy=multi-user.target\\n" }] }
 }`;
 
 export const templateProfile: RenderProfile = {

@@ -15,16 +15,29 @@ const SEED = 0x6b696e64;
 const ITERATIONS = 3000;
 
 describe('fuzz: random descriptions render to valid configs', () => {
-  const ctx: RenderContext = { mac: '52:54:00:00:00:01', name: 'fuzz', ip: '10.77.0.9', serverUrl: 'http://10.77.0.1', token: 't%k&n', vars: {} };
+  const ctx: RenderContext = {
+    mac: '52:54:00:00:00:01',
+    name: 'fuzz',
+    ip: '10.77.0.9',
+    serverUrl: 'http://10.77.0.1',
+    token: 't%k&n',
+    vars: {},
+  };
 
   it(`${ITERATIONS} descriptions, seed ${SEED}`, () => {
     const next = generator(prng(SEED));
     for (let i = 0; i < ITERATIONS; i++) {
       const desc = next();
-      for (const [spec, config] of [['3.3.0', renderIgnition3(desc, ctx)], ['2.3.0', renderIgnition2(desc, ctx)]] as const) {
+      for (const [spec, config] of [
+        ['3.3.0', renderIgnition3(desc, ctx)],
+        ['2.3.0', renderIgnition2(desc, ctx)],
+      ] as const) {
         const roundTrip = JSON.parse(JSON.stringify(config));
         const problems = validateIgnition(roundTrip);
-        if (problems.length > 0) throw new Error(`iteration ${i} (seed ${SEED}), spec ${spec}: ${problems.join('; ')}\n${JSON.stringify(desc)}`);
+        if (problems.length > 0)
+          throw new Error(
+            `iteration ${i} (seed ${SEED}), spec ${spec}: ${problems.join('; ')}\n${JSON.stringify(desc)}`,
+          );
         expect(roundTrip).toEqual(config);
       }
       const yaml = renderCloudConfig(desc, ctx);

@@ -17,9 +17,20 @@ describe('renderTargetConfig, Ignition 2.3.0 (config: ignition-v2)', () => {
   });
 
   it('nests filesystem creation under mount, with a name, and mounts through a unit', () => {
-    expect(ign.storage.filesystems).toEqual([{ name: 'kindling-dev-disk-by\\x2dpartlabel-docker', mount: { device: '/dev/disk/by-partlabel/docker', format: 'ext4', wipeFilesystem: false } }]);
-    expect(ign.storage.disks[0]).toEqual({ device: '/dev/sdb', wipeTable: true, partitions: [{ label: 'docker', number: 0, sizeMiB: 0 }] });
-    expect(ign.systemd.units.find((u: { name: string }) => u.name === 'var-lib-docker.mount')).toMatchObject({ enabled: true });
+    expect(ign.storage.filesystems).toEqual([
+      {
+        name: 'kindling-dev-disk-by\\x2dpartlabel-docker',
+        mount: { device: '/dev/disk/by-partlabel/docker', format: 'ext4', wipeFilesystem: false },
+      },
+    ]);
+    expect(ign.storage.disks[0]).toEqual({
+      device: '/dev/sdb',
+      wipeTable: true,
+      partitions: [{ label: 'docker', number: 0, sizeMiB: 0 }],
+    });
+    expect(ign.systemd.units.find((u: { name: string }) => u.name === 'var-lib-docker.mount')).toMatchObject({
+      enabled: true,
+    });
   });
 
   it('keeps users and the running callback', () => {

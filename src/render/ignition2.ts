@@ -19,16 +19,26 @@ type Json = Record<string, unknown>;
 export function renderIgnition2(desc: NodeDescription, ctx: RenderContext, extras: RenderExtras = {}): Json {
   const plan = planNode(desc, ctx, extras);
   const files = [
-    ...(plan.hostname !== undefined ? [{ path: hostnamePath, mode: '0644', contents: plan.hostname, overwrite: true }] : []),
+    ...(plan.hostname !== undefined
+      ? [{ path: hostnamePath, mode: '0644', contents: plan.hostname, overwrite: true }]
+      : []),
     ...plan.files,
-  ].map((f) => ({ filesystem: 'root', path: f.path, mode: modeNumber(f.mode), overwrite: f.overwrite, contents: { source: dataUrl(f.contents) } }));
+  ].map((f) => ({
+    filesystem: 'root',
+    path: f.path,
+    mode: modeNumber(f.mode),
+    overwrite: f.overwrite,
+    contents: { source: dataUrl(f.contents) },
+  }));
 
   const storage = compact({
     disks: plan.storage.disks.map((d) =>
       compact({
         device: d.device,
         wipeTable: d.wipe,
-        partitions: d.partitions.map((p) => compact({ label: p.label, number: p.number, sizeMiB: p.sizeMiB, startMiB: p.startMiB })),
+        partitions: d.partitions.map((p) =>
+          compact({ label: p.label, number: p.number, sizeMiB: p.sizeMiB, startMiB: p.startMiB }),
+        ),
       }),
     ),
     filesystems: plan.storage.filesystems.map((fs) => ({

@@ -9,7 +9,13 @@ export { renderIgnition2, ignition2Version } from './ignition2.js';
 export { renderCloudConfig, substituteAddresses, type CloudConfigExtras } from './cloud-config.js';
 export { renderTemplate, type TemplateProfile } from './template.js';
 export { validateIgnition, supportedIgnitionVersions } from './validate-ignition.js';
-export { renderInstallConfig, renderTargetConfig, flatcarInstallScript, installUnitName, installScriptPath } from './install.js';
+export {
+  renderInstallConfig,
+  renderTargetConfig,
+  flatcarInstallScript,
+  installUnitName,
+  installScriptPath,
+} from './install.js';
 export { describeNode, type RenderProfile } from './render-profile.js';
 export { contentTypes, type ConfigFormat, type RenderedConfig } from './rendered-config.js';
 export { callbackUrl, runningCallbackUnitName, runningCallbackStamp, type CallbackKind } from './callbacks.js';

@@ -11,17 +11,38 @@ describe('renderInstallConfig, Flatcar', () => {
   it('runs flatcar-install against the mirror with the target config, calls back and reboots', () => {
     const script = flatcarInstallScript(sampleProfile, nodeA);
     const lines = script.split('\n');
-    expect(lines).toContain("curl --fail --silent --show-error --retry 10 --retry-connrefused --retry-max-time 600 --connect-timeout 10 -o /tmp/target.ign 'http://10.77.0.1/ignition?mac=52:54:00:55:1c:ee&phase=target' || fail fetch-target-config");
-    expect(lines).toContain("flatcar-install -d '/dev/sda' -b 'http://10.77.0.1/mirror/flatcar/stable/amd64-usr' -V 'current' -i /tmp/target.ign || fail flatcar-install");
-    expect(script).toMatch(/-X POST -o \/dev\/null 'http:\/\/10.77.0.1\/callback\/installed\?mac=52:54:00:55:1c:ee&token=tok-a-3f9c' \|\| fail callback-installed\nsystemctl reboot\n$/);
+    expect(lines).toContain(
+      'curl --fail --silent --show-error --retry 10 --retry-connrefused --retry-max-time ' +
+        '600 --connect-timeout 10 -o /tmp/target.ign ' +
+        "'http://10.77.0.1/ignition?mac=52:54:00:55:1c:ee&phase=target' || fail " +
+        'fetch-target-config',
+    );
+    expect(lines).toContain(
+      "flatcar-install -d '/dev/sda' -b " +
+        "'http://10.77.0.1/mirror/flatcar/stable/amd64-usr' -V 'current' -i /tmp/target.ign " +
+        '|| fail flatcar-install',
+    );
+    expect(script).toMatch(
+      new RegExp(
+        /-X POST -o \/dev\/null 'http:\/\/10.77.0.1\/callback\/installed\?mac=52:54:00:/.source +
+          /55:1c:ee&token=tok-a-3f9c' \|\| fail callback-installed\nsystemctl reboot\n$/.source,
+      ),
+    );
     expect(script).toContain("failed_url='http://10.77.0.1/callback/failed?mac=52:54:00:55:1c:ee&token=tok-a-3f9c'");
     expect(script).toContain('"${failed_url}&reason=$1"');
   });
 
   it('pins a version and uses -c for cloud-config', () => {
-    const script = flatcarInstallScript({ ...sampleProfile, version: '4081.2.0', config: 'cloud-config', channel: 'beta', installDisk: '/dev/nvme0n1' }, nodeA);
+    const script = flatcarInstallScript(
+      { ...sampleProfile, version: '4081.2.0', config: 'cloud-config', channel: 'beta', installDisk: '/dev/nvme0n1' },
+      nodeA,
+    );
     expect(script).toContain("/tmp/target.yaml 'http://10.77.0.1/cloud-config?mac=52:54:00:55:1c:ee&phase=target'");
-    expect(script).toContain("flatcar-install -d '/dev/nvme0n1' -b 'http://10.77.0.1/mirror/flatcar/beta/amd64-usr' -V '4081.2.0' -c /tmp/target.yaml");
+    expect(script).toContain(
+      "flatcar-install -d '/dev/nvme0n1' -b " +
+        "'http://10.77.0.1/mirror/flatcar/beta/amd64-usr' -V '4081.2.0' -c " +
+        '/tmp/target.yaml',
+    );
   });
 
   it('is an Ignition 3 config with the install unit, the script and the operator keys, but no running callback', () => {
@@ -44,7 +65,9 @@ describe('renderInstallConfig, Flatcar', () => {
     expect(cc.format).toBe('cloud-config');
     const doc = parse(cc.body);
     expect(doc.write_files[0]).toMatchObject({ path: installScriptPath, permissions: '0700' });
-    expect(doc.coreos.units).toEqual([expect.objectContaining({ name: 'kindling-install.service', enable: true, command: 'start' })]);
+    expect(doc.coreos.units).toEqual([
+      expect.objectContaining({ name: 'kindling-install.service', enable: true, command: 'start' }),
+    ]);
   });
 
   it('refuses a live profile', () => {
@@ -65,8 +88,14 @@ describe('renderInstallConfig, Fedora CoreOS', () => {
     expect(installed?.contents).toContain('After=coreos-installer.service');
     expect(installed?.contents).toContain('Before=coreos-installer-reboot.service');
     expect(installed?.contents).toContain('WantedBy=coreos-installer.target');
-    expect(installed?.contents).toContain('"http://10.77.0.1/callback/installed?mac=52:54:00:55:1c:ee&token=tok-a-3f9c"');
-    expect(units.find((u) => u.name === 'coreos-installer.service')?.dropins).toEqual([{ name: 'kindling-failed.conf', contents: '[Unit]\nOnFailure=kindling-install-failed.service\n' }]);
-    expect(units.find((u) => u.name === 'kindling-install-failed.service')?.contents).toContain('reason=coreos-installer');
+    expect(installed?.contents).toContain(
+      '"http://10.77.0.1/callback/installed?mac=52:54:00:55:1c:ee&token=tok-a-3f9c"',
+    );
+    expect(units.find((u) => u.name === 'coreos-installer.service')?.dropins).toEqual([
+      { name: 'kindling-failed.conf', contents: '[Unit]\nOnFailure=kindling-install-failed.service\n' },
+    ]);
+    expect(units.find((u) => u.name === 'kindling-install-failed.service')?.contents).toContain(
+      'reason=coreos-installer',
+    );
   });
 });

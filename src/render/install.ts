@@ -12,15 +12,19 @@ import { execArg, shellQuote, type PlannedUnit } from './systemd.js';
 import { renderTemplate } from './template.js';
 import { renderVariables } from './variables.js';
 
-// The two configs a profile gives a machine (design.md, "The path of one node"):
+// The two configs a profile gives a machine (docs/how-a-node-boots.md):
 // the target config (what the machine is after its first boot from disk, or on
 // every boot of a live profile) and the install-phase config (what the PXE-booted
 // installer runs to put the OS on the disk).
 
-/** The config of the installed (or live) system: Ignition 3 by default, Ignition 2 or cloud-config by profile.config, or the profile's template. */
+/**
+ * The config of the installed (or live) system: Ignition 3 by default, Ignition 2 or cloud-config by profile.config, or
+ * the profile's template.
+ */
 export function renderTargetConfig(profile: RenderProfile, ctx: RenderContext): RenderedConfig {
   const vars = renderVariables(ctx);
-  if (profile.template !== undefined) return renderTemplate({ name: profile.name, config: profile.config, template: profile.template }, ctx, vars);
+  if (profile.template !== undefined)
+    return renderTemplate({ name: profile.name, config: profile.config, template: profile.template }, ctx, vars);
   const desc = describeNode(profile, vars);
   const where = `profile ${profile.name}`;
   const extras = { files: updateConfFiles(profile, desc, ctx) };
@@ -43,9 +47,16 @@ export const updateConfPath = '/etc/flatcar/update.conf';
  * writes the file itself, or says `updates: {enabled: false}`, keeps its own.
  */
 export function updateConfFiles(profile: RenderProfile, desc: NodeDescription, ctx: RenderContext): NodeFile[] {
-  if (profile.os !== 'flatcar' || profile.updates?.enabled === false || desc.files.some((f) => f.path === updateConfPath)) return [];
+  if (
+    profile.os !== 'flatcar' ||
+    profile.updates?.enabled === false ||
+    desc.files.some((f) => f.path === updateConfPath)
+  )
+    return [];
   const group = profile.updates?.group ?? profile.channel ?? 'stable';
-  const contents = `# Written by Kindling: update_engine asks Kindling's mirror for updates.\nSERVER=${ctx.serverUrl}/v1/update/\nGROUP=${group}\n`;
+  const contents =
+    `# Written by Kindling: update_engine asks Kindling's mirror for ` +
+    `updates.\nSERVER=${ctx.serverUrl}/v1/update/\nGROUP=${group}\n`;
   return [{ path: updateConfPath, mode: '0644', contents, overwrite: true }];
 }
 
@@ -57,10 +68,22 @@ export const installScriptPath = '/var/lib/kindling/install.sh';
  * users too, so an operator can ssh into an installer that got stuck.
  */
 export function renderInstallConfig(profile: RenderProfile, ctx: RenderContext): RenderedConfig {
-  if (profile.mode !== 'install') throw new KindlingError('REQUEST_INVALID', `profile ${profile.name} is a live profile (mode: live): it has no install phase`, { profile: profile.name });
+  if (profile.mode !== 'install')
+    throw new KindlingError(
+      'REQUEST_INVALID',
+      `profile ${profile.name} is a live profile (mode: live): it has no install phase`,
+      { profile: profile.name },
+    );
   const where = `profile ${profile.name}: install phase`;
-  const live: NodeDescription = { hostname: undefined, users: describeNode(profile, renderVariables(ctx)).users, files: [], units: [], storage: { disks: [], filesystems: [] } };
-  if (profile.os === 'fcos') return servedIgnition(renderIgnition3(live, ctx, fcosInstallExtras(ctx)), 'ignition', where);
+  const live: NodeDescription = {
+    hostname: undefined,
+    users: describeNode(profile, renderVariables(ctx)).users,
+    files: [],
+    units: [],
+    storage: { disks: [], filesystems: [] },
+  };
+  if (profile.os === 'fcos')
+    return servedIgnition(renderIgnition3(live, ctx, fcosInstallExtras(ctx)), 'ignition', where);
   const extras = flatcarInstallExtras(profile, ctx);
   switch (profile.config) {
     case 'ignition':
@@ -95,7 +118,8 @@ export function flatcarInstallScript(profile: RenderProfile, ctx: RenderContext)
     '  exit 1',
     '}',
     `${curl} -o ${target} ${shellQuote(targetUrl)} || fail fetch-target-config`,
-    `flatcar-install -d ${shellQuote(profile.installDisk)} -b ${shellQuote(base)} -V ${shellQuote(profile.version)} ${cloudConfig ? '-c' : '-i'} ${target} || fail flatcar-install`,
+    `flatcar-install -d ${shellQuote(profile.installDisk)} -b ${shellQuote(base)} ` +
+      `-V ${shellQuote(profile.version)} ${cloudConfig ? '-c' : '-i'} ${target} || fail flatcar-install`,
     `${curl} -X POST -o /dev/null ${shellQuote(callbackUrl(ctx, 'installed'))} || fail callback-installed`,
     'systemctl reboot',
     '',
@@ -103,7 +127,12 @@ export function flatcarInstallScript(profile: RenderProfile, ctx: RenderContext)
 }
 
 function flatcarInstallExtras(profile: RenderProfile, ctx: RenderContext): RenderExtras {
-  const script: NodeFile = { path: installScriptPath, mode: '0700', contents: flatcarInstallScript(profile, ctx), overwrite: true };
+  const script: NodeFile = {
+    path: installScriptPath,
+    mode: '0700',
+    contents: flatcarInstallScript(profile, ctx),
+    overwrite: true,
+  };
   const unit: PlannedUnit = {
     name: installUnitName,
     enabled: true,
@@ -134,7 +163,8 @@ function flatcarInstallExtras(profile: RenderProfile, ctx: RenderContext): Rende
  * adds an OnFailure= that calls back `failed`. Unit names from coreos/coreos-installer, systemd/.
  */
 function fcosInstallExtras(ctx: RenderContext): RenderExtras {
-  const post = (url: string) => ['/usr/bin/curl', ...curlRetry, '-X', 'POST', '-o', '/dev/null', execArg(url)].join(' ');
+  const post = (url: string) =>
+    ['/usr/bin/curl', ...curlRetry, '-X', 'POST', '-o', '/dev/null', execArg(url)].join(' ');
   const installed: PlannedUnit = {
     name: 'kindling-installed.service',
     enabled: true,
@@ -156,8 +186,19 @@ function fcosInstallExtras(ctx: RenderContext): RenderExtras {
   };
   const failed: PlannedUnit = {
     name: 'kindling-install-failed.service',
-    contents: ['[Unit]', 'Description=Tell Kindling coreos-installer failed', '', '[Service]', 'Type=oneshot', `ExecStart=${post(`${callbackUrl(ctx, 'failed')}&reason=coreos-installer`)}`, ''].join('\n'),
+    contents: [
+      '[Unit]',
+      'Description=Tell Kindling coreos-installer failed',
+      '',
+      '[Service]',
+      'Type=oneshot',
+      `ExecStart=${post(`${callbackUrl(ctx, 'failed')}&reason=coreos-installer`)}`,
+      '',
+    ].join('\n'),
   };
-  const onFailure: PlannedUnit = { name: 'coreos-installer.service', dropins: [{ name: 'kindling-failed.conf', contents: '[Unit]\nOnFailure=kindling-install-failed.service\n' }] };
+  const onFailure: PlannedUnit = {
+    name: 'coreos-installer.service',
+    dropins: [{ name: 'kindling-failed.conf', contents: '[Unit]\nOnFailure=kindling-install-failed.service\n' }],
+  };
   return { units: [installed, failed, onFailure], runningCallback: false };
 }

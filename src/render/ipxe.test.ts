@@ -28,26 +28,37 @@ describe('renderBootPlan', () => {
   });
 
   it('hands a BIOS machine to its first disk and returns a UEFI one to its firmware', () => {
-    expect(renderBootPlan({ kind: 'local-disk', banner: 'disk', firmware: 'pcbios' })).toBe('#!ipxe\necho disk\nsanboot --no-describe --drive 0x80 || exit 1\n');
+    expect(renderBootPlan({ kind: 'local-disk', banner: 'disk', firmware: 'pcbios' })).toBe(
+      '#!ipxe\necho disk\nsanboot --no-describe --drive 0x80 || exit 1\n',
+    );
     expect(renderBootPlan({ kind: 'local-disk', banner: 'disk', firmware: 'efi' })).toBe('#!ipxe\necho disk\nexit 1\n');
   });
 
   it('waits, then asks /ipxe again with the facts iPXE fills in', () => {
-    expect(renderBootPlan({ kind: 'wait', banner: 'no profile', retry: { url: 'http://10.0.0.1/ipxe', seconds: 7 } })).toBe(
+    expect(
+      renderBootPlan({ kind: 'wait', banner: 'no profile', retry: { url: 'http://10.0.0.1/ipxe', seconds: 7 } }),
+    ).toBe(
       [
         '#!ipxe',
         'echo no profile',
         'echo Asking again in 7 seconds',
         'sleep 7',
-        'chain --autofree --replace http://10.0.0.1/ipxe?mac=${net0/mac:hexhyp}&uuid=${uuid}&arch=${buildarch}&platform=${platform}',
+        'chain --autofree --replace http://10.0.0.1/ipxe?' +
+          'mac=${net0/mac:hexhyp}&uuid=${uuid}&arch=${buildarch}&platform=${platform}',
         '',
       ].join('\n'),
     );
   });
 
   it('keeps every banner to one printable line of at most 160 characters, without iPXE expansions', () => {
-    for (const plan of [kernel, { kind: 'local-disk', banner: '', firmware: 'efi' } as const, { kind: 'wait', banner: '', retry: { url: 'u', seconds: 1 } } as const]) {
-      const echo = renderBootPlan({ ...plan, banner: `x\ny\u0000\u00e9 \${net0/mac} ${'z'.repeat(300)}` }).split('\n')[1]!;
+    for (const plan of [
+      kernel,
+      { kind: 'local-disk', banner: '', firmware: 'efi' } as const,
+      { kind: 'wait', banner: '', retry: { url: 'u', seconds: 1 } } as const,
+    ]) {
+      const echo = renderBootPlan({ ...plan, banner: `x\ny\u0000\u00e9 \${net0/mac} ${'z'.repeat(300)}` }).split(
+        '\n',
+      )[1]!;
       expect(echo).toMatch(/^echo [\x20-\x7e]{1,160}$/);
       expect(echo).not.toContain('${');
     }

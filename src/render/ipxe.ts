@@ -82,10 +82,20 @@ export function localDiskScript(firmware: Firmware, banner: string): string {
 
 /** Wait, then ask again: a machine powered on before it is assigned picks up its profile by itself. */
 export function waitScript(retryUrl: string, seconds: number, banner: string): string {
-  return ['#!ipxe', `echo ${banner}`, `echo Asking again in ${seconds} seconds`, `sleep ${seconds}`, `chain --autofree --replace ${retryUrl}`, ''].join('\n');
+  return [
+    '#!ipxe',
+    `echo ${banner}`,
+    `echo Asking again in ${seconds} seconds`,
+    `sleep ${seconds}`,
+    `chain --autofree --replace ${retryUrl}`,
+    '',
+  ].join('\n');
 }
 
 /** iPXE's `echo` prints the rest of the line; keep it to one printable line. */
 export function sanitizeBanner(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, '?').replace(/\$\{/g, '$ {').slice(0, 160);
+  return text
+    .replace(/[^\x20-\x7e]/g, '?')
+    .replace(/\$\{/g, '$ {')
+    .slice(0, 160);
 }

@@ -5,25 +5,44 @@ import { z } from 'zod';
 // wiped, partitioned, formatted ext4 and mounted). One description renders to
 // Ignition 3.x, Ignition 2.x and cloud-config.
 
-const sshKeyPattern = /^(ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/;
+const sshKeyTypes =
+  /ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(256|384|521)/.source +
+  /|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com/.source;
+const sshKeyPattern = new RegExp(`^(${sshKeyTypes}) ${/[A-Za-z0-9+/]+={0,3}( [^\n]*)?$/.source}`);
 export const sshAuthorizedKey = z
   .string()
-  .regex(sshKeyPattern, 'expected an SSH public key such as "ssh-ed25519 AAAAC3Nza... user@host" (type, base64 key, optional comment)');
+  .regex(
+    sshKeyPattern,
+    'expected an SSH public key such as "ssh-ed25519 AAAAC3Nza... user@host" (type, base64 key, optional comment)',
+  );
 
-const absolutePath = z.string().regex(/^\/(?!.*(^|\/)\.\.(\/|$))[^\0]*$/, 'expected an absolute path without ".." such as /etc/motd');
-const unitName = z.string().regex(/^[A-Za-z0-9:_.@-]+\.(service|socket|target|timer|mount|automount|path|swap|slice)$/, 'expected a systemd unit name such as docker.service');
+const absolutePath = z
+  .string()
+  .regex(/^\/(?!.*(^|\/)\.\.(\/|$))[^\0]*$/, 'expected an absolute path without ".." such as /etc/motd');
+const unitName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9:_.@-]+\.(service|socket|target|timer|mount|automount|path|swap|slice)$/,
+    'expected a systemd unit name such as docker.service',
+  );
 
 export const userSchema = z.strictObject({
   name: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'expected a user name such as core'),
   groups: z.array(z.string().min(1)).default([]),
   sshAuthorizedKeys: z.array(sshAuthorizedKey).default([]),
   /** A crypt(3) hash, never a clear-text password. */
-  passwordHash: z.string().regex(/^\$[0-9a-z]+\$/, 'expected a crypt(3) hash such as $6$...').optional(),
+  passwordHash: z
+    .string()
+    .regex(/^\$[0-9a-z]+\$/, 'expected a crypt(3) hash such as $6$...')
+    .optional(),
 });
 
 export const fileSchema = z.strictObject({
   path: absolutePath,
-  mode: z.string().regex(/^0?[0-7]{3,4}$/, 'expected an octal mode such as "0644"').default('0644'),
+  mode: z
+    .string()
+    .regex(/^0?[0-7]{3,4}$/, 'expected an octal mode such as "0644"')
+    .default('0644'),
   contents: z.string().default(''),
   overwrite: z.boolean().default(true),
 });

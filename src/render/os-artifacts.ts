@@ -1,4 +1,4 @@
-// Where an OS's files live on Kindling's mirror (design.md, "The operating systems").
+// Where an OS's files live on Kindling's mirror (docs/mirror.md, "URLs").
 // The Flatcar layout is the one flatcar-install's `-b BASEURL` expects:
 // BASEURL/VERSION/flatcar_production_image.bin.bz2 with its .sig beside it.
 // Fedora CoreOS files are published under version-less names inside each version

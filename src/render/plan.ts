@@ -26,12 +26,19 @@ export interface NodePlan {
 export function planNode(desc: NodeDescription, ctx: RenderContext, extras: RenderExtras = {}): NodePlan {
   const declared = new Set(desc.units.map((u) => u.name));
   // A profile that writes its own mount unit (as the seed guides did) keeps it.
-  const mounts = desc.storage.filesystems.map((fs) => mountUnitFor(fs)).filter((u): u is PlannedUnit => u !== null && !declared.has(u.name));
+  const mounts = desc.storage.filesystems
+    .map((fs) => mountUnitFor(fs))
+    .filter((u): u is PlannedUnit => u !== null && !declared.has(u.name));
   return {
     hostname: desc.hostname,
     users: desc.users,
     files: [...desc.files, ...(extras.files ?? [])],
-    units: [...desc.units, ...mounts, ...(extras.units ?? []), ...(extras.runningCallback === false ? [] : [runningCallbackUnit(ctx)])],
+    units: [
+      ...desc.units,
+      ...mounts,
+      ...(extras.units ?? []),
+      ...(extras.runningCallback === false ? [] : [runningCallbackUnit(ctx)]),
+    ],
     storage: desc.storage,
   };
 }

@@ -35,8 +35,14 @@ export function describeNode(profile: RenderProfile, vars: Record<string, string
   return {
     hostname: profile.hostname === undefined ? undefined : sub(profile.hostname, 'hostname'),
     users: profile.users,
-    files: profile.files.map((f, i) => ({ ...f, path: sub(f.path, `files[${i}].path`), contents: sub(f.contents, `files[${i}].contents`) })),
-    units: profile.units.map((u, i) => (u.contents === undefined ? u : { ...u, contents: sub(u.contents, `units[${i}].contents`) })),
+    files: profile.files.map((f, i) => ({
+      ...f,
+      path: sub(f.path, `files[${i}].path`),
+      contents: sub(f.contents, `files[${i}].contents`),
+    })),
+    units: profile.units.map((u, i) =>
+      u.contents === undefined ? u : { ...u, contents: sub(u.contents, `units[${i}].contents`) },
+    ),
     storage: {
       disks: profile.storage.disks.map((d, i) => ({ ...d, device: sub(d.device, `storage.disks[${i}].device`) })),
       filesystems: profile.storage.filesystems.map((fs, i) => {

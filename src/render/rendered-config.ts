@@ -23,7 +23,12 @@ export const contentTypes: Record<ConfigFormat, string> = {
  */
 export function servedIgnition(config: object, format: 'ignition' | 'ignition-v2', where: string): RenderedConfig {
   const problems = validateIgnition(config);
-  if (problems.length > 0) throw new KindlingError('RENDER_INVALID', `${where}: the rendered Ignition config is not valid: ${problems.join('; ')}`, { where, problems });
+  if (problems.length > 0)
+    throw new KindlingError(
+      'RENDER_INVALID',
+      `${where}: the rendered Ignition config is not valid: ${problems.join('; ')}`,
+      { where, problems },
+    );
   return { format, contentType: contentTypes[format], body: `${JSON.stringify(config, null, 2)}\n` };
 }
 

@@ -27,16 +27,26 @@ describe('execArg', () => {
 });
 
 describe('mountUnitFor', () => {
-  const fs = { device: '/dev/disk/by-partlabel/docker', format: 'ext4' as const, path: '/var/lib/docker', wipe: false, mountOptions: ['noatime', 'discard'] };
+  const fs = {
+    device: '/dev/disk/by-partlabel/docker',
+    format: 'ext4' as const,
+    path: '/var/lib/docker',
+    wipe: false,
+    mountOptions: ['noatime', 'discard'],
+  };
   it('mounts at every boot from local-fs.target', () => {
     const unit = mountUnitFor(fs);
     expect(unit?.name).toBe('var-lib-docker.mount');
     expect(unit?.enabled).toBe(true);
     expect(unit?.contents).toContain('WantedBy=local-fs.target');
-    expect(unit?.contents).toContain('What=/dev/disk/by-partlabel/docker\nWhere=/var/lib/docker\nType=ext4\nOptions=noatime,discard');
+    expect(unit?.contents).toContain(
+      'What=/dev/disk/by-partlabel/docker\nWhere=/var/lib/docker\nType=ext4\nOptions=noatime,discard',
+    );
   });
   it('makes a swap unit for swap and nothing for an unmounted filesystem', () => {
-    expect(mountUnitFor({ ...fs, format: 'swap', path: undefined })?.name).toBe('dev-disk-by\\x2dpartlabel-docker.swap');
+    expect(mountUnitFor({ ...fs, format: 'swap', path: undefined })?.name).toBe(
+      'dev-disk-by\\x2dpartlabel-docker.swap',
+    );
     expect(mountUnitFor({ ...fs, path: undefined })).toBeNull();
   });
 });

@@ -70,7 +70,18 @@ export function mountUnitFor(fs: NodeFilesystem, options: MountOptions = {}): Pl
     return {
       name: swapUnitName(fs.device),
       enabled: true,
-      contents: ['[Unit]', `Description=Swap on ${fs.device} (Kindling)`, ...order, '', '[Swap]', `What=${fs.device}`, '', '[Install]', 'WantedBy=swap.target', ''].join('\n'),
+      contents: [
+        '[Unit]',
+        `Description=Swap on ${fs.device} (Kindling)`,
+        ...order,
+        '',
+        '[Swap]',
+        `What=${fs.device}`,
+        '',
+        '[Install]',
+        'WantedBy=swap.target',
+        '',
+      ].join('\n'),
     };
   }
   if (fs.path === undefined) return null;

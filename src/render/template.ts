@@ -21,15 +21,33 @@ export interface TemplateProfile {
 /** Characters inside a JSON string: the value's JSON form without its quotes. */
 const jsonStringEscape = (value: string): string => JSON.stringify(value).slice(1, -1);
 
-export function renderTemplate(profile: TemplateProfile, ctx: RenderContext, vars: Record<string, string> = renderVariables(ctx)): RenderedConfig {
+export function renderTemplate(
+  profile: TemplateProfile,
+  ctx: RenderContext,
+  vars: Record<string, string> = renderVariables(ctx),
+): RenderedConfig {
   const where = `profile ${profile.name}: template`;
   const isJson = profile.template.trimStart().startsWith('{');
-  if (isJson && profile.config === 'cloud-config') throw outputError(where, 'the template is Ignition JSON but the profile says config: cloud-config; set config: ignition (or ignition-v2)');
-  if (!isJson && profile.config !== 'cloud-config') throw outputError(where, `the template is not Ignition JSON (it does not start with "{") but the profile says config: ${profile.config}; for a cloud-config template set config: cloud-config`);
+  if (isJson && profile.config === 'cloud-config')
+    throw outputError(
+      where,
+      'the template is Ignition JSON but the profile says config: cloud-config; set config: ignition (or ignition-v2)',
+    );
+  if (!isJson && profile.config !== 'cloud-config')
+    throw outputError(
+      where,
+      `the template is not Ignition JSON (it does not start with "{") but the profile says ` +
+        `config: ${profile.config}; for a cloud-config template set config: cloud-config`,
+    );
   return isJson ? ignitionTemplate(profile, ctx, vars, where) : cloudConfigTemplate(profile, ctx, vars, where);
 }
 
-function ignitionTemplate(profile: TemplateProfile, ctx: RenderContext, vars: Record<string, string>, where: string): RenderedConfig {
+function ignitionTemplate(
+  profile: TemplateProfile,
+  ctx: RenderContext,
+  vars: Record<string, string>,
+  where: string,
+): RenderedConfig {
   const text = substitute(profile.template, vars, where, jsonStringEscape);
   let config: unknown;
   try {
@@ -38,10 +56,16 @@ function ignitionTemplate(profile: TemplateProfile, ctx: RenderContext, vars: Re
     throw outputError(where, `the output is not JSON: ${(err as Error).message}`);
   }
   const problems = validateIgnition(config);
-  if (problems.length > 0) throw outputError(where, `the output is not a valid Ignition config: ${problems.join('; ')}`, problems);
+  if (problems.length > 0)
+    throw outputError(where, `the output is not a valid Ignition config: ${problems.join('; ')}`, problems);
   const cfg = config as { ignition: { version: string }; systemd?: { units?: Array<Record<string, unknown>> } };
   const major = cfg.ignition.version.startsWith('3.') ? 'ignition' : 'ignition-v2';
-  if (major !== profile.config) throw outputError(where, `ignition.version is ${cfg.ignition.version} but the profile says config: ${profile.config} (ignition is spec 3.x, ignition-v2 is spec 2.x)`);
+  if (major !== profile.config)
+    throw outputError(
+      where,
+      `ignition.version is ${cfg.ignition.version} but the profile says ` +
+        `config: ${profile.config} (ignition is spec 3.x, ignition-v2 is spec 2.x)`,
+    );
   const units = cfg.systemd?.units ?? [];
   if (!units.some((u) => u.name === runningCallbackUnitName)) {
     const { name, enabled, contents } = runningCallbackUnit(ctx);
@@ -60,18 +84,37 @@ const yamlSafeValue = /^(?![-?:,[\]{}#&*!|>%@`\s])[^\n\r"'\\#`[\]{}]*$/;
 function yamlValue(where: string) {
   return (value: string): string => {
     if (value === '' || (yamlSafeValue.test(value) && !value.includes(': ') && !value.endsWith(':'))) return value;
-    throw new KindlingError('TEMPLATE_VARIABLE', `${where}: the value ${JSON.stringify(value.slice(0, 80))} cannot go into a cloud-config template as written: it has a line break, a quote or a YAML indicator that would change the document; use letters, digits and . _ - / = , + in machines.yaml vars and names`, { where, value: value.slice(0, 80) });
+    throw new KindlingError(
+      'TEMPLATE_VARIABLE',
+      `${where}: the value ${JSON.stringify(value.slice(0, 80))} cannot go into a cloud-config template ` +
+        `as written: it has a line break, a quote or a YAML indicator that would change the document; use ` +
+        `letters, digits and . _ - / = , + in machines.yaml vars and names`,
+      { where, value: value.slice(0, 80) },
+    );
   };
 }
 
-function cloudConfigTemplate(profile: TemplateProfile, ctx: RenderContext, vars: Record<string, string>, where: string): RenderedConfig {
-  const text = substituteAddresses(substitute(profile.template, vars, where, profile.template.startsWith('#!') ? undefined : yamlValue(where)), ctx.ip);
+function cloudConfigTemplate(
+  profile: TemplateProfile,
+  ctx: RenderContext,
+  vars: Record<string, string>,
+  where: string,
+): RenderedConfig {
+  const text = substituteAddresses(
+    substitute(profile.template, vars, where, profile.template.startsWith('#!') ? undefined : yamlValue(where)),
+    ctx.ip,
+  );
   if (text.startsWith('#!')) return servedCloudConfig(text);
-  if (!text.startsWith('#cloud-config')) throw outputError(where, `the output must start with "#cloud-config" (or "#!" for a script), found ${JSON.stringify(text.slice(0, 20))}`);
+  if (!text.startsWith('#cloud-config'))
+    throw outputError(
+      where,
+      `the output must start with "#cloud-config" (or "#!" for a script), found ${JSON.stringify(text.slice(0, 20))}`,
+    );
   const doc = parseDocument(text, { version: '1.1' });
   const problem = doc.errors[0];
   if (problem) throw outputError(where, `the output is not YAML: ${problem.message}`);
-  if (doc.contents !== null && !isMap(doc.contents)) throw outputError(where, 'the output must be a YAML mapping (hostname:, users:, coreos: ...)');
+  if (doc.contents !== null && !isMap(doc.contents))
+    throw outputError(where, 'the output must be a YAML mapping (hostname:, users:, coreos: ...)');
   addRunningUnit(doc, ctx, where);
   const body = doc.toString({ lineWidth: 0 });
   return servedCloudConfig(body.startsWith('#cloud-config') ? body : `#cloud-config\n${body}`);
@@ -85,7 +128,8 @@ function addRunningUnit(doc: Document, ctx: RenderContext, where: string): void 
   const unit = runningCallbackUnit(ctx);
   const entry = doc.createNode({ name: unit.name, enable: true, command: 'start', content: unit.contents });
   if (isSeq(units)) units.items.push(entry);
-  else if (doc.contents === null || doc.get('coreos') === undefined) doc.set('coreos', doc.createNode({ units: [entry] }));
+  else if (doc.contents === null || doc.get('coreos') === undefined)
+    doc.set('coreos', doc.createNode({ units: [entry] }));
   else if (isMap(doc.get('coreos'))) doc.setIn(['coreos', 'units'], doc.createNode([entry]));
   else throw outputError(where, 'coreos must be a mapping');
 }

@@ -11,16 +11,27 @@ import type { RenderProfile } from './render-profile.js';
 type IgnFile = { path: string; mode: number; contents: { source: string } };
 const updateConf = (profile: RenderProfile, config: RenderProfile['config'] = 'ignition'): string | null => {
   const body = renderTargetConfig({ ...profile, config }, nodeA).body;
-  if (config === 'cloud-config') return (parse(body) as { write_files: Array<{ path: string; content: string }> }).write_files.find((f) => f.path === updateConfPath)?.content ?? null;
+  if (config === 'cloud-config')
+    return (
+      (parse(body) as { write_files: Array<{ path: string; content: string }> }).write_files.find(
+        (f) => f.path === updateConfPath,
+      )?.content ?? null
+    );
   const ign = JSON.parse(body) as { storage?: { files?: IgnFile[] } };
   const file = ign.storage?.files?.find((f) => f.path === updateConfPath);
   return file ? dataUrlText(file.contents.source) : null;
 };
 
 describe('/etc/flatcar/update.conf in Flatcar target configs', () => {
-  it.each(['ignition', 'ignition-v2', 'cloud-config'] as const)('%s: SERVER is Kindling\'s /v1/update/, GROUP the channel', (config) => {
-    expect(updateConf(sampleProfile, config)).toBe("# Written by Kindling: update_engine asks Kindling's mirror for updates.\nSERVER=http://10.77.0.1/v1/update/\nGROUP=stable\n");
-  });
+  it.each(['ignition', 'ignition-v2', 'cloud-config'] as const)(
+    "%s: SERVER is Kindling's /v1/update/, GROUP the channel",
+    (config) => {
+      expect(updateConf(sampleProfile, config)).toBe(
+        "# Written by Kindling: update_engine asks Kindling's mirror for " +
+          'updates.\nSERVER=http://10.77.0.1/v1/update/\nGROUP=stable\n',
+      );
+    },
+  );
 
   it('takes GROUP from updates.group, and the channel when it is absent', () => {
     expect(updateConf({ ...sampleProfile, updates: { enabled: true, group: 'canary' } })).toContain('\nGROUP=canary\n');
@@ -30,7 +41,10 @@ describe('/etc/flatcar/update.conf in Flatcar target configs', () => {
   it('is left out with updates.enabled false, for Fedora CoreOS, and when the profile writes the file itself', () => {
     expect(updateConf({ ...sampleProfile, updates: { enabled: false } })).toBeNull();
     expect(updateConf(fcosProfile)).toBeNull();
-    const own = updateConf({ ...sampleProfile, files: [{ path: updateConfPath, mode: '0644', contents: 'GROUP=mine\n', overwrite: true }] });
+    const own = updateConf({
+      ...sampleProfile,
+      files: [{ path: updateConfPath, mode: '0644', contents: 'GROUP=mine\n', overwrite: true }],
+    });
     expect(own).toBe('GROUP=mine\n');
   });
 

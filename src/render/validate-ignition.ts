@@ -10,17 +10,51 @@
 type Spec = 3 | 2;
 type Json = Record<string, unknown>;
 
-export const supportedIgnitionVersions = ['3.0.0', '3.1.0', '3.2.0', '3.3.0', '2.0.0', '2.1.0', '2.2.0', '2.3.0'] as const;
+export const supportedIgnitionVersions = [
+  '3.0.0',
+  '3.1.0',
+  '3.2.0',
+  '3.3.0',
+  '2.0.0',
+  '2.1.0',
+  '2.2.0',
+  '2.3.0',
+] as const;
 
 const keys: Record<Spec, Record<string, readonly string[]>> = {
   3: {
     root: ['ignition', 'storage', 'systemd', 'passwd', 'kernelArguments'],
     ignition: ['version', 'config', 'timeouts', 'security', 'proxy'],
     passwd: ['users', 'groups'],
-    user: ['name', 'passwordHash', 'sshAuthorizedKeys', 'uid', 'gecos', 'homeDir', 'noCreateHome', 'primaryGroup', 'groups', 'noUserGroup', 'noLogInit', 'shell', 'system', 'shouldExist'],
+    user: [
+      'name',
+      'passwordHash',
+      'sshAuthorizedKeys',
+      'uid',
+      'gecos',
+      'homeDir',
+      'noCreateHome',
+      'primaryGroup',
+      'groups',
+      'noUserGroup',
+      'noLogInit',
+      'shell',
+      'system',
+      'shouldExist',
+    ],
     storage: ['disks', 'raid', 'filesystems', 'files', 'directories', 'links', 'luks'],
     disk: ['device', 'wipeTable', 'partitions'],
-    partition: ['label', 'number', 'sizeMiB', 'startMiB', 'typeGuid', 'guid', 'wipePartitionEntry', 'shouldExist', 'resize'],
+    partition: [
+      'label',
+      'number',
+      'sizeMiB',
+      'startMiB',
+      'typeGuid',
+      'guid',
+      'wipePartitionEntry',
+      'shouldExist',
+      'resize',
+    ],
     filesystem: ['device', 'format', 'path', 'wipeFilesystem', 'label', 'uuid', 'options', 'mountOptions'],
     file: ['path', 'overwrite', 'contents', 'append', 'mode', 'user', 'group'],
     contents: ['compression', 'httpHeaders', 'source', 'verification'],
@@ -31,10 +65,36 @@ const keys: Record<Spec, Record<string, readonly string[]>> = {
     root: ['ignition', 'storage', 'systemd', 'networkd', 'passwd'],
     ignition: ['version', 'config', 'timeouts', 'security'],
     passwd: ['users', 'groups'],
-    user: ['name', 'passwordHash', 'sshAuthorizedKeys', 'uid', 'gecos', 'homeDir', 'noCreateHome', 'primaryGroup', 'groups', 'noUserGroup', 'noLogInit', 'shell', 'system', 'create'],
+    user: [
+      'name',
+      'passwordHash',
+      'sshAuthorizedKeys',
+      'uid',
+      'gecos',
+      'homeDir',
+      'noCreateHome',
+      'primaryGroup',
+      'groups',
+      'noUserGroup',
+      'noLogInit',
+      'shell',
+      'system',
+      'create',
+    ],
     storage: ['disks', 'raid', 'filesystems', 'files', 'directories', 'links'],
     disk: ['device', 'wipeTable', 'partitions'],
-    partition: ['label', 'number', 'sizeMiB', 'startMiB', 'size', 'start', 'typeGuid', 'guid', 'wipePartitionEntry', 'shouldExist'],
+    partition: [
+      'label',
+      'number',
+      'sizeMiB',
+      'startMiB',
+      'size',
+      'start',
+      'typeGuid',
+      'guid',
+      'wipePartitionEntry',
+      'shouldExist',
+    ],
     filesystem: ['name', 'mount', 'path'],
     mount: ['device', 'format', 'wipeFilesystem', 'label', 'uuid', 'options', 'create'],
     file: ['filesystem', 'path', 'overwrite', 'append', 'contents', 'mode', 'user', 'group'],
@@ -44,8 +104,12 @@ const keys: Record<Spec, Record<string, readonly string[]>> = {
   },
 };
 
-const formats: Record<Spec, readonly string[]> = { 3: ['ext4', 'btrfs', 'xfs', 'vfat', 'swap', 'none'], 2: ['ext4', 'btrfs', 'xfs', 'vfat', 'swap'] };
-const unitNamePattern = /^[^/\s]+\.(service|socket|device|mount|automount|swap|target|path|timer|snapshot|slice|scope)$/;
+const formats: Record<Spec, readonly string[]> = {
+  3: ['ext4', 'btrfs', 'xfs', 'vfat', 'swap', 'none'],
+  2: ['ext4', 'btrfs', 'xfs', 'vfat', 'swap'],
+};
+const unitNamePattern =
+  /^[^/\s]+\.(service|socket|device|mount|automount|swap|target|path|timer|snapshot|slice|scope)$/;
 const urlSchemes = ['http:', 'https:', 'tftp:', 's3:', 'gs:', 'arn:', 'data:'];
 
 /** Every problem found, each naming its JSON path; an empty list means valid. */
@@ -56,7 +120,8 @@ export function validateIgnition(config: unknown): string[] {
   const ignition = config.ignition;
   const version = isObject(ignition) ? ignition.version : undefined;
   if (typeof version !== 'string') return ['ignition.version: required, expected a string such as "3.3.0"'];
-  if (!(supportedIgnitionVersions as readonly string[]).includes(version)) return [`ignition.version: expected one of ${supportedIgnitionVersions.join(', ')}, found "${version}"`];
+  if (!(supportedIgnitionVersions as readonly string[]).includes(version))
+    return [`ignition.version: expected one of ${supportedIgnitionVersions.join(', ')}, found "${version}"`];
   const spec: Spec = version.startsWith('3.') ? 3 : 2;
   const known = keys[spec];
   const v = new Walker(spec, known, add);
@@ -82,7 +147,9 @@ class Walker {
 
   keys(o: Json, kind: string, path: string): void {
     const allowed = this.known[kind] ?? [];
-    for (const k of Object.keys(o)) if (!allowed.includes(k)) this.add(join(path, k), `unknown key for spec ${this.spec}.x ${kind} (expected one of ${allowed.join(', ')})`);
+    for (const k of Object.keys(o))
+      if (!allowed.includes(k))
+        this.add(join(path, k), `unknown key for spec ${this.spec}.x ${kind} (expected one of ${allowed.join(', ')})`);
   }
 
   section(value: unknown, kind: string, path: string, then: (o: Json) => void): void {
@@ -126,10 +193,12 @@ class Walker {
         this.keys(part, 'partition', pp);
         for (const k of ['number', 'sizeMiB', 'startMiB', 'size', 'start']) this.count(part[k], `${pp}.${k}`);
         if (part.label !== undefined) {
-          if (typeof part.label !== 'string' || part.label.length > 36) this.add(`${pp}.label`, 'expected a string of at most 36 characters');
+          if (typeof part.label !== 'string' || part.label.length > 36)
+            this.add(`${pp}.label`, 'expected a string of at most 36 characters');
           else this.unique(labels, part.label, `${pp}.label`, 'partition label');
         }
-        if (typeof part.number === 'number' && part.number > 0) this.unique(numbers, String(part.number), `${pp}.number`, 'partition number');
+        if (typeof part.number === 'number' && part.number > 0)
+          this.unique(numbers, String(part.number), `${pp}.number`, 'partition number');
       });
       this.overlaps(d.partitions, `${p}.partitions`);
     });
@@ -140,9 +209,17 @@ class Walker {
     if (!Array.isArray(value)) return;
     const placed = value
       .map((p, i) => ({ i, start: isObject(p) ? p.startMiB : undefined, size: isObject(p) ? p.sizeMiB : undefined }))
-      .filter((p): p is { i: number; start: number; size: number } => typeof p.start === 'number' && p.start > 0 && typeof p.size === 'number' && p.size > 0);
+      .filter(
+        (p): p is { i: number; start: number; size: number } =>
+          typeof p.start === 'number' && p.start > 0 && typeof p.size === 'number' && p.size > 0,
+      );
     for (const [n, a] of placed.entries())
-      for (const b of placed.slice(n + 1)) if (a.start < b.start + b.size && b.start < a.start + a.size) this.add(`${path}[${b.i}]`, `overlaps ${path}[${a.i}] (MiB ${a.start}..${a.start + a.size} and ${b.start}..${b.start + b.size})`);
+      for (const b of placed.slice(n + 1))
+        if (a.start < b.start + b.size && b.start < a.start + a.size)
+          this.add(
+            `${path}[${b.i}]`,
+            `overlaps ${path}[${a.i}] (MiB ${a.start}..${a.start + a.size} and ${b.start}..${b.start + b.size})`,
+          );
   }
 
   filesystems(value: unknown): void {
@@ -150,7 +227,8 @@ class Walker {
     this.list(value, 'storage.filesystems', (fs, p) => {
       this.keys(fs, 'filesystem', p);
       if (this.spec === 3) {
-        if (this.absolute(fs.device, `${p}.device`, true)) this.unique(seen, fs.device as string, `${p}.device`, 'filesystem device');
+        if (this.absolute(fs.device, `${p}.device`, true))
+          this.unique(seen, fs.device as string, `${p}.device`, 'filesystem device');
         this.format(fs.format, `${p}.format`, false);
         this.absolute(fs.path, `${p}.path`, false);
         this.strings(fs.mountOptions, `${p}.mountOptions`);
@@ -158,7 +236,8 @@ class Walker {
         if (fs.mount === undefined && fs.path === undefined) this.add(p, 'expected mount or path');
         this.absolute(fs.path, `${p}.path`, false);
         this.section(fs.mount, 'mount', `${p}.mount`, (m) => {
-          if (this.absolute(m.device, `${p}.mount.device`, true)) this.unique(seen, m.device as string, `${p}.mount.device`, 'filesystem device');
+          if (this.absolute(m.device, `${p}.mount.device`, true))
+            this.unique(seen, m.device as string, `${p}.mount.device`, 'filesystem device');
           this.format(m.format, `${p}.mount.format`, true);
         });
       }
@@ -171,9 +250,20 @@ class Walker {
     const seen = new Map<string, string>();
     this.list(value, 'storage.files', (f, p) => {
       this.keys(f, 'file', p);
-      if (this.spec === 2 && (typeof f.filesystem !== 'string' || f.filesystem === '')) this.add(`${p}.filesystem`, 'required in spec 2.x, expected a filesystem name such as "root"');
-      if (this.absolute(f.path, `${p}.path`, true)) this.unique(seen, `${this.spec === 2 ? `${String(f.filesystem)}:` : ''}${f.path as string}`, `${p}.path`, 'file path');
-      if (f.mode !== undefined && !(Number.isInteger(f.mode) && (f.mode as number) >= 0 && (f.mode as number) <= 0o7777)) this.add(`${p}.mode`, `expected a decimal integer mode such as 420 (0644), found ${JSON.stringify(f.mode)}`);
+      if (this.spec === 2 && (typeof f.filesystem !== 'string' || f.filesystem === ''))
+        this.add(`${p}.filesystem`, 'required in spec 2.x, expected a filesystem name such as "root"');
+      if (this.absolute(f.path, `${p}.path`, true))
+        this.unique(
+          seen,
+          `${this.spec === 2 ? `${String(f.filesystem)}:` : ''}${f.path as string}`,
+          `${p}.path`,
+          'file path',
+        );
+      if (
+        f.mode !== undefined &&
+        !(Number.isInteger(f.mode) && (f.mode as number) >= 0 && (f.mode as number) <= 0o7777)
+      )
+        this.add(`${p}.mode`, `expected a decimal integer mode such as 420 (0644), found ${JSON.stringify(f.mode)}`);
       this.optional(f.overwrite, 'boolean', `${p}.overwrite`);
       let source: unknown;
       this.section(f.contents, 'contents', `${p}.contents`, (c) => {
@@ -181,7 +271,8 @@ class Walker {
         this.source(c.source, `${p}.contents.source`);
       });
       // Spec 3.x: "contents.source must be specified if overwrite is true".
-      if (this.spec === 3 && f.overwrite === true && (source === undefined || source === null)) this.add(`${p}.contents.source`, 'required when overwrite is true');
+      if (this.spec === 3 && f.overwrite === true && (source === undefined || source === null))
+        this.add(`${p}.contents.source`, 'required when overwrite is true');
     });
   }
 
@@ -189,13 +280,18 @@ class Walker {
     const seen = new Map<string, string>();
     this.list(value, 'systemd.units', (u, p) => {
       this.keys(u, 'unit', p);
-      if (typeof u.name !== 'string' || !unitNamePattern.test(u.name)) this.add(`${p}.name`, `expected a unit name with a unit type suffix such as "docker.service", found ${JSON.stringify(u.name)}`);
+      if (typeof u.name !== 'string' || !unitNamePattern.test(u.name))
+        this.add(
+          `${p}.name`,
+          `expected a unit name with a unit type suffix such as "docker.service", found ${JSON.stringify(u.name)}`,
+        );
       else this.unique(seen, u.name, `${p}.name`, 'unit');
       for (const k of ['enabled', 'enable', 'mask']) this.optional(u[k], 'boolean', `${p}.${k}`);
       this.optional(u.contents, 'string', `${p}.contents`);
       const dropins = new Map<string, string>();
       this.list(u.dropins, `${p}.dropins`, (d, dp) => {
-        if (typeof d.name !== 'string' || !/^[^/]+\.conf$/.test(d.name)) this.add(`${dp}.name`, `expected a drop-in name ending in .conf, found ${JSON.stringify(d.name)}`);
+        if (typeof d.name !== 'string' || !/^[^/]+\.conf$/.test(d.name))
+          this.add(`${dp}.name`, `expected a drop-in name ending in .conf, found ${JSON.stringify(d.name)}`);
         else this.unique(dropins, d.name, `${dp}.name`, 'drop-in');
         this.optional(d.contents, 'string', `${dp}.contents`);
       });
@@ -216,31 +312,41 @@ class Walker {
     } catch {
       return this.add(path, `expected a URL, found ${JSON.stringify(value.slice(0, 60))}`);
     }
-    if (!urlSchemes.includes(url.protocol)) this.add(path, `unsupported URL scheme ${url.protocol} (expected one of ${urlSchemes.join(' ')})`);
+    if (!urlSchemes.includes(url.protocol))
+      this.add(path, `unsupported URL scheme ${url.protocol} (expected one of ${urlSchemes.join(' ')})`);
   }
 
   private format(value: unknown, path: string, required: boolean): void {
     if (value === undefined && !required) return;
-    if (typeof value !== 'string' || !formats[this.spec].includes(value)) this.add(path, `expected one of ${formats[this.spec].join(', ')}, found ${JSON.stringify(value)}`);
+    if (typeof value !== 'string' || !formats[this.spec].includes(value))
+      this.add(path, `expected one of ${formats[this.spec].join(', ')}, found ${JSON.stringify(value)}`);
   }
 
   private absolute(value: unknown, path: string, required: boolean): boolean {
     if (value === undefined && !required) return false;
     if (typeof value === 'string' && value.startsWith('/')) return true;
-    this.add(path, value === undefined ? 'required, expected an absolute path' : `expected an absolute path, found ${JSON.stringify(value)}`);
+    this.add(
+      path,
+      value === undefined
+        ? 'required, expected an absolute path'
+        : `expected an absolute path, found ${JSON.stringify(value)}`,
+    );
     return false;
   }
 
   private count(value: unknown, path: string): void {
-    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 0)) this.add(path, `expected a non-negative integer, found ${JSON.stringify(value)}`);
+    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 0))
+      this.add(path, `expected a non-negative integer, found ${JSON.stringify(value)}`);
   }
 
   private strings(value: unknown, path: string): void {
-    if (value !== undefined && !(Array.isArray(value) && value.every((s) => typeof s === 'string'))) this.add(path, 'expected a list of strings');
+    if (value !== undefined && !(Array.isArray(value) && value.every((s) => typeof s === 'string')))
+      this.add(path, 'expected a list of strings');
   }
 
   private optional(value: unknown, type: 'string' | 'boolean', path: string): void {
-    if (value !== undefined && typeof value !== type) this.add(path, `expected a ${type}, found ${JSON.stringify(value)}`);
+    if (value !== undefined && typeof value !== type)
+      this.add(path, `expected a ${type}, found ${JSON.stringify(value)}`);
   }
 
   private unique(seen: Map<string, string>, key: string, path: string, what: string): void {
@@ -259,11 +365,21 @@ export function dataUrlProblem(url: string): string | null {
   const params = meta === '' ? [] : meta.split(';');
   const base64 = params.at(-1) === 'base64';
   if (base64) params.pop();
-  if (params.length > 0 && params[0] !== '' && !/^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+$/.test(params[0] as string)) return `malformed data URL: media type ${JSON.stringify(params[0])}`;
-  for (const p of params.slice(1)) if (!/^[^=]+=.*$/.test(p)) return `malformed data URL: parameter ${JSON.stringify(p)}`;
-  if (base64) return /^[A-Za-z0-9+/]*={0,2}$/.test(data) && data.length % 4 === 0 ? null : 'malformed data URL: invalid base64 data';
+  if (
+    params.length > 0 &&
+    params[0] !== '' &&
+    !/^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+$/.test(params[0] as string)
+  )
+    return `malformed data URL: media type ${JSON.stringify(params[0])}`;
+  for (const p of params.slice(1))
+    if (!/^[^=]+=.*$/.test(p)) return `malformed data URL: parameter ${JSON.stringify(p)}`;
+  if (base64)
+    return /^[A-Za-z0-9+/]*={0,2}$/.test(data) && data.length % 4 === 0
+      ? null
+      : 'malformed data URL: invalid base64 data';
   if (/%(?![0-9A-Fa-f]{2})/.test(data)) return 'malformed data URL: "%" not followed by two hex digits';
-  if (/[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/.test(data)) return 'malformed data URL: characters that must be percent-encoded';
+  if (/[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/.test(data))
+    return 'malformed data URL: characters that must be percent-encoded';
   return null;
 }
 

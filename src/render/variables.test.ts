@@ -6,12 +6,22 @@ import { renderVariables, substitute, variablesUsed } from './variables.js';
 describe('renderVariables', () => {
   it('has the machine facts and its machines.yaml vars', () => {
     const vars = renderVariables({ ...nodeA, vars: { rack: 'r1' } });
-    expect(vars).toMatchObject({ name: 'a-coreos', mac: '52:54:00:55:1c:ee', mac_hyphen: '52-54-00-55-1c-ee', ip: '10.77.0.11', server: 'http://10.77.0.1', rack: 'r1' });
+    expect(vars).toMatchObject({
+      name: 'a-coreos',
+      mac: '52:54:00:55:1c:ee',
+      mac_hyphen: '52-54-00-55-1c-ee',
+      ip: '10.77.0.11',
+      server: 'http://10.77.0.1',
+      rack: 'r1',
+    });
     expect(vars.running_callback_url).toBe('http://10.77.0.1/callback/running?mac=52:54:00:55:1c:ee&token=tok-a-3f9c');
   });
 
   it('lets no machines.yaml var override a fact', () => {
-    expect(renderVariables({ ...nodeA, vars: { mac: 'spoofed', name: 'x' } })).toMatchObject({ mac: '52:54:00:55:1c:ee', name: 'a-coreos' });
+    expect(renderVariables({ ...nodeA, vars: { mac: 'spoofed', name: 'x' } })).toMatchObject({
+      mac: '52:54:00:55:1c:ee',
+      name: 'a-coreos',
+    });
   });
 
   it('leaves ip undefined when the address is not known', () => {
@@ -44,7 +54,9 @@ describe('substitute', () => {
       expect.unreachable();
     } catch (err) {
       expect(isKindlingError(err, 'TEMPLATE_VARIABLE')).toBe(true);
-      expect((err as Error).message).toBe('profile web: template: variable {{rack}} is not defined; defined: dollar, name, nested, quote');
+      expect((err as Error).message).toBe(
+        'profile web: template: variable {{rack}} is not defined; defined: dollar, name, nested, quote',
+      );
     }
   });
 
@@ -53,7 +65,9 @@ describe('substitute', () => {
   });
 
   it('hints at machines.yaml when the address is unknown', () => {
-    expect(() => substitute('{{ip}}', renderVariables({ ...nodeA, ip: null }), 'profile p: files[0].contents')).toThrow(/{{ip}} is not defined \(the address is not known: give the machine an ip in machines.yaml\)/);
+    expect(() => substitute('{{ip}}', renderVariables({ ...nodeA, ip: null }), 'profile p: files[0].contents')).toThrow(
+      /{{ip}} is not defined \(the address is not known: give the machine an ip in machines.yaml\)/,
+    );
   });
 
   it('lists the variables a text uses', () => {

@@ -21,14 +21,26 @@ const placeholder = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
  * machine's token, which only this machine's config may contain anyway.
  */
 export function renderVariables(ctx: RenderContext): Record<string, string> {
-  const vars: Record<string, string> = { ...ctx.vars, name: ctx.name, mac: ctx.mac, mac_hyphen: ctx.mac.replace(/:/g, '-'), server: ctx.serverUrl, running_callback_url: callbackUrl(ctx, 'running') };
+  const vars: Record<string, string> = {
+    ...ctx.vars,
+    name: ctx.name,
+    mac: ctx.mac,
+    mac_hyphen: ctx.mac.replace(/:/g, '-'),
+    server: ctx.serverUrl,
+    running_callback_url: callbackUrl(ctx, 'running'),
+  };
   if (ctx.ip !== null) vars.ip = ctx.ip;
   else delete vars.ip;
   return vars;
 }
 
 /** Replace each `{{name}}` (spaces inside the braces allowed) by its value, escaped by `escape` when given. */
-export function substitute(text: string, vars: Record<string, string>, where: string, escape: (value: string) => string = (v) => v): string {
+export function substitute(
+  text: string,
+  vars: Record<string, string>,
+  where: string,
+  escape: (value: string) => string = (v) => v,
+): string {
   return text.replace(placeholder, (_match, name: string) => {
     const value = Object.hasOwn(vars, name) ? vars[name] : undefined;
     if (value === undefined) throw undefinedVariable(name, vars, where);
@@ -44,5 +56,9 @@ export function variablesUsed(text: string): string[] {
 function undefinedVariable(name: string, vars: Record<string, string>, where: string): KindlingError {
   const defined = Object.keys(vars).sort();
   const hint = name === 'ip' ? ' (the address is not known: give the machine an ip in machines.yaml)' : '';
-  return new KindlingError('TEMPLATE_VARIABLE', `${where}: variable {{${name}}} is not defined${hint}; defined: ${defined.join(', ') || '(none)'}`, { where, variable: name, defined });
+  return new KindlingError(
+    'TEMPLATE_VARIABLE',
+    `${where}: variable {{${name}}} is not defined${hint}; defined: ${defined.join(', ') || '(none)'}`,
+    { where, variable: name, defined },
+  );
 }

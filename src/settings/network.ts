@@ -96,7 +96,15 @@ export interface NetworkControl {
 export function networkSettingsOf(config: KindlingConfig): NetworkSettings {
   const d = config.dhcp;
   return {
-    dhcp: { mode: d.mode, interface: d.interface, range: { ...d.range }, subnetMask: d.subnetMask, router: d.router, dns: [...d.dns], domain: d.domain },
+    dhcp: {
+      mode: d.mode,
+      interface: d.interface,
+      range: { ...d.range },
+      subnetMask: d.subnetMask,
+      router: d.router,
+      dns: [...d.dns],
+      domain: d.domain,
+    },
     server: { advertise: config.server.advertise },
   };
 }
@@ -117,13 +125,16 @@ export function networkChanges(current: NetworkSettings, next: NetworkSettings):
   const changes: ConfigChange[] = [];
   for (const key of Object.keys(next.dhcp) as Array<keyof NetworkSettings['dhcp']>) {
     if (key === 'range') continue;
-    if (JSON.stringify(next.dhcp[key]) !== JSON.stringify(current.dhcp[key])) changes.push({ path: ['dhcp', key], value: next.dhcp[key] });
+    if (JSON.stringify(next.dhcp[key]) !== JSON.stringify(current.dhcp[key]))
+      changes.push({ path: ['dhcp', key], value: next.dhcp[key] });
   }
   // Each end on its own, so a comment on either line of kindling.yaml stays.
   for (const end of ['start', 'end'] as const) {
-    if (next.dhcp.range[end] !== current.dhcp.range[end]) changes.push({ path: ['dhcp', 'range', end], value: next.dhcp.range[end] });
+    if (next.dhcp.range[end] !== current.dhcp.range[end])
+      changes.push({ path: ['dhcp', 'range', end], value: next.dhcp.range[end] });
   }
-  if (next.server.advertise !== current.server.advertise) changes.push({ path: ['server', 'advertise'], value: next.server.advertise });
+  if (next.server.advertise !== current.server.advertise)
+    changes.push({ path: ['server', 'advertise'], value: next.server.advertise });
   return changes;
 }
 
@@ -132,7 +143,11 @@ export function rackInterfaceOf(settings: NetworkSettings, serverInterface: stri
 }
 
 /** The address DHCP answers from: server.advertise when it is an address, else the interface's first IPv4 address. */
-export function serverAddressOf(settings: NetworkSettings, rackInterface: string, interfaces: InterfaceTable): string | null {
+export function serverAddressOf(
+  settings: NetworkSettings,
+  rackInterface: string,
+  interfaces: InterfaceTable,
+): string | null {
   if (!Number.isNaN(ipToInt(settings.server.advertise))) return settings.server.advertise;
   return (interfaces[rackInterface] ?? []).find((a) => a.family === 'IPv4')?.address ?? null;
 }
@@ -146,7 +161,11 @@ function isMask(n: number): boolean {
 }
 
 /** Every problem with `next` on this machine; empty when it may be saved. */
-export function networkProblems(next: NetworkSettings, serverInterface: string, interfaces: InterfaceTable): NetworkProblem[] {
+export function networkProblems(
+  next: NetworkSettings,
+  serverInterface: string,
+  interfaces: InterfaceTable,
+): NetworkProblem[] {
   const problems: NetworkProblem[] = [];
   const add = (key: string, value: unknown, expected: string, what: string) =>
     problems.push({ key, value, expected, message: `${key} ${JSON.stringify(value)} ${what}; expected ${expected}` });
@@ -158,11 +177,22 @@ export function networkProblems(next: NetworkSettings, serverInterface: string, 
   };
 
   const names = Object.keys(interfaces).sort();
-  if (d.interface !== null && !/^[^/\s:]{1,15}$/.test(d.interface)) add('dhcp.interface', d.interface, 'a network interface name such as eth0', 'is not an interface name');
-  else if (d.interface !== null && !interfaces[d.interface]) add('dhcp.interface', d.interface, `one of this machine's interfaces: ${names.join(', ')}`, 'is not an interface of this machine');
+  if (d.interface !== null && !/^[^/\s:]{1,15}$/.test(d.interface))
+    add('dhcp.interface', d.interface, 'a network interface name such as eth0', 'is not an interface name');
+  else if (d.interface !== null && !interfaces[d.interface])
+    add(
+      'dhcp.interface',
+      d.interface,
+      `one of this machine's interfaces: ${names.join(', ')}`,
+      'is not an interface of this machine',
+    );
 
   const advertise = next.server.advertise;
-  if (advertise !== 'auto' && Number.isNaN(ipToInt(advertise)) && (/^[\d.]+$/.test(advertise) || !hostName.test(advertise))) {
+  if (
+    advertise !== 'auto' &&
+    Number.isNaN(ipToInt(advertise)) &&
+    (/^[\d.]+$/.test(advertise) || !hostName.test(advertise))
+  ) {
     add('server.advertise', advertise, 'auto, an IPv4 address or a host name', 'is neither an address nor a host name');
   }
   const start = ip('dhcp.range.start', d.range.start);
@@ -171,33 +201,64 @@ export function networkProblems(next: NetworkSettings, serverInterface: string, 
   if (!isMask(mask)) add('dhcp.subnetMask', d.subnetMask, 'a netmask such as 255.255.255.0', 'is not a netmask');
   const router = d.router === null ? null : ip('dhcp.router', d.router);
   d.dns.forEach((s, i) => ip(`dhcp.dns[${i}]`, s));
-  if (d.domain !== null && d.domain !== '' && !hostName.test(d.domain)) add('dhcp.domain', d.domain, 'a DNS domain such as rack.local', 'is not a domain name');
-  if (!Number.isNaN(start) && !Number.isNaN(end) && start > end) add('dhcp.range', `${d.range.start}-${d.range.end}`, 'start <= end', `is empty: start ${d.range.start} is after end ${d.range.end}`);
+  if (d.domain !== null && d.domain !== '' && !hostName.test(d.domain))
+    add('dhcp.domain', d.domain, 'a DNS domain such as rack.local', 'is not a domain name');
+  if (!Number.isNaN(start) && !Number.isNaN(end) && start > end)
+    add(
+      'dhcp.range',
+      `${d.range.start}-${d.range.end}`,
+      'start <= end',
+      `is empty: start ${d.range.start} is after end ${d.range.end}`,
+    );
   if (problems.length > 0) return problems;
 
   const rackInterface = rackInterfaceOf(next, serverInterface);
   const server = serverAddressOf(next, rackInterface, interfaces);
   if (server === null) {
     // With DHCP off nothing needs the address yet; the keys are kept for later.
-    if (d.mode !== 'off') add('dhcp.interface', rackInterface, 'an interface with an IPv4 address, or server.advertise set to this machine\'s rack address', 'has no IPv4 address');
+    if (d.mode !== 'off')
+      add(
+        'dhcp.interface',
+        rackInterface,
+        "an interface with an IPv4 address, or server.advertise set to this machine's rack address",
+        'has no IPv4 address',
+      );
     return problems;
   }
   const network = (ipToInt(server) & mask) >>> 0;
   const broadcast = (network | ~mask) >>> 0;
   const cidr = cidrOf(network, mask);
-  const inside = (n: number) => ((n & mask) >>> 0) === network;
+  const inside = (n: number) => (n & mask) >>> 0 === network;
   const where = `the subnet of ${rackInterface} (${server}, mask ${d.subnetMask})`;
   if (!inside(start)) add('dhcp.range.start', d.range.start, `an address in ${cidr}`, `is outside ${where}`);
   if (!inside(end)) add('dhcp.range.end', d.range.end, `an address in ${cidr}`, `is outside ${where}`);
   if (problems.length === 0) {
-    if (start === network || end === broadcast) add('dhcp.range', `${d.range.start}-${d.range.end}`, `host addresses of ${cidr} only`, `includes the network or broadcast address ${start === network ? intToIp(network) : intToIp(broadcast)}`);
+    if (start === network || end === broadcast)
+      add(
+        'dhcp.range',
+        `${d.range.start}-${d.range.end}`,
+        `host addresses of ${cidr} only`,
+        `includes the network or broadcast address ${start === network ? intToIp(network) : intToIp(broadcast)}`,
+      );
     const s = ipToInt(server);
-    if (s >= start && s <= end) add('dhcp.range', `${d.range.start}-${d.range.end}`, `a range that leaves out the server's own address ${server}`, 'contains the server');
+    if (s >= start && s <= end)
+      add(
+        'dhcp.range',
+        `${d.range.start}-${d.range.end}`,
+        `a range that leaves out the server's own address ${server}`,
+        'contains the server',
+      );
   }
   const rangeOk = problems.length === 0;
   if (router !== null && d.router !== null) {
     if (!inside(router)) add('dhcp.router', d.router, `the gateway of ${cidr}`, `is outside ${where}`);
-    else if (rangeOk && router >= start && router <= end) add('dhcp.router', d.router, `an address outside dhcp.range ${d.range.start}-${d.range.end}`, 'lies inside the range Kindling hands out');
+    else if (rangeOk && router >= start && router <= end)
+      add(
+        'dhcp.router',
+        d.router,
+        `an address outside dhcp.range ${d.range.start}-${d.range.end}`,
+        'lies inside the range Kindling hands out',
+      );
   }
   return problems;
 }
@@ -216,14 +277,46 @@ export function recommend(configured: DhcpConfiguredMode, service: ServiceStatus
   const facts = service?.dhcp;
   if (facts?.reason === 'other-server-seen' || (facts && facts.otherServers.length > 0)) {
     const at = facts.otherServers.map((o) => o.server).join(', ');
-    return { mode: 'proxy', reason: 'other-server-seen', otherServers: facts.otherServers, why: `another DHCP server answers on this network (${at}), so Kindling should only answer PXE clients (proxy mode) and leave addresses to it` };
+    return {
+      mode: 'proxy',
+      reason: 'other-server-seen',
+      otherServers: facts.otherServers,
+      why:
+        `another DHCP server answers on this network (${at}), so Kindling should only ` +
+        `answer PXE clients (proxy mode) and leave addresses to it`,
+    };
   }
   if (facts?.reason === 'no-other-server') {
-    return { mode: 'full', reason: 'no-other-server', otherServers: [], why: 'no other DHCP server answered, so Kindling hands out addresses itself (full mode)' };
+    return {
+      mode: 'full',
+      reason: 'no-other-server',
+      otherServers: [],
+      why: 'no other DHCP server answered, so Kindling hands out addresses itself (full mode)',
+    };
   }
   if (facts?.reason === 'configured-proxy') {
-    return { mode: 'unknown', reason: 'not-probed', otherServers: [], why: 'dhcp.mode is proxy, so Kindling has not probed the network; choose auto to let it decide (proxy if another server answers, full otherwise)' };
+    return {
+      mode: 'unknown',
+      reason: 'not-probed',
+      otherServers: [],
+      why:
+        'dhcp.mode is proxy, so Kindling has not probed the network; choose auto to let it ' +
+        'decide (proxy if another server answers, full otherwise)',
+    };
   }
-  if (service?.state === 'failed') return { mode: 'unknown', reason: 'failed', otherServers: [], why: `the DHCP service did not start: ${service.detail}` };
-  return { mode: 'unknown', reason: 'not-probed', otherServers: [], why: `DHCP is ${configured === 'off' ? 'off' : 'not running'}, so Kindling has not probed the network; choose auto to let it decide (proxy if another server answers, full otherwise)` };
+  if (service?.state === 'failed')
+    return {
+      mode: 'unknown',
+      reason: 'failed',
+      otherServers: [],
+      why: `the DHCP service did not start: ${service.detail}`,
+    };
+  return {
+    mode: 'unknown',
+    reason: 'not-probed',
+    otherServers: [],
+    why:
+      `DHCP is ${configured === 'off' ? 'off' : 'not running'}, so Kindling has not probed the network; ` +
+      `choose auto to let it decide (proxy if another server answers, full otherwise)`,
+  };
 }

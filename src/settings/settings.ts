@@ -1,6 +1,12 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { machineNamePattern, mirrorSourceSchema, type KindlingConfig, type MirrorSource, type UnknownMachineRule } from '../config/schema.js';
+import {
+  machineNamePattern,
+  mirrorSourceSchema,
+  type KindlingConfig,
+  type MirrorSource,
+  type UnknownMachineRule,
+} from '../config/schema.js';
 import { KindlingError } from '../errors.js';
 import { sshAuthorizedKey } from '../render/node-description.js';
 import { readJsonFile, SerialQueue, writeFileAtomic } from '../store/index.js';
@@ -53,7 +59,13 @@ export class SettingsStore {
     const file = path.join(options.stateDir, 'settings.json');
     const raw = await readJsonFile<unknown>(file, {});
     const parsed = settingsSchema.safeParse(raw);
-    if (!parsed.success) throw new KindlingError('STORE_CORRUPT', `${file}: ${parsed.error.issues.map((i) => `key "${i.path.join('.')}": ${i.message}`).join('; ')}; move it aside to start fresh`, { file });
+    if (!parsed.success)
+      throw new KindlingError(
+        'STORE_CORRUPT',
+        `${file}: ${parsed.error.issues.map((i) => `key "${i.path.join('.')}": ${i.message}`).join('; ')}; ` +
+          `move it aside to start fresh`,
+        { file },
+      );
     return new SettingsStore(file, parsed.data, options.config);
   }
 

@@ -7,7 +7,7 @@ import path from 'node:path';
  * the old or the new contents, never a mix: write a temp file in the same directory,
  * fsync it, rename it over the target (atomic on POSIX), then fsync the directory so
  * the rename itself survives a power cut. Owner-only unless the caller says otherwise:
- * most state holds tokens, leases or hashes (issue 13, item 8).
+ * most state holds tokens, leases or hashes that no other local user should read.
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const dir = path.dirname(file);

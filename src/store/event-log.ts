@@ -63,7 +63,7 @@ export class EventLog<T> {
   async readAll(): Promise<T[]> {
     const out: T[] = [];
     for (const f of [`${this.file}.1`, this.file]) {
-      let text = '';
+      let text: string;
       try {
         text = await fs.readFile(f, 'utf8');
       } catch {
@@ -91,7 +91,8 @@ export class EventLog<T> {
     } catch (err) {
       // Kept, oldest first, up to the log's own cap, so nothing is lost while the disk is full.
       this.pending = [...lines, ...this.pending];
-      while (this.pending.length > 1 && this.pending.reduce((n, l) => n + l.length, 0) > this.maxBytes) this.pending.shift();
+      while (this.pending.length > 1 && this.pending.reduce((n, l) => n + l.length, 0) > this.maxBytes)
+        this.pending.shift();
       throw err;
     }
     this.lastError = null;
@@ -100,7 +101,10 @@ export class EventLog<T> {
   private async write(chunk: string): Promise<void> {
     await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
     if (this.size < 0) {
-      this.size = await fs.stat(this.file).then((s) => s.size, () => 0);
+      this.size = await fs.stat(this.file).then(
+        (s) => s.size,
+        () => 0,
+      );
       // Events name machines, addresses and callback outcomes; a log an older version wrote 0644 is tightened.
       if (this.size > 0) await fs.chmod(this.file, this.mode);
       await fs.chmod(`${this.file}.1`, this.mode).catch(() => undefined);

@@ -11,7 +11,12 @@ const file = () => path.join(mkdtempSync(path.join(tmpdir(), 'kindling-journal-'
 /** A journal over a key/value map, as the inventory uses it: each record replaces its key. */
 async function openMap(f: string, slack = 10) {
   const live = new Map<string, number>();
-  const opened = await Journal.open<Rec>({ file: f, snapshot: () => [...live].map(([k, v]) => ({ k, v })), accept: isRec, slack: () => slack });
+  const opened = await Journal.open<Rec>({
+    file: f,
+    snapshot: () => [...live].map(([k, v]) => ({ k, v })),
+    accept: isRec,
+    slack: () => slack,
+  });
   for (const r of opened.records) live.set(r.k, r.v);
   const put = (k: string, v: number) => {
     live.set(k, v);
@@ -28,11 +33,18 @@ describe('Journal', () => {
     await a.journal.close();
     writeFileSync(f, readFileSync(f, 'utf8') + '{"k":"c","v"'); // a crash mid-append
     const b = await openMap(f);
-    expect([...b.live]).toEqual([['a', 1], ['b', 2]]);
+    expect([...b.live]).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ]);
     await b.put('d', 4);
     await b.journal.close();
     const c = await openMap(f);
-    expect([...c.live]).toEqual([['a', 1], ['b', 2], ['d', 4]]);
+    expect([...c.live]).toEqual([
+      ['a', 1],
+      ['b', 2],
+      ['d', 4],
+    ]);
     await c.journal.close();
   });
 
@@ -66,6 +78,12 @@ describe('Journal', () => {
 
   it('skips lines that are not records (another writer, hand edits) and keeps the rest', () => {
     const text = '{"k":"a","v":1}\n[1,2]\nnull\n\n{"k":"b","v":2}\n';
-    expect(parseJournal(text, isRec)).toEqual({ records: [{ k: 'a', v: 1 }, { k: 'b', v: 2 }], lines: 4 });
+    expect(parseJournal(text, isRec)).toEqual({
+      records: [
+        { k: 'a', v: 1 },
+        { k: 'b', v: 2 },
+      ],
+      lines: 4,
+    });
   });
 });

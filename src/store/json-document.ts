@@ -14,7 +14,11 @@ export async function readJsonFile<T>(file: string, fallback: T): Promise<T> {
   try {
     return JSON.parse(text) as T;
   } catch (err) {
-    throw new KindlingError('STORE_CORRUPT', `${file}: state document does not parse as JSON (${(err as Error).message}); move it aside to start fresh`, { file });
+    throw new KindlingError(
+      'STORE_CORRUPT',
+      `${file}: state document does not parse as JSON (${(err as Error).message}); move it aside to start fresh`,
+      { file },
+    );
   }
 }
 

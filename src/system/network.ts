@@ -21,7 +21,9 @@ export function requireRackAddress(config: KindlingConfig): string {
   if (!address) {
     throw new KindlingError(
       'CONFIG_INVALID',
-      `dhcp.mode is ${config.dhcp.mode}, but interface ${config.dhcp.interface ?? config.server.interface} has no IPv4 address and server.advertise is "${config.server.advertise}"; give the interface an address, set dhcp.interface, or set server.advertise to this machine's rack address`,
+      `dhcp.mode is ${config.dhcp.mode}, but interface ${config.dhcp.interface ?? config.server.interface} has ` +
+        `no IPv4 address and server.advertise is "${config.server.advertise}"; give the interface an address, ` +
+        `set dhcp.interface, or set server.advertise to this machine's rack address`,
     );
   }
   return address;

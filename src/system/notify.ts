@@ -21,11 +21,19 @@ export interface Notifier {
 
 const silent: Notifier = { enabled: false, notify: async () => undefined, close: () => undefined };
 
-export function createNotifier(env: NodeJS.ProcessEnv = process.env, onError: (err: Error) => void = () => undefined): Notifier {
+export function createNotifier(
+  env: NodeJS.ProcessEnv = process.env,
+  onError: (err: Error) => void = () => undefined,
+): Notifier {
   const socketPath = env['NOTIFY_SOCKET'];
   if (!socketPath) return silent;
   if (socketPath.startsWith('@')) {
-    onError(new Error(`NOTIFY_SOCKET ${socketPath} is an abstract socket, which unix-dgram cannot address; readiness will not be reported`));
+    onError(
+      new Error(
+        `NOTIFY_SOCKET ${socketPath} is an abstract socket, which unix-dgram ` +
+          `cannot address; readiness will not be reported`,
+      ),
+    );
     return silent;
   }
   const require = createRequire(import.meta.url);
@@ -36,7 +44,11 @@ export function createNotifier(env: NodeJS.ProcessEnv = process.env, onError: (e
     enabled: true,
     notify: (fields) =>
       new Promise((resolve) => {
-        const message = Buffer.from(Object.entries(fields).map(([k, v]) => `${k}=${String(v).replace(/\n/g, ' ')}`).join('\n'));
+        const message = Buffer.from(
+          Object.entries(fields)
+            .map(([k, v]) => `${k}=${String(v).replace(/\n/g, ' ')}`)
+            .join('\n'),
+        );
         socket.send(message, 0, message.length, socketPath, (err) => {
           if (err) onError(err);
           resolve();

@@ -54,7 +54,9 @@ export function describeDhcpReason(facts: Pick<DhcpFacts, 'configuredMode' | 're
     case 'configured-proxy':
       return 'dhcp.mode is proxy';
     case 'no-other-server':
-      return facts.configuredMode === 'full' ? 'dhcp.mode is full and no other DHCP server answered the probe' : 'no other DHCP server answered the probe: serving full DHCP';
+      return facts.configuredMode === 'full'
+        ? 'dhcp.mode is full and no other DHCP server answered the probe'
+        : 'no other DHCP server answered the probe: serving full DHCP';
     case 'other-server-seen': {
       const first = facts.otherServers[0];
       const who = first ? ` at ${first.server} (offered ${first.offered})` : '';

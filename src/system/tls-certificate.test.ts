@@ -10,7 +10,10 @@ import { certificateNames, createSelfSignedCertificate, ipBytes, readOrCreateCer
 const dir = mkdtempSync(path.join(tmpdir(), 'kindling-tls-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const names = { dns: ['kindling', 'kindling.local', 'localhost'], ips: ['127.0.0.1', '::1', '10.77.0.1', '2001:db8::7'] };
+const names = {
+  dns: ['kindling', 'kindling.local', 'localhost'],
+  ips: ['127.0.0.1', '::1', '10.77.0.1', '2001:db8::7'],
+};
 
 describe('the self-signed certificate', () => {
   it('is an X.509 v3 server certificate for every name and address, valid for about ten years', () => {
@@ -20,7 +23,10 @@ describe('the self-signed certificate', () => {
     expect(x509.verify(x509.publicKey)).toBe(true); // self-signed: its own key signs it
     expect(x509.publicKey.asymmetricKeyDetails).toMatchObject({ namedCurve: 'prime256v1' });
     expect(x509.ca).toBe(false);
-    expect(x509.subjectAltName).toBe('DNS:kindling, DNS:kindling.local, DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, IP Address:10.77.0.1, IP Address:2001:DB8:0:0:0:0:0:7');
+    expect(x509.subjectAltName).toBe(
+      'DNS:kindling, DNS:kindling.local, DNS:localhost, IP Address:127.0.0.1, IP ' +
+        'Address:0:0:0:0:0:0:0:1, IP Address:10.77.0.1, IP Address:2001:DB8:0:0:0:0:0:7',
+    );
     for (const host of ['kindling.local', 'localhost']) expect(x509.checkHost(host)).toBe(host);
     for (const ip of ['10.77.0.1', '2001:db8::7']) expect(x509.checkIP(ip)).toBe(ip);
     expect(x509.checkHost('evil.example')).toBeUndefined();
@@ -29,10 +35,12 @@ describe('the self-signed certificate', () => {
     expect(made.fingerprint).toBe(x509.fingerprint256);
   });
 
-  it('passes OpenSSL\'s check as a TLS server certificate', () => {
+  it("passes OpenSSL's check as a TLS server certificate", () => {
     const file = path.join(dir, 'openssl.pem');
     writeFileSync(file, createSelfSignedCertificate({ names, now: new Date() }).cert);
-    const out = execFileSync('openssl', ['verify', '-CAfile', file, '-purpose', 'sslserver', file], { encoding: 'utf8' });
+    const out = execFileSync('openssl', ['verify', '-CAfile', file, '-purpose', 'sslserver', file], {
+      encoding: 'utf8',
+    });
     expect(out.trim()).toBe(`${file}: OK`);
   });
 
@@ -42,26 +50,37 @@ describe('the self-signed certificate', () => {
     expect(why).toMatch(/no certificate/);
     const [same, again] = await readOrCreateCertificate({ dir: tls, names, now: new Date('2035-12-01T00:00:00Z') });
     expect([same.fingerprint, again]).toEqual([first.fingerprint, null]);
-    const [renewed, expired] = await readOrCreateCertificate({ dir: tls, names, now: new Date('2036-01-01T00:00:00Z') });
+    const [renewed, expired] = await readOrCreateCertificate({
+      dir: tls,
+      names,
+      now: new Date('2036-01-01T00:00:00Z'),
+    });
     expect(expired).toMatch(/expired on 2035-12-30/);
     expect(renewed.fingerprint).not.toBe(first.fingerprint);
   });
 
-  it('names the host, NAME.local, kindling.local and the addresses, leaving out what is not a DNS name or link-local', () => {
-    const interfaces = {
-      eth0: [
-        { address: '192.168.10.57', family: 'IPv4', internal: false },
-        { address: 'fe80::1', family: 'IPv6', internal: false },
-        { address: 'fd00::5', family: 'IPv6', internal: false },
-      ],
-      lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }],
-    } as never;
-    expect(certificateNames({ hostname: 'Kindling', advertise: '10.77.0.1', interfaces })).toEqual({
-      dns: ['kindling', 'kindling.local', 'localhost'],
-      ips: ['127.0.0.1', '::1', '10.77.0.1', '192.168.10.57', 'fd00::5'],
-    });
-    expect(certificateNames({ hostname: 'bad_name', advertise: 'auto', interfaces: {} }).dns).toEqual(['kindling.local', 'localhost']);
-  });
+  it(
+    'names the host, NAME.local, kindling.local and the addresses, ' +
+      'leaving out what is not a DNS name or link-local',
+    () => {
+      const interfaces = {
+        eth0: [
+          { address: '192.168.10.57', family: 'IPv4', internal: false },
+          { address: 'fe80::1', family: 'IPv6', internal: false },
+          { address: 'fd00::5', family: 'IPv6', internal: false },
+        ],
+        lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }],
+      } as never;
+      expect(certificateNames({ hostname: 'Kindling', advertise: '10.77.0.1', interfaces })).toEqual({
+        dns: ['kindling', 'kindling.local', 'localhost'],
+        ips: ['127.0.0.1', '::1', '10.77.0.1', '192.168.10.57', 'fd00::5'],
+      });
+      expect(certificateNames({ hostname: 'bad_name', advertise: 'auto', interfaces: {} }).dns).toEqual([
+        'kindling.local',
+        'localhost',
+      ]);
+    },
+  );
 });
 
 describe('DER pieces', () => {

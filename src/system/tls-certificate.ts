@@ -4,7 +4,20 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../store/atomic-file.js';
-import { bitString, boolean, explicit, implicit, octetString, oid, sequence, set, time, unsignedInteger, utf8String, type Der } from './der.js';
+import {
+  bitString,
+  boolean,
+  explicit,
+  implicit,
+  octetString,
+  oid,
+  sequence,
+  set,
+  time,
+  unsignedInteger,
+  utf8String,
+  type Der,
+} from './der.js';
 
 // The setup page's HTTPS certificate: self-signed, made on the first start and kept in
 // DATADIR/state/tls/ (key 0600). Browsers warn about it once; the SHA-256 fingerprint on
@@ -43,11 +56,19 @@ const isDnsName = (name: string) => name.length <= 253 && name.split('.').every(
  * What the certificate names: the host name (and NAME.local, which avahi answers),
  * kindling.local, localhost, the advertised name, and every address the box has now.
  */
-export function certificateNames(options: { hostname?: string; advertise?: string; interfaces?: ReturnType<typeof os.networkInterfaces> } = {}): CertificateNames {
+export function certificateNames(
+  options: { hostname?: string; advertise?: string; interfaces?: ReturnType<typeof os.networkInterfaces> } = {},
+): CertificateNames {
   const hostname = (options.hostname ?? os.hostname()).toLowerCase();
   const dns = new Set<string>();
   const ips = new Set<string>(['127.0.0.1', '::1']);
-  for (const name of [hostname, hostname.includes('.') ? '' : `${hostname}.local`, applianceName, 'localhost', options.advertise ?? '']) {
+  for (const name of [
+    hostname,
+    hostname.includes('.') ? '' : `${hostname}.local`,
+    applianceName,
+    'localhost',
+    options.advertise ?? '',
+  ]) {
     const lower = name.toLowerCase();
     if (isIP(lower)) ips.add(lower);
     else if (lower && lower !== 'auto' && isDnsName(lower)) dns.add(lower);
@@ -65,7 +86,11 @@ export function certificateNames(options: { hostname?: string; advertise?: strin
  * The certificate in `dir`, or a new one when there is none, it does not parse, its key
  * does not match, or it has expired. Returns [certificate, why it was made or null].
  */
-export async function readOrCreateCertificate(options: { dir: string; names: CertificateNames; now?: Date }): Promise<[TlsCertificate, string | null]> {
+export async function readOrCreateCertificate(options: {
+  dir: string;
+  names: CertificateNames;
+  now?: Date;
+}): Promise<[TlsCertificate, string | null]> {
   const now = options.now ?? new Date();
   const keyFile = path.join(options.dir, tlsFiles.key);
   const certFile = path.join(options.dir, tlsFiles.cert);
@@ -80,7 +105,10 @@ export async function readOrCreateCertificate(options: { dir: string; names: Cer
     reason = `${certFile} expired on ${existing.validTo.toISOString()}`;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    reason = code === 'ENOENT' ? `no certificate in ${options.dir} yet` : `${certFile} or ${keyFile} is unusable (${(err as Error).message})`;
+    reason =
+      code === 'ENOENT'
+        ? `no certificate in ${options.dir} yet`
+        : `${certFile} or ${keyFile} is unusable (${(err as Error).message})`;
   }
   const made = createSelfSignedCertificate({ names: options.names, now });
   // Key first: a crash between the two writes leaves a key without its certificate,
@@ -101,7 +129,7 @@ async function writeFingerprint(dir: string, fingerprint: string): Promise<void>
 export function parseCertificate(key: string, cert: string): TlsCertificate {
   const x509 = new X509Certificate(cert);
   const privateKey = createPrivateKey(key);
-  if (!x509.checkPrivateKey(privateKey)) throw new Error('the key is not the certificate\'s');
+  if (!x509.checkPrivateKey(privateKey)) throw new Error("the key is not the certificate's");
   const names: CertificateNames = { dns: [], ips: [] };
   for (const entry of (x509.subjectAltName ?? '').split(', ')) {
     if (entry.startsWith('DNS:')) names.dns.push(entry.slice(4));
@@ -111,7 +139,11 @@ export function parseCertificate(key: string, cert: string): TlsCertificate {
 }
 
 /** A new ECDSA P-256 key and a self-signed X.509 v3 server certificate for `names`. */
-export function createSelfSignedCertificate(options: { names: CertificateNames; now: Date; validDays?: number }): TlsCertificate {
+export function createSelfSignedCertificate(options: {
+  names: CertificateNames;
+  now: Date;
+  validDays?: number;
+}): TlsCertificate {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const notBefore = new Date(options.now.getTime() - backdateMs);
   const notAfter = new Date(options.now.getTime() + (options.validDays ?? certificateValidDays) * 24 * 3600 * 1000);
@@ -133,7 +165,10 @@ export function createSelfSignedCertificate(options: { names: CertificateNames; 
   );
   const signature = sign('sha256', tbs, privateKey); // DER ECDSA-Sig-Value
   const der = sequence(tbs, ecdsaWithSha256, bitString(signature));
-  const cert = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
+  const cert =
+    `-----BEGIN ` +
+    `CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END ` +
+    `CERTIFICATE-----\n`;
   return parseCertificate(pemKey(privateKey), cert);
 }
 
@@ -141,7 +176,8 @@ const pemKey = (key: KeyObject) => key.export({ type: 'pkcs8', format: 'pem' }).
 
 /** RFC 5280 §4.2: what the certificate may do (a TLS server, not a CA) and for which names. */
 function extensions(names: CertificateNames): Der[] {
-  const extension = (id: string, critical: boolean, value: Der) => sequence(oid(id), ...(critical ? [boolean(true)] : []), octetString(value));
+  const extension = (id: string, critical: boolean, value: Der) =>
+    sequence(oid(id), ...(critical ? [boolean(true)] : []), octetString(value));
   const altNames = [
     ...names.dns.map((dns) => implicit(2, Buffer.from(dns, 'ascii'))), // dNSName
     ...names.ips.map((ip) => implicit(7, ipBytes(ip))), // iPAddress
@@ -159,10 +195,16 @@ export function ipBytes(ip: string): Buffer {
   if (isIP(ip) === 4) return Buffer.from(ip.split('.').map(Number));
   if (isIP(ip) !== 6) throw new Error(`${ip}: expected an IPv4 or IPv6 address`);
   // An embedded IPv4 tail (::ffff:10.0.0.1) is the last two groups.
-  const text = ip.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a, b, c, d) => `${((+a << 8) | +b).toString(16)}:${((+c << 8) | +d).toString(16)}`);
+  const text = ip.replace(
+    /(\d+)\.(\d+)\.(\d+)\.(\d+)$/,
+    (_, a, b, c, d) => `${((+a << 8) | +b).toString(16)}:${((+c << 8) | +d).toString(16)}`,
+  );
   const [head = '', tail] = text.split('::');
   const split = (s: string) => (s ? s.split(':') : []);
-  const groups = tail === undefined ? split(head) : [...split(head), ...Array<string>(8 - split(head).length - split(tail).length).fill('0'), ...split(tail)];
+  const groups =
+    tail === undefined
+      ? split(head)
+      : [...split(head), ...Array<string>(8 - split(head).length - split(tail).length).fill('0'), ...split(tail)];
   const out = Buffer.alloc(16);
   groups.forEach((g, i) => out.writeUInt16BE(Number.parseInt(g, 16), i * 2));
   return out;

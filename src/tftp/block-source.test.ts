@@ -61,7 +61,9 @@ describe('FileSource', () => {
     const { bytes, reads } = await walk(blksize, windowsize);
     expect(bytes.equals(data)).toBe(true);
     // Chunks are read at the window's start, so at most one read per chunk's worth of windows.
-    expect(reads).toBeLessThanOrEqual(Math.ceil(data.length / Math.max(FILE_CHUNK_BYTES - blksize * windowsize, blksize * windowsize)) + 1);
+    expect(reads).toBeLessThanOrEqual(
+      Math.ceil(data.length / Math.max(FILE_CHUNK_BYTES - blksize * windowsize, blksize * windowsize)) + 1,
+    );
   });
 
   it('fails a read when the file shrank underneath it', async () => {

@@ -1,18 +1,46 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodePacket, encodeAck, encodeData, encodeError, encodeOack, encodeRequest, readBlock, readOpcode, writeDataHeader, type Packet } from './packet.js';
+import {
+  decodePacket,
+  encodeAck,
+  encodeData,
+  encodeError,
+  encodeOack,
+  encodeRequest,
+  readBlock,
+  readOpcode,
+  writeDataHeader,
+  type Packet,
+} from './packet.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
 describe('decodePacket: table', () => {
   const good: Array<[string, Buffer, Packet]> = [
-    ['RRQ octet', Buffer.from('\x00\x01ipxe.efi\x00octet\x00', 'latin1'), { op: 'RRQ', filename: 'ipxe.efi', mode: 'octet', options: [] }],
+    [
+      'RRQ octet',
+      Buffer.from('\x00\x01ipxe.efi\x00octet\x00', 'latin1'),
+      { op: 'RRQ', filename: 'ipxe.efi', mode: 'octet', options: [] },
+    ],
     [
       'RRQ with EDK2 options',
       Buffer.from('\x00\x01ipxe.efi\x00octet\x00blksize\x001468\x00tsize\x000\x00windowsize\x004\x00', 'latin1'),
-      { op: 'RRQ', filename: 'ipxe.efi', mode: 'octet', options: [['blksize', '1468'], ['tsize', '0'], ['windowsize', '4']] },
+      {
+        op: 'RRQ',
+        filename: 'ipxe.efi',
+        mode: 'octet',
+        options: [
+          ['blksize', '1468'],
+          ['tsize', '0'],
+          ['windowsize', '4'],
+        ],
+      },
     ],
-    ['WRQ', Buffer.from('\x00\x02up\x00netascii\x00', 'latin1'), { op: 'WRQ', filename: 'up', mode: 'netascii', options: [] }],
+    [
+      'WRQ',
+      Buffer.from('\x00\x02up\x00netascii\x00', 'latin1'),
+      { op: 'WRQ', filename: 'up', mode: 'netascii', options: [] },
+    ],
     ['DATA', hex('0003 0001 deadbeef'), { op: 'DATA', block: 1, data: hex('deadbeef') }],
     ['empty DATA', hex('0003 ffff'), { op: 'DATA', block: 65535, data: Buffer.alloc(0) }],
     ['ACK', hex('0004 1234'), { op: 'ACK', block: 0x1234 }],
@@ -37,7 +65,11 @@ describe('decodePacket: table', () => {
     ['RRQ empty filename', Buffer.from('\x00\x01\x00octet\x00', 'latin1'), /filename is empty/],
     ['RRQ empty mode', Buffer.from('\x00\x01f\x00\x00', 'latin1'), /mode is empty/],
     ['RRQ option without value', Buffer.from('\x00\x01f\x00octet\x00blksize\x00', 'latin1'), /has no value/],
-    ['RRQ option value without NUL', Buffer.from('\x00\x01f\x00octet\x00blksize\x001468', 'latin1'), /no NUL terminator/],
+    [
+      'RRQ option value without NUL',
+      Buffer.from('\x00\x01f\x00octet\x00blksize\x001468', 'latin1'),
+      /no NUL terminator/,
+    ],
     ['RRQ empty option name', Buffer.from('\x00\x01f\x00octet\x00\x001\x00', 'latin1'), /name is empty/],
     ['short DATA', hex('0003 00'), /shorter than 4/],
     ['short ACK', hex('0004 00'), /shorter than 4/],
@@ -69,7 +101,15 @@ function encode(p: Packet): Buffer {
 describe('encoders', () => {
   it('round-trip requests, OACK, DATA, ACK and ERROR', () => {
     const packets: Packet[] = [
-      { op: 'RRQ', filename: 'pxelinux.cfg/01-52-54-00-55-1c-ee', mode: 'octet', options: [['blksize', '1432'], ['tsize', '0']] },
+      {
+        op: 'RRQ',
+        filename: 'pxelinux.cfg/01-52-54-00-55-1c-ee',
+        mode: 'octet',
+        options: [
+          ['blksize', '1432'],
+          ['tsize', '0'],
+        ],
+      },
       { op: 'WRQ', filename: 'x', mode: 'octet', options: [] },
       { op: 'OACK', options: [['windowsize', '4']] },
       { op: 'DATA', block: 65535, data: randomBytes(512) },
@@ -132,13 +172,17 @@ describe('decodePacket: fuzz', () => {
         continue;
       }
       const p = result.packet;
-      if (p.op === 'RRQ' || p.op === 'WRQ') expect(decodePacket(encodeRequest(p.op, p.filename, p.mode, p.options)).ok).toBe(true);
+      if (p.op === 'RRQ' || p.op === 'WRQ')
+        expect(decodePacket(encodeRequest(p.op, p.filename, p.mode, p.options)).ok).toBe(true);
       if (p.op === 'OACK') expect(decodePacket(encodeOack(p.options)).ok).toBe(true);
     }
   });
 
   it('never throws on truncations of valid packets', () => {
-    const full = encodeRequest('RRQ', 'ipxe.efi', 'octet', [['blksize', '1468'], ['tsize', '0']]);
+    const full = encodeRequest('RRQ', 'ipxe.efi', 'octet', [
+      ['blksize', '1468'],
+      ['tsize', '0'],
+    ]);
     for (let n = 0; n <= full.length; n++) expect(() => decodePacket(full.subarray(0, n))).not.toThrow();
   });
 });

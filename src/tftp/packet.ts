@@ -1,4 +1,4 @@
-// Pure TFTP wire codec: bytes in, values out, no I/O (design.md, "Rules of the house").
+// Pure TFTP wire codec: bytes in, values out, no I/O (docs/architecture.md, the pure core).
 // Formats: RFC 1350 section 5 (RRQ/WRQ/DATA/ACK/ERROR), RFC 2347 section 2 (options
 // appended to requests) and section 3 (OACK).
 
@@ -85,7 +85,11 @@ export function decodePacket(input: Uint8Array): DecodeResult {
   const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   const opcode = readOpcode(buf);
   const op = opcodeNames[opcode];
-  if (op === undefined) return { ok: false, reason: buf.length < 2 ? `packet of ${buf.length} bytes is shorter than an opcode` : `unknown opcode ${opcode}` };
+  if (op === undefined)
+    return {
+      ok: false,
+      reason: buf.length < 2 ? `packet of ${buf.length} bytes is shorter than an opcode` : `unknown opcode ${opcode}`,
+    };
   switch (op) {
     case 'RRQ':
     case 'WRQ': {
@@ -110,7 +114,10 @@ export function decodePacket(input: Uint8Array): DecodeResult {
       if (buf.length < 4) return { ok: false, reason: 'ERROR packet shorter than 4 bytes' };
       // A missing terminator on an error message is tolerated: the peer is ending anyway.
       const end = buf.indexOf(0, 4);
-      return { ok: true, packet: { op, code: readBlock(buf), message: buf.toString('utf8', 4, end === -1 ? buf.length : end) } };
+      return {
+        ok: true,
+        packet: { op, code: readBlock(buf), message: buf.toString('utf8', 4, end === -1 ? buf.length : end) },
+      };
     }
     case 'OACK': {
       const strings = readStrings(buf, 2);

@@ -14,6 +14,7 @@ export function checkRequestPath(name: string): PathCheck {
   // Backslashes are Windows separators to some clients: "..\\x" must not become a parent step.
   if (name.includes('\\')) return { ok: false, reason: 'backslash in name' };
   // Control characters, and U+FFFD from bytes that were not UTF-8, are never in a boot path.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are refused
   if (/[\u0000-\u001f\u007f\ufffd]/.test(name)) return { ok: false, reason: 'control or non-UTF-8 character in name' };
   if (name.startsWith('/')) return { ok: false, reason: 'absolute path' };
   const segments: string[] = [];

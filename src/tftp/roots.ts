@@ -17,8 +17,7 @@ export interface ResolvedFile {
 }
 
 export type ResolveResult =
-  | { ok: true; file: ResolvedFile }
-  | { ok: false; kind: 'not-found' | 'access'; reason: string };
+  { ok: true; file: ResolvedFile } | { ok: false; kind: 'not-found' | 'access'; reason: string };
 
 interface Root {
   path: string;
@@ -30,7 +29,11 @@ export class FileRoots {
   private constructor(private readonly roots: readonly Root[]) {}
 
   /** Resolves each root's real path once, so per-request checks compare against fixed prefixes. */
-  static async open(options: { roots: readonly string[]; extraRoot: string | null; logger: Logger }): Promise<FileRoots> {
+  static async open(options: {
+    roots: readonly string[];
+    extraRoot: string | null;
+    logger: Logger;
+  }): Promise<FileRoots> {
     const wanted = options.roots.map((path) => ({ path, confined: false }));
     if (options.extraRoot !== null) wanted.push({ path: options.extraRoot, confined: true });
     const found: Root[] = [];
@@ -50,7 +53,9 @@ export class FileRoots {
     return this.roots.map((r) => r.path);
   }
 
-  /** Finds `segments` in the first root that has it; a symlink leading out of a confined root is refused, not skipped. */
+  /**
+   * Finds `segments` in the first root that has it; a symlink leading out of a confined root is refused, not skipped.
+   */
   async resolve(segments: readonly string[]): Promise<ResolveResult> {
     for (const { path: root, confined } of this.roots) {
       let real: string;
@@ -59,7 +64,8 @@ export class FileRoots {
       } catch {
         continue;
       }
-      if (confined && !real.startsWith(root + sep)) return { ok: false, kind: 'access', reason: `resolves to ${real}, outside root ${root}` };
+      if (confined && !real.startsWith(root + sep))
+        return { ok: false, kind: 'access', reason: `resolves to ${real}, outside root ${root}` };
       let stats: Stats;
       try {
         stats = await stat(real);

@@ -140,7 +140,10 @@ export class TftpServerCore {
       maxTimeoutSeconds: deps.settings.maxTimeoutSeconds,
     };
     this.sharedSlots = deps.settings.maxTransfers - reservedSlots(deps.settings.maxTransfers);
-    this.cache = new FileCache(deps.cacheFileBytes ?? DEFAULT_CACHE_FILE_BYTES, deps.cacheTotalBytes ?? DEFAULT_CACHE_TOTAL_BYTES);
+    this.cache = new FileCache(
+      deps.cacheFileBytes ?? DEFAULT_CACHE_FILE_BYTES,
+      deps.cacheTotalBytes ?? DEFAULT_CACHE_TOTAL_BYTES,
+    );
     this.roots = roots;
     this.socket = socket;
     socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.request(msg, rinfo));
@@ -148,7 +151,11 @@ export class TftpServerCore {
   }
 
   static async start(deps: TftpServerDeps): Promise<TftpServerCore> {
-    const roots = await FileRoots.open({ roots: deps.settings.roots, extraRoot: deps.settings.extraRoot, logger: deps.logger });
+    const roots = await FileRoots.open({
+      roots: deps.settings.roots,
+      extraRoot: deps.settings.extraRoot,
+      logger: deps.logger,
+    });
     const threads = defaultTransferThreads(deps);
     let pool: TransferPool | null = null;
     if (threads > 0) {
@@ -165,10 +172,16 @@ export class TftpServerCore {
         socket.close();
         void pool?.close();
         reject(
-          new KindlingError('TFTP_LISTEN', `tftp cannot listen on ${deps.settings.listen}:${deps.settings.port} (tftp.listen, tftp.port): ${err.message}`, {
-            listen: deps.settings.listen,
-            port: deps.settings.port,
-          }),
+          new KindlingError(
+            'TFTP_LISTEN',
+            `tftp cannot listen ` +
+              `on ${deps.settings.listen}:${deps.settings.port} (tftp.listen, ` +
+              `tftp.port): ${err.message}`,
+            {
+              listen: deps.settings.listen,
+              port: deps.settings.port,
+            },
+          ),
         );
       };
       socket.once('error', fail);
@@ -178,7 +191,10 @@ export class TftpServerCore {
       });
     });
     const server = new TftpServerCore(deps, roots, socket, pool);
-    deps.logger.info({ ...socket.address(), roots: roots.list, transferThreads: pool?.threadCount ?? 0 }, 'tftp listening');
+    deps.logger.info(
+      { ...socket.address(), roots: roots.list, transferThreads: pool?.threadCount ?? 0 },
+      'tftp listening',
+    );
     return server;
   }
 
@@ -236,7 +252,11 @@ export class TftpServerCore {
       void existing.transfer.abort('superseded by a new request from the same port', false);
     }
     const mode = parseMode(rawMode);
-    if (mode === null) return this.refuse(encodeError(TftpErrorCode.ILLEGAL_OPERATION, `unknown mode "${clip(rawMode, 64)}"; expected octet or netascii`), rinfo);
+    if (mode === null)
+      return this.refuse(
+        encodeError(TftpErrorCode.ILLEGAL_OPERATION, `unknown mode "${clip(rawMode, 64)}"; expected octet or netascii`),
+        rinfo,
+      );
     const path = checkRequestPath(requested);
     if (!path.ok) {
       this.logger.warn({ client: peer, filename, reason: path.reason }, 'tftp path refused');
@@ -247,7 +267,8 @@ export class TftpServerCore {
     const inUse = this.active - this.evicting;
     // The reserve (reservedSlots) is for addresses holding nothing; when even it is gone,
     // such an address may still displace a transfer that never got an ACK.
-    const full = fromClient > 0 ? inUse >= this.sharedSlots : inUse >= this.settings.maxTransfers && !this.evictStalled();
+    const full =
+      fromClient > 0 ? inUse >= this.sharedSlots : inUse >= this.settings.maxTransfers && !this.evictStalled();
     if (full) return this.refuse(BUSY, rinfo);
 
     this.active++;
@@ -267,7 +288,10 @@ export class TftpServerCore {
       this.counts.bytesSent += result.bytes;
       if (result.ok) this.counts.completed++;
       else this.counts.failed++;
-      this.logger[result.ok ? 'debug' : 'info']({ client: peer, filename, bytes: result.bytes, reason: clip(result.reason) }, result.ok ? 'tftp transfer complete' : 'tftp transfer ended early');
+      this.logger[result.ok ? 'debug' : 'info'](
+        { client: peer, filename, bytes: result.bytes, reason: clip(result.reason) },
+        result.ok ? 'tftp transfer complete' : 'tftp transfer ended early',
+      );
     };
     const settled = this.begin(rinfo, entry, filename, path.segments, mode, options, release).catch((err: Error) => {
       this.logger.error({ client: peer, filename, err }, 'tftp transfer setup failed');
@@ -288,7 +312,10 @@ export class TftpServerCore {
       entry.evicted = true;
       this.evicting++;
       this.counts.evicted++;
-      this.logger.info({ client: peer, filename: clip(entry.filename) }, 'tftp transfer without an ACK ended to make room');
+      this.logger.info(
+        { client: peer, filename: clip(entry.filename) },
+        'tftp transfer without an ACK ended to make room',
+      );
       void entry.transfer.abort('server busy');
       return true;
     }
@@ -311,17 +338,30 @@ export class TftpServerCore {
     const found = await this.roots.resolve(segments);
     if (this.closed) return release({ ok: false, reason: 'server closed', bytes: 0 });
     if (!found.ok) {
-      if (found.kind === 'access') this.logger.warn({ client: `${rinfo.address}:${rinfo.port}`, filename, reason: found.reason }, 'tftp path refused');
+      if (found.kind === 'access')
+        this.logger.warn(
+          { client: `${rinfo.address}:${rinfo.port}`, filename, reason: found.reason },
+          'tftp path refused',
+        );
       return found.kind === 'not-found'
         ? refuseAndRelease(TftpErrorCode.FILE_NOT_FOUND, 'file not found', `not found: ${filename}`)
         : refuseAndRelease(TftpErrorCode.ACCESS_VIOLATION, 'access violation', found.reason);
     }
     const { path, stats } = found.file;
     if (mode === 'netascii' && !this.cache.fits(stats.size)) {
-      return refuseAndRelease(TftpErrorCode.NOT_DEFINED, 'file too large for netascii; use octet mode', 'netascii too large');
+      return refuseAndRelease(
+        TftpErrorCode.NOT_DEFINED,
+        'file too large for netascii; use octet mode',
+        'netascii too large',
+      );
     }
     // tsize must be the size on the wire, which netascii changes, so its bytes come first.
-    const cached = mode === 'netascii' ? await this.cache.get(path, stats, 'netascii', toNetascii) : this.cache.fits(stats.size) ? await this.cache.get(path, stats) : null;
+    const cached =
+      mode === 'netascii'
+        ? await this.cache.get(path, stats, 'netascii', toNetascii)
+        : this.cache.fits(stats.size)
+          ? await this.cache.get(path, stats)
+          : null;
     const size = cached === null ? stats.size : cached.length;
     const negotiated = negotiate(options, size, this.limits);
     if (!negotiated.ok) return refuseAndRelease(TftpErrorCode.OPTION_NEGOTIATION, negotiated.reason, negotiated.reason);
@@ -340,18 +380,19 @@ export class TftpServerCore {
       retransmit: this.retransmit,
       maxLifetimeMs: this.settings.maxTransferSeconds * 1000,
     };
-    const remote = this.pool?.run(plan, {
-      onEnd: (result) => {
-        this.transfers.delete(remote!);
-        release(result);
-      },
-      onFailed: (err) => {
-        this.transfers.delete(remote!);
-        this.logger.error({ client: `${rinfo.address}:${rinfo.port}`, filename, err }, 'tftp transfer setup failed');
-        this.refuse(encodeError(TftpErrorCode.NOT_DEFINED, 'internal error'), rinfo);
-        release({ ok: false, reason: err.message, bytes: 0 });
-      },
-    }) ?? null;
+    const remote =
+      this.pool?.run(plan, {
+        onEnd: (result) => {
+          this.transfers.delete(remote!);
+          release(result);
+        },
+        onFailed: (err) => {
+          this.transfers.delete(remote!);
+          this.logger.error({ client: `${rinfo.address}:${rinfo.port}`, filename, err }, 'tftp transfer setup failed');
+          this.refuse(encodeError(TftpErrorCode.NOT_DEFINED, 'internal error'), rinfo);
+          release({ ok: false, reason: err.message, bytes: 0 });
+        },
+      }) ?? null;
     if (remote !== null) {
       this.transfers.add(remote);
       entry.transfer = remote;

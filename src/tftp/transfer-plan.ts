@@ -29,8 +29,15 @@ export interface TransferPlan {
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /** Opens the plan's file and a socket on a fresh port; nothing is left open if either fails. Not started. */
-export async function openReadTransfer(plan: TransferPlan, makeSocket: () => Socket, hooks: Pick<ReadTransferOptions, 'onEnd' | 'onProgress'>): Promise<ReadTransfer> {
-  const source: BlockSource = plan.shared !== null ? new BufferSource(asBuffer(plan.shared)) : await FileSource.open(plan.path!, plan.size, plan.blksize * plan.windowsize);
+export async function openReadTransfer(
+  plan: TransferPlan,
+  makeSocket: () => Socket,
+  hooks: Pick<ReadTransferOptions, 'onEnd' | 'onProgress'>,
+): Promise<ReadTransfer> {
+  const source: BlockSource =
+    plan.shared !== null
+      ? new BufferSource(asBuffer(plan.shared))
+      : await FileSource.open(plan.path!, plan.size, plan.blksize * plan.windowsize);
   const socket = makeSocket();
   try {
     await bindEphemeral(socket, plan.listen); // closes the socket if it fails

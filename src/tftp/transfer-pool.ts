@@ -16,7 +16,8 @@ export interface WorkerStart extends TransferPlan {
   id: number;
 }
 
-export type ToWorker = WorkerStart | { type: 'abort'; id: number; reason: string; tellClient: boolean } | { type: 'repeat'; id: number };
+export type ToWorker =
+  WorkerStart | { type: 'abort'; id: number; reason: string; tellClient: boolean } | { type: 'repeat'; id: number };
 
 export type FromWorker =
   | { type: 'ready' }
@@ -38,10 +39,15 @@ function newWorker(): Worker {
   const js = new URL('./transfer-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(js))) return new Worker(js);
   // The ESM build of tsx's API: its CommonJS build cannot register hooks from a worker.
-  const api = createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
+  const api = createRequire(import.meta.url)
+    .resolve('tsx/esm/api')
+    .replace(/\.cjs$/, '.mjs');
   const tsx = pathToFileURL(api).href;
   const entry = new URL('./transfer-worker.ts', import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`, { eval: true });
+  return new Worker(
+    `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`,
+    { eval: true },
+  );
 }
 
 class PoolThread {
@@ -173,7 +179,8 @@ export class TransferPool {
     const at = this.threads.indexOf(thread);
     if (at < 0) return;
     this.threads.splice(at, 1);
-    for (const transfer of thread.transfers.values()) transfer.settle({ ok: false, reason: `transfer thread failed: ${err.message}`, bytes: 0 });
+    for (const transfer of thread.transfers.values())
+      transfer.settle({ ok: false, reason: `transfer thread failed: ${err.message}`, bytes: 0 });
     thread.transfers.clear();
     if (!this.closed) {
       void thread.worker.terminate();

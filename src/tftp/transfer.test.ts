@@ -15,7 +15,8 @@ class FakeSocket extends EventEmitter {
   closed = false;
   send(buf: Buffer, offset: number | number, length?: number, port?: number, address?: string): void {
     // Both (buf, port, address) and (buf, offset, length, port, address) forms.
-    if (address === undefined) this.sent.push({ bytes: Buffer.from(buf), port: offset, address: length as unknown as string });
+    if (address === undefined)
+      this.sent.push({ bytes: Buffer.from(buf), port: offset, address: length as unknown as string });
     else this.sent.push({ bytes: Buffer.from(buf.subarray(offset, offset + length!)), port: port!, address });
   }
   close(callback?: () => void): void {
@@ -32,7 +33,17 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-function setup(data: Buffer, opts: { blksize?: number; windowsize?: number; oack?: boolean; retries?: number; initialMs?: number; maxLifetimeMs?: number } = {}) {
+function setup(
+  data: Buffer,
+  opts: {
+    blksize?: number;
+    windowsize?: number;
+    oack?: boolean;
+    retries?: number;
+    initialMs?: number;
+    maxLifetimeMs?: number;
+  } = {},
+) {
   const socket = new FakeSocket();
   let result: TransferResult | null = null;
   const transfer = new ReadTransfer({
@@ -92,7 +103,7 @@ describe('ReadTransfer', () => {
     expect(t.result()?.ok).toBe(true);
   });
 
-  it('sends nothing for a duplicate ACK (no sorcerer\'s apprentice)', () => {
+  it("sends nothing for a duplicate ACK (no sorcerer's apprentice)", () => {
     const t = setup(Buffer.alloc(5000));
     t.transfer.start();
     expect(blocksOf(t.socket.take())).toEqual([1]);
@@ -150,7 +161,10 @@ describe('ReadTransfer', () => {
     t.socket.fromPeer(encodeAck(1), { address: PEER.address, port: 2001 });
     const [reply] = t.socket.sent;
     expect(reply?.port).toBe(2001);
-    expect(decodePacket(reply!.bytes)).toEqual({ ok: true, packet: { op: 'ERROR', code: 5, message: 'unknown transfer ID' } });
+    expect(decodePacket(reply!.bytes)).toEqual({
+      ok: true,
+      packet: { op: 'ERROR', code: 5, message: 'unknown transfer ID' },
+    });
     t.socket.take();
     t.socket.fromPeer(encodeAck(1));
     expect(blocksOf(t.socket.take())).toEqual([2]);

@@ -4,7 +4,15 @@
 // and a timeout resends the slots as they are.
 import type { Socket, RemoteInfo } from 'node:dgram';
 import type { BlockSource } from './block-source.js';
-import { DATA_HEADER_BYTES, Opcode, TftpErrorCode, encodeError, readBlock, readOpcode, writeDataHeader } from './packet.js';
+import {
+  DATA_HEADER_BYTES,
+  Opcode,
+  TftpErrorCode,
+  encodeError,
+  readBlock,
+  readOpcode,
+  writeDataHeader,
+} from './packet.js';
 import { retransmitDelay, type RetransmitPolicy } from './retransmit.js';
 
 export interface TransferResult {
@@ -275,6 +283,8 @@ export class ReadTransfer implements TransferHandle {
     const bytes = Math.min(this.source.size, Math.max(0, this.acked) * this.blksize);
     // onEnd runs once the socket and the file are really released, so close() and the
     // handle counts in tests see a settled state.
-    this.finished = Promise.all([closed, this.source.close().catch(() => undefined)]).then(() => this.options.onEnd({ ok, reason, bytes }));
+    this.finished = Promise.all([closed, this.source.close().catch(() => undefined)]).then(() =>
+      this.options.onEnd({ ok, reason, bytes }),
+    );
   }
 }

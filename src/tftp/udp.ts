@@ -2,7 +2,11 @@
 import { createSocket, type Socket } from 'node:dgram';
 
 /** Sends name IP literals only; skipping dns.lookup saves a tick and a closure on every send. */
-function literalLookup(address: string, _options: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+function literalLookup(
+  address: string,
+  _options: unknown,
+  callback: (err: Error | null, address: string, family: number) => void,
+): void {
   callback(null, address, 4);
 }
 

@@ -3,27 +3,96 @@ import { decide, defaultGroupPolicy, slotTimeoutMs, type DecideInput, type Updat
 import type { OmahaAppRequest, OmahaPackage } from './omaha.js';
 
 const now = new Date('2026-12-07T10:00:00Z');
-const target: OmahaPackage = { version: '3815.2.1', codebase: 'http://k/mirror/flatcar/stable/amd64-usr/3815.2.1/', name: 'flatcar_production_update.gz', size: 10, sha256: 'ab'.repeat(32) };
+const target: OmahaPackage = {
+  version: '3815.2.1',
+  codebase: 'http://k/mirror/flatcar/stable/amd64-usr/3815.2.1/',
+  name: 'flatcar_production_update.gz',
+  size: 10,
+  sha256: 'ab'.repeat(32),
+};
 const app = (over: Partial<OmahaAppRequest> = {}): OmahaAppRequest => ({
-  appId: '{e96281a6-d1af-4bde-9a0a-97b76e56dc57}', version: '3815.2.0', track: 'stable', machineId: 'm1', bootId: '', machineAlias: '', oem: '', board: 'amd64-usr', alephVersion: '', ping: true, updateCheck: true, events: [], ...over,
+  appId: '{e96281a6-d1af-4bde-9a0a-97b76e56dc57}',
+  version: '3815.2.0',
+  track: 'stable',
+  machineId: 'm1',
+  bootId: '',
+  machineAlias: '',
+  oem: '',
+  board: 'amd64-usr',
+  alephVersion: '',
+  ping: true,
+  updateCheck: true,
+  events: [],
+  ...over,
 });
 const record = (over: Partial<UpdateRecord>): UpdateRecord => ({
-  machineId: 'm1', group: 'stable', version: '3815.2.0', state: 'offered', reason: null, offered: '3815.2.1', offeredAt: now.toISOString(), errorCode: null, ip: '10.0.0.5', alias: '', lastSeen: new Date(now.getTime() - 60_000).toISOString(), ...over,
+  machineId: 'm1',
+  group: 'stable',
+  version: '3815.2.0',
+  state: 'offered',
+  reason: null,
+  offered: '3815.2.1',
+  offeredAt: now.toISOString(),
+  errorCode: null,
+  ip: '10.0.0.5',
+  alias: '',
+  lastSeen: new Date(now.getTime() - 60_000).toISOString(),
+  ...over,
 });
-const input = (over: Partial<DecideInput>): DecideInput => ({ app: app(), ip: '10.0.0.5', group: 'stable', previous: undefined, policy: defaultGroupPolicy, target, slotsInUse: 0, now, ...over });
-const ev = (type: number, result: number, errorCode: number | null = null) => ({ type, result, errorCode, previousVersion: null });
+const input = (over: Partial<DecideInput>): DecideInput => ({
+  app: app(),
+  ip: '10.0.0.5',
+  group: 'stable',
+  previous: undefined,
+  policy: defaultGroupPolicy,
+  target,
+  slotsInUse: 0,
+  now,
+  ...over,
+});
+const ev = (type: number, result: number, errorCode: number | null = null) => ({
+  type,
+  result,
+  errorCode,
+  previousVersion: null,
+});
 
 describe('update decision', () => {
   const cases: Array<[string, Partial<DecideInput>, string, string]> = [
     ['an older node is offered the target', {}, 'ok', 'offered'],
     ['a node at the target is told noupdate', { app: app({ version: '3815.2.1' }) }, 'noupdate', 'up-to-date'],
-    ['a node past the target (pinned lower) is told noupdate', { app: app({ version: '3900.0.0' }) }, 'noupdate', 'up-to-date'],
+    [
+      'a node past the target (pinned lower) is told noupdate',
+      { app: app({ version: '3900.0.0' }) },
+      'noupdate',
+      'up-to-date',
+    ],
     ['nothing on the mirror: noupdate, held', { target: null }, 'noupdate', 'held'],
     ['paused group: noupdate, held', { policy: { ...defaultGroupPolicy, paused: true } }, 'noupdate', 'held'],
-    ['rollout limit reached: noupdate, held', { policy: { ...defaultGroupPolicy, rolloutLimit: 2 }, slotsInUse: 2 }, 'noupdate', 'held'],
-    ['rollout limit with a free slot: offered', { policy: { ...defaultGroupPolicy, rolloutLimit: 2 }, slotsInUse: 1 }, 'ok', 'offered'],
-    ['a slot holder asking again is offered again even at the limit', { previous: record({ state: 'downloading' }), policy: { ...defaultGroupPolicy, rolloutLimit: 1 }, slotsInUse: 1 }, 'ok', 'downloading'],
-    ['installed, awaiting reboot: noupdate, keeps its state', { previous: record({ state: 'installed' }) }, 'noupdate', 'installed'],
+    [
+      'rollout limit reached: noupdate, held',
+      { policy: { ...defaultGroupPolicy, rolloutLimit: 2 }, slotsInUse: 2 },
+      'noupdate',
+      'held',
+    ],
+    [
+      'rollout limit with a free slot: offered',
+      { policy: { ...defaultGroupPolicy, rolloutLimit: 2 }, slotsInUse: 1 },
+      'ok',
+      'offered',
+    ],
+    [
+      'a slot holder asking again is offered again even at the limit',
+      { previous: record({ state: 'downloading' }), policy: { ...defaultGroupPolicy, rolloutLimit: 1 }, slotsInUse: 1 },
+      'ok',
+      'downloading',
+    ],
+    [
+      'installed, awaiting reboot: noupdate, keeps its state',
+      { previous: record({ state: 'installed' }) },
+      'noupdate',
+      'installed',
+    ],
     ['after an error it may try again', { previous: record({ state: 'error' }) }, 'ok', 'offered'],
   ];
   it.each(cases)('%s', (_name, over, status, state) => {
@@ -47,13 +116,21 @@ describe('update decision', () => {
   });
 
   it('an error event records the code and frees the slot', () => {
-    const d = decide(input({ app: app({ updateCheck: false, events: [ev(3, 0, 2000)] }), previous: record({ state: 'downloading' }) }));
+    const d = decide(
+      input({ app: app({ updateCheck: false, events: [ev(3, 0, 2000)] }), previous: record({ state: 'downloading' }) }),
+    );
     expect(d.record).toMatchObject({ state: 'error', errorCode: 2000 });
     expect(d.record.reason).toContain('2000');
   });
 
   it('a reboot still on the old version is a rollback, an error', () => {
-    const d = decide(input({ app: app({ events: [ev(3, 2)] }), previous: record({ state: 'installed' }), policy: { ...defaultGroupPolicy, paused: true } }));
+    const d = decide(
+      input({
+        app: app({ events: [ev(3, 2)] }),
+        previous: record({ state: 'installed' }),
+        policy: { ...defaultGroupPolicy, paused: true },
+      }),
+    );
     expect(d.record.state).toBe('error');
     expect(d.record.reason).toContain('rebooted still running 3815.2.0');
   });

@@ -1,11 +1,27 @@
 import { compareVersions } from '../mirror/version-order.js';
-import { eventResults, eventTypes, type OmahaAppRequest, type OmahaEvent, type OmahaPackage, type OmahaUpdateCheck } from './omaha.js';
+import {
+  eventResults,
+  eventTypes,
+  type OmahaAppRequest,
+  type OmahaEvent,
+  type OmahaPackage,
+  type OmahaUpdateCheck,
+} from './omaha.js';
 
 // What one machine is told, as a pure function of its request, its last known update
 // state, the group's policy and the mirror's target: no I/O, no clock of its own.
 
 /** What the machines table shows for a node's update. */
-export const updateStates = ['up-to-date', 'held', 'offered', 'downloading', 'downloaded', 'installed', 'updated', 'error'] as const;
+export const updateStates = [
+  'up-to-date',
+  'held',
+  'offered',
+  'downloading',
+  'downloaded',
+  'installed',
+  'updated',
+  'error',
+] as const;
 export type UpdateState = (typeof updateStates)[number];
 
 /** One machine as its Omaha requests describe it, keyed by machine id (/etc/machine-id). */
@@ -76,8 +92,13 @@ function applyEvent(record: UpdateRecord, event: OmahaEvent, app: OmahaAppReques
   if (event.result === eventResults.updateDeferred) return;
   if (!inFlight.has(record.state)) return;
   if (event.type === eventTypes.downloadStarted) record.state = 'downloading';
-  else if (event.type === eventTypes.downloadFinished || event.type === eventTypes.downloadComplete) record.state = 'downloaded';
-  else if ((event.type === eventTypes.updateComplete || event.type === eventTypes.installComplete) && event.result === eventResults.success) record.state = 'installed';
+  else if (event.type === eventTypes.downloadFinished || event.type === eventTypes.downloadComplete)
+    record.state = 'downloaded';
+  else if (
+    (event.type === eventTypes.updateComplete || event.type === eventTypes.installComplete) &&
+    event.result === eventResults.success
+  )
+    record.state = 'installed';
   else if (event.type === eventTypes.updateComplete && event.result === eventResults.successReboot) {
     // The first check after a reboot: the node now runs what it was given, or it rolled back.
     if (record.offered && compareVersions(app.version, record.offered) >= 0) {
@@ -94,7 +115,19 @@ export function decide(input: DecideInput): Decision {
   const { app, now, policy, target } = input;
   const record: UpdateRecord = input.previous
     ? { ...input.previous }
-    : { machineId: app.machineId, group: input.group, version: app.version, state: 'up-to-date', reason: null, offered: null, offeredAt: null, errorCode: null, ip: input.ip, alias: '', lastSeen: now.toISOString() };
+    : {
+        machineId: app.machineId,
+        group: input.group,
+        version: app.version,
+        state: 'up-to-date',
+        reason: null,
+        offered: null,
+        offeredAt: null,
+        errorCode: null,
+        ip: input.ip,
+        alias: '',
+        lastSeen: now.toISOString(),
+      };
   // A silent machine's slot has lapsed: it starts again from its next check.
   if (input.previous && inFlight.has(record.state) && !holdsSlot(input.previous, now)) {
     record.state = 'error';
@@ -127,7 +160,9 @@ export function decide(input: DecideInput): Decision {
   if (policy.paused) return hold(`updates for group ${input.group} are paused`);
   const holding = inFlight.has(record.state) && record.offered === target.version;
   if (!holding && policy.rolloutLimit !== null && input.slotsInUse >= policy.rolloutLimit) {
-    return hold(`rollout limit: ${input.slotsInUse} of ${policy.rolloutLimit} machines of group ${input.group} are updating`);
+    return hold(
+      `rollout limit: ${input.slotsInUse} of ${policy.rolloutLimit} machines of group ${input.group} are updating`,
+    );
   }
   if (!holding) {
     record.offered = target.version;

@@ -12,14 +12,18 @@ import { parseXml, type XmlElement } from './xml.js';
  * status noupdate|ok, the first manifest's version, every url codebase (non-empty), the
  * first package's name appended to each, size > 0, the postinstall action's sha256.
  */
-function updateEngineReads(xml: string): { update: false } | { update: true; version: string; urls: string[]; size: number; hash: string } {
+function updateEngineReads(
+  xml: string,
+): { update: false } | { update: true; version: string; urls: string[]; size: number; hash: string } {
   const root = parseXml(xml);
   if (root.name !== 'response') throw new Error('not a response');
   const app = root.children.find((c) => c.name === 'app');
   const check = app?.children.find((c) => c.name === 'updatecheck');
-  if (!check || check.attrs['status'] === undefined) throw new Error('kActionCodeOmahaResponseInvalid: no updatecheck status');
+  if (!check || check.attrs['status'] === undefined)
+    throw new Error('kActionCodeOmahaResponseInvalid: no updatecheck status');
   if (check.attrs['status'] === 'noupdate') return { update: false };
-  if (check.attrs['status'] !== 'ok') throw new Error(`kActionCodeOmahaResponseInvalid: status ${check.attrs['status']}`);
+  if (check.attrs['status'] !== 'ok')
+    throw new Error(`kActionCodeOmahaResponseInvalid: status ${check.attrs['status']}`);
   const child = (el: XmlElement | undefined, name: string) => el?.children.filter((c) => c.name === name) ?? [];
   const manifest = child(check, 'manifest')[0];
   if (!manifest) throw new Error('no manifest');
@@ -31,7 +35,13 @@ function updateEngineReads(xml: string): { update: false } | { update: true; ver
   if (!(size > 0)) throw new Error('invalid payload size');
   const action = child(child(manifest, 'actions')[0], 'action').find((a) => a.attrs['event'] === 'postinstall');
   if (!action?.attrs['sha256']) throw new Error('no postinstall action with sha256');
-  return { update: true, version: manifest.attrs['version'] ?? '', urls: urls.map((u) => (u.endsWith('/') ? u : `${u}/`) + pkg.attrs['name']), size, hash: action.attrs['sha256'] };
+  return {
+    update: true,
+    version: manifest.attrs['version'] ?? '',
+    urls: urls.map((u) => (u.endsWith('/') ? u : `${u}/`) + pkg.attrs['name']),
+    size,
+    hash: action.attrs['sha256'],
+  };
 }
 
 describe('Omaha request parsing', () => {
@@ -44,11 +54,18 @@ describe('Omaha request parsing', () => {
 
   it('reads the client name and install source update_engine sends', () => {
     const request = parseOmahaRequest(updateEngineCheck({ version: '3815.2.0', track: 'stable', machineId: 'x' }));
-    expect(request).toMatchObject({ updater: 'update_engine-0.4.10', installSource: 'scheduler', os: { platform: 'CoreOS', version: 'Chateau' } });
+    expect(request).toMatchObject({
+      updater: 'update_engine-0.4.10',
+      installSource: 'scheduler',
+      os: { platform: 'CoreOS', version: 'Chateau' },
+    });
   });
 
   it('decodes the entities update_engine XmlEncode writes', () => {
-    const request = parseOmahaRequest('<request protocol="3.0"><app appid="{x}" machinealias="a&amp;b &lt;c&gt; &quot;d&quot; &#65;&#x42;" track=\'it&apos;s\'/></request>');
+    const request = parseOmahaRequest(
+      '<request protocol="3.0"><app appid="{x}" machinealias="a&amp;b &lt;c&gt; ' +
+        "&quot;d&quot; &#65;&#x42;\" track='it&apos;s'/></request>",
+    );
     expect(request.apps[0]).toMatchObject({ machineAlias: 'a&b <c> "d" AB', track: "it's" });
   });
 
@@ -86,7 +103,8 @@ describe('Omaha request parsing', () => {
         const parsed = parseOmahaRequest(text);
         expect(parsed.apps.length).toBeGreaterThan(0);
       } catch (err) {
-        if (!isKindlingError(err, 'OMAHA_REQUEST_INVALID')) throw new Error(`seed ${seed}: ${(err as Error).stack}`);
+        if (!isKindlingError(err, 'OMAHA_REQUEST_INVALID'))
+          throw new Error(`seed ${seed}: ${(err as Error).stack}`, { cause: err });
       }
     }
   });
@@ -96,7 +114,24 @@ describe('Omaha response rendering', () => {
   const payload = Buffer.from('a payload');
   const sha256 = createHash('sha256').update(payload).digest('hex');
   const ok: OmahaResponse = {
-    apps: [{ appId: '{e96281a6-d1af-4bde-9a0a-97b76e56dc57}', status: 'ok', ping: true, events: 1, updateCheck: { status: 'ok', package: { version: '3815.2.1', codebase: 'http://10.77.0.1/mirror/flatcar/stable/amd64-usr/3815.2.1', name: 'flatcar_production_update.gz', size: payload.length, sha256 } } }],
+    apps: [
+      {
+        appId: '{e96281a6-d1af-4bde-9a0a-97b76e56dc57}',
+        status: 'ok',
+        ping: true,
+        events: 1,
+        updateCheck: {
+          status: 'ok',
+          package: {
+            version: '3815.2.1',
+            codebase: 'http://10.77.0.1/mirror/flatcar/stable/amd64-usr/3815.2.1',
+            name: 'flatcar_production_update.gz',
+            size: payload.length,
+            sha256,
+          },
+        },
+      },
+    ],
   };
 
   it('the update_engine parse steps accept the answer and find URL, size and the base64 sha256', () => {
@@ -109,22 +144,42 @@ describe('Omaha response rendering', () => {
     });
   });
 
-  it('the same steps read go-omaha\'s captured update_engine response (the checker itself is right)', () => {
-    expect(updateEngineReads(goOmahaUpdateResponse)).toMatchObject({ update: true, version: '9999.0.0', urls: ['http://kam:8080/static/update.gz'], size: 67546213, hash: '0VAlQW3RE99SGtSB5R4m08antAHO8XDoBMKDyxQT/Mg=' });
+  it("the same steps read go-omaha's captured update_engine response (the checker itself is right)", () => {
+    expect(updateEngineReads(goOmahaUpdateResponse)).toMatchObject({
+      update: true,
+      version: '9999.0.0',
+      urls: ['http://kam:8080/static/update.gz'],
+      size: 67546213,
+      hash: '0VAlQW3RE99SGtSB5R4m08antAHO8XDoBMKDyxQT/Mg=',
+    });
   });
 
   it('answers noupdate, ping and events with the elements Nebraska sends', () => {
-    const xml = renderOmahaResponse({ apps: [{ appId: '{e96281a6-d1af-4bde-9a0a-97b76e56dc57}', status: 'ok', ping: true, events: 2, updateCheck: { status: 'noupdate' } }] });
+    const xml = renderOmahaResponse({
+      apps: [
+        {
+          appId: '{e96281a6-d1af-4bde-9a0a-97b76e56dc57}',
+          status: 'ok',
+          ping: true,
+          events: 2,
+          updateCheck: { status: 'noupdate' },
+        },
+      ],
+    });
     expect(xml).toBe(
-      '<?xml version="1.0" encoding="UTF-8"?>\n<response protocol="3.0" server="kindling"><daystart elapsed_seconds="0"></daystart>' +
-        '<app appid="{e96281a6-d1af-4bde-9a0a-97b76e56dc57}" status="ok"><ping status="ok"></ping><updatecheck status="noupdate"></updatecheck>' +
+      '<?xml version="1.0" encoding="UTF-8"?>\n<response protocol="3.0" ' +
+        'server="kindling"><daystart elapsed_seconds="0"></daystart>' +
+        '<app appid="{e96281a6-d1af-4bde-9a0a-97b76e56dc57}" status="ok"><ping ' +
+        'status="ok"></ping><updatecheck status="noupdate"></updatecheck>' +
         '<event status="ok"></event><event status="ok"></event></app></response>\n',
     );
     expect(updateEngineReads(xml)).toEqual({ update: false });
   });
 
   it('escapes what a client sent back into attributes', () => {
-    const xml = renderOmahaResponse({ apps: [{ appId: '"><evil/>', status: 'ok', ping: false, events: 0, updateCheck: null }] });
+    const xml = renderOmahaResponse({
+      apps: [{ appId: '"><evil/>', status: 'ok', ping: false, events: 0, updateCheck: null }],
+    });
     expect(parseXml(xml).children[1]?.attrs['appid']).toBe('"><evil/>');
   });
 });

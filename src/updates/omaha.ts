@@ -12,7 +12,14 @@ import { escapeAttr, parseXml, XmlSyntaxError, type XmlElement } from './xml.js'
 export const flatcarAppId = '{e96281a6-d1af-4bde-9a0a-97b76e56dc57}';
 
 /** Event types update_engine sends (omaha_request_action.h OmahaEvent::Type). */
-export const eventTypes = { unknown: 0, downloadComplete: 1, installComplete: 2, updateComplete: 3, downloadStarted: 13, downloadFinished: 14 } as const;
+export const eventTypes = {
+  unknown: 0,
+  downloadComplete: 1,
+  installComplete: 2,
+  updateComplete: 3,
+  downloadStarted: 13,
+  downloadFinished: 14,
+} as const;
 /** Event results (OmahaEvent::Result). */
 export const eventResults = { error: 0, success: 1, successReboot: 2, updateDeferred: 9 } as const;
 
@@ -59,7 +66,8 @@ export interface OmahaPackage {
   sha256: string;
 }
 
-export type OmahaUpdateCheck = { status: 'noupdate' } | { status: 'ok'; package: OmahaPackage } | { status: 'error-internal' };
+export type OmahaUpdateCheck =
+  { status: 'noupdate' } | { status: 'ok'; package: OmahaPackage } | { status: 'error-internal' };
 
 export interface OmahaAppResponse {
   appId: string;
@@ -88,7 +96,8 @@ function attr(el: XmlElement, name: string): string {
 function intAttr(el: XmlElement, name: string, where: string): number | null {
   const raw = el.attrs[name];
   if (raw === undefined || raw === '') return null;
-  if (!/^-?\d{1,10}$/.test(raw)) throw invalid(`${where} ${name}="${raw.slice(0, 40)}": expected an integer`, { attribute: name });
+  if (!/^-?\d{1,10}$/.test(raw))
+    throw invalid(`${where} ${name}="${raw.slice(0, 40)}": expected an integer`, { attribute: name });
   return Number(raw);
 }
 
@@ -96,8 +105,14 @@ function parseEvent(el: XmlElement, index: number): OmahaEvent {
   const where = `<event> ${index + 1}`;
   const type = intAttr(el, 'eventtype', where);
   const result = intAttr(el, 'eventresult', where);
-  if (type === null || result === null) throw invalid(`${where}: expected eventtype and eventresult attributes`, { element: 'event' });
-  return { type, result, errorCode: intAttr(el, 'errorcode', where), previousVersion: el.attrs['previousversion'] ?? null };
+  if (type === null || result === null)
+    throw invalid(`${where}: expected eventtype and eventresult attributes`, { element: 'event' });
+  return {
+    type,
+    result,
+    errorCode: intAttr(el, 'errorcode', where),
+    previousVersion: el.attrs['previousversion'] ?? null,
+  };
 }
 
 function parseApp(el: XmlElement, index: number): OmahaAppRequest {
@@ -132,7 +147,8 @@ export function parseOmahaRequest(body: string): OmahaRequest {
   }
   if (root.name !== 'request') throw invalid(`root element <${root.name}>; expected <request>`, { element: root.name });
   const protocol = attr(root, 'protocol');
-  if (protocol !== '3.0') throw invalid(`protocol="${protocol.slice(0, 20)}"; expected protocol="3.0"`, { attribute: 'protocol' });
+  if (protocol !== '3.0')
+    throw invalid(`protocol="${protocol.slice(0, 20)}"; expected protocol="3.0"`, { attribute: 'protocol' });
   const os = root.children.find((c) => c.name === 'os');
   const apps = root.children.filter((c) => c.name === 'app').map(parseApp);
   if (apps.length === 0) throw invalid('no <app> element', { element: 'app' });
@@ -140,7 +156,12 @@ export function parseOmahaRequest(body: string): OmahaRequest {
     protocol,
     updater: attr(root, 'version'),
     installSource: attr(root, 'installsource'),
-    os: { platform: os ? attr(os, 'platform') : '', version: os ? attr(os, 'version') : '', sp: os ? attr(os, 'sp') : '', arch: os ? attr(os, 'arch') : '' },
+    os: {
+      platform: os ? attr(os, 'platform') : '',
+      version: os ? attr(os, 'version') : '',
+      sp: os ? attr(os, 'sp') : '',
+      arch: os ? attr(os, 'arch') : '',
+    },
     apps,
   };
 }
@@ -158,7 +179,8 @@ function renderUpdateCheck(check: OmahaUpdateCheck): string {
   return (
     `<updatecheck status="ok"><urls><url codebase="${escapeAttr(codebase)}"></url></urls>` +
     `<manifest version="${escapeAttr(p.version)}">` +
-    `<packages><package name="${escapeAttr(p.name)}" hash_sha256="${sha}" size="${p.size}" required="true"></package></packages>` +
+    `<packages><package name="${escapeAttr(p.name)}" hash_sha256="${sha}" ` +
+    `size="${p.size}" required="true"></package></packages>` +
     `<actions><action event="postinstall" sha256="${sha}" DisablePayloadBackoff="true"></action></actions>` +
     `</manifest></updatecheck>`
   );
@@ -166,7 +188,9 @@ function renderUpdateCheck(check: OmahaUpdateCheck): string {
 
 /** Renders the answer as Nebraska's go-omaha encoder lays it out, on one line. */
 export function renderOmahaResponse(response: OmahaResponse): string {
-  let out = '<?xml version="1.0" encoding="UTF-8"?>\n<response protocol="3.0" server="kindling"><daystart elapsed_seconds="0"></daystart>';
+  let out =
+    '<?xml version="1.0" encoding="UTF-8"?>\n<response protocol="3.0" ' +
+    'server="kindling"><daystart elapsed_seconds="0"></daystart>';
   for (const app of response.apps) {
     out += `<app appid="${escapeAttr(app.appId)}" status="${escapeAttr(app.status)}">`;
     if (app.ping) out += '<ping status="ok"></ping>';

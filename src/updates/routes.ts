@@ -16,12 +16,22 @@ export function updateRoutes(app: FastifyInstance, deps: HttpDeps & { updates: U
   app.register(async (scope) => {
     // Only this scope reads XML; everywhere else keeps taking JSON alone. Any other type
     // (curl -d sends x-www-form-urlencoded) is read too, so the refusal names the header.
-    scope.addContentTypeParser(['text/xml', 'application/xml'], { parseAs: 'string', bodyLimit: maxRequestBytes }, (_request, body, done) => done(null, body));
-    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: maxRequestBytes }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser(
+      ['text/xml', 'application/xml'],
+      { parseAs: 'string', bodyLimit: maxRequestBytes },
+      (_request, body, done) => done(null, body),
+    );
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: maxRequestBytes }, (_request, body, done) =>
+      done(null, body),
+    );
     const handler = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
       const type = request.headers['content-type'] ?? '';
       if (!xmlTypes.test(type) || typeof request.body !== 'string') {
-        throw new KindlingError('OMAHA_REQUEST_INVALID', `Omaha request: content-type "${type.slice(0, 60)}"; expected text/xml, as update_engine sends`, { contentType: type });
+        throw new KindlingError(
+          'OMAHA_REQUEST_INVALID',
+          `Omaha request: content-type "${type.slice(0, 60)}"; expected text/xml, as update_engine sends`,
+          { contentType: type },
+        );
       }
       const xml = deps.updates.handle(request.body, clientIp(request), serverUrlFor(request, deps.config));
       return reply.type('text/xml; charset=utf-8').send(xml);
@@ -34,10 +44,15 @@ export function updateRoutes(app: FastifyInstance, deps: HttpDeps & { updates: U
 /** A machine's update record with the MAC Kindling knows for its address, when it knows one. */
 export type UpdateMachine = UpdateRecord & { mac: string | null; name: string | null };
 
-function joinByAddress(records: UpdateRecord[], inventory: Inventory, leasedAddress: ((mac: string) => string | null) | undefined): UpdateMachine[] {
+function joinByAddress(
+  records: UpdateRecord[],
+  inventory: Inventory,
+  leasedAddress: ((mac: string) => string | null) | undefined,
+): UpdateMachine[] {
   const byIp = new Map<string, { mac: string; name: string | null }>();
   for (const m of inventory.list()) {
-    for (const ip of [m.reservedIp, leasedAddress?.(m.mac) ?? null, m.facts.lastIp]) if (ip && !byIp.has(ip)) byIp.set(ip, { mac: m.mac, name: m.name });
+    for (const ip of [m.reservedIp, leasedAddress?.(m.mac) ?? null, m.facts.lastIp])
+      if (ip && !byIp.has(ip)) byIp.set(ip, { mac: m.mac, name: m.name });
   }
   return records.map((r) => ({ ...r, mac: byIp.get(r.ip)?.mac ?? null, name: byIp.get(r.ip)?.name ?? null }));
 }
@@ -45,7 +60,10 @@ function joinByAddress(records: UpdateRecord[], inventory: Inventory, leasedAddr
 /** Inside the admin scope (src/http/admin-api.ts): token or session, CSRF on writes. */
 export function updateAdminRoutes(api: FastifyInstance, deps: HttpDeps & { updates: UpdateService }): void {
   const { updates } = deps;
-  const view = () => ({ groups: updates.groups(), machines: joinByAddress(updates.machines(), deps.inventory, deps.leasedAddress) });
+  const view = () => ({
+    groups: updates.groups(),
+    machines: joinByAddress(updates.machines(), deps.inventory, deps.leasedAddress),
+  });
   api.get('/updates', async () => view());
   api.put<{ Params: { group: string } }>('/updates/groups/:group', async (request) => {
     const policy = await updates.setPolicy(request.params.group, request.body);

@@ -8,7 +8,13 @@ import type { Mirror } from '../mirror/mirror.js';
 import type { MirrorSource } from '../mirror/types.js';
 import { JsonDocument } from '../store/index.js';
 import { decide, defaultGroupPolicy, holdsSlot, type GroupPolicy, type UpdateRecord } from './decision.js';
-import { flatcarAppId, parseOmahaRequest, renderOmahaResponse, type OmahaAppResponse, type OmahaPackage } from './omaha.js';
+import {
+  flatcarAppId,
+  parseOmahaRequest,
+  renderOmahaResponse,
+  type OmahaAppResponse,
+  type OmahaPackage,
+} from './omaha.js';
 
 // The Omaha side of the mirror: answers update_engine from verified versions only,
 // keeps each machine's reported version and update state (state/updates.json) and the
@@ -40,8 +46,15 @@ const maxRecords = 10_000;
 
 export const groupPolicySchema = z
   .object({
-    source: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).nullable().default(null),
-    version: z.string().regex(/^(current|\d+\.\d+\.\d+([+-][A-Za-z0-9._-]+)?)$/, 'expected "current" or a version like 3815.2.0').default('current'),
+    source: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
+      .nullable()
+      .default(null),
+    version: z
+      .string()
+      .regex(/^(current|\d+\.\d+\.\d+([+-][A-Za-z0-9._-]+)?)$/, 'expected "current" or a version like 3815.2.0')
+      .default('current'),
     paused: z.boolean().default(false),
     rolloutLimit: z.number().int().min(1).max(100_000).nullable().default(null),
   })
@@ -76,14 +89,22 @@ export interface UpdateServiceOptions {
  * Opens a state document; one that does not parse is moved aside (kept for a person to
  * read) and started afresh, so a torn or hand-broken file never stops Kindling starting.
  */
-async function openOrSetAside<T>(file: string, coalesceMs: number, fallback: T, logger: Logger | undefined): Promise<JsonDocument<T>> {
+async function openOrSetAside<T>(
+  file: string,
+  coalesceMs: number,
+  fallback: T,
+  logger: Logger | undefined,
+): Promise<JsonDocument<T>> {
   try {
     return await JsonDocument.open<T>({ file, coalesceMs }, fallback);
   } catch (err) {
     if (!isKindlingError(err, 'STORE_CORRUPT')) throw err;
     const aside = `${file}.corrupt-${Date.now()}`;
     await fs.rename(file, aside);
-    logger?.error({ file, aside, err: err.message }, `updates: ${path.basename(file)} does not parse; moved aside to ${aside}, starting empty`);
+    logger?.error(
+      { file, aside, err: err.message },
+      `updates: ${path.basename(file)} does not parse; moved aside to ${aside}, starting empty`,
+    );
     return new JsonDocument<T>({ file, coalesceMs }, fallback);
   }
 }
@@ -100,18 +121,49 @@ export class UpdateService {
   }
 
   static async open(options: UpdateServiceOptions): Promise<UpdateService> {
-    const policy = await openOrSetAside<PolicyDocument>(path.join(options.stateDir, 'update-policy.json'), 0, { groups: {} }, options.logger);
-    const records = await openOrSetAside<RecordsDocument>(path.join(options.stateDir, 'updates.json'), recordCoalesceMs, { machines: {} }, options.logger);
+    const policy = await openOrSetAside<PolicyDocument>(
+      path.join(options.stateDir, 'update-policy.json'),
+      0,
+      { groups: {} },
+      options.logger,
+    );
+    const records = await openOrSetAside<RecordsDocument>(
+      path.join(options.stateDir, 'updates.json'),
+      recordCoalesceMs,
+      { machines: {} },
+      options.logger,
+    );
     // A hand-edited or older file: keep only entries of the right shape.
-    if (typeof policy.data !== 'object' || policy.data === null || typeof policy.data.groups !== 'object' || policy.data.groups === null || Array.isArray(policy.data.groups)) await policy.set({ groups: {} });
-    if (typeof records.data !== 'object' || records.data === null || typeof records.data.machines !== 'object' || records.data.machines === null || Array.isArray(records.data.machines)) await records.set({ machines: {} });
+    if (
+      typeof policy.data !== 'object' ||
+      policy.data === null ||
+      typeof policy.data.groups !== 'object' ||
+      policy.data.groups === null ||
+      Array.isArray(policy.data.groups)
+    )
+      await policy.set({ groups: {} });
+    if (
+      typeof records.data !== 'object' ||
+      records.data === null ||
+      typeof records.data.machines !== 'object' ||
+      records.data.machines === null ||
+      Array.isArray(records.data.machines)
+    )
+      await records.set({ machines: {} });
     for (const [name, value] of Object.entries(policy.data.groups)) {
       const parsed = groupPolicySchema.safeParse(value);
       if (parsed.success && groupNamePattern.test(name)) policy.data.groups[name] = parsed.data;
       else delete policy.data.groups[name];
     }
     for (const [id, record] of Object.entries(records.data.machines)) {
-      if (typeof record !== 'object' || record === null || typeof record.lastSeen !== 'string' || typeof record.group !== 'string' || typeof record.state !== 'string') delete records.data.machines[id];
+      if (
+        typeof record !== 'object' ||
+        record === null ||
+        typeof record.lastSeen !== 'string' ||
+        typeof record.group !== 'string' ||
+        typeof record.state !== 'string'
+      )
+        delete records.data.machines[id];
     }
     return new UpdateService(options.mirror, policy, records, options.clock);
   }
@@ -122,7 +174,12 @@ export class UpdateService {
     const now = this.clock();
     const apps: OmahaAppResponse[] = request.apps.map((app) => {
       const base = { appId: app.appId, ping: app.ping, events: app.events.length };
-      if (app.appId.toLowerCase() !== flatcarAppId) return { ...base, status: 'error-unknownApplication', updateCheck: app.updateCheck ? { status: 'error-internal' } : null };
+      if (app.appId.toLowerCase() !== flatcarAppId)
+        return {
+          ...base,
+          status: 'error-unknownApplication',
+          updateCheck: app.updateCheck ? { status: 'error-internal' } : null,
+        };
       const group = legacyGroups[app.track] ?? (groupNamePattern.test(app.track) ? app.track : 'stable');
       const policy = this.policyDoc.data.groups[group] ?? defaultGroupPolicy;
       const arch = app.board.startsWith('arm64') ? 'arm64' : 'amd64';
@@ -130,33 +187,60 @@ export class UpdateService {
       const target = source ? this.target(source, policy, serverUrl) : null;
       const machineId = app.machineId || `ip:${ip}`;
       const previous = this.records.data.machines[machineId];
-      const decision = decide({ app: { ...app, machineId }, ip, group, previous, policy, target, slotsInUse: policy.rolloutLimit === null ? 0 : this.slotsInUse(group, machineId, now), now });
+      const decision = decide({
+        app: { ...app, machineId },
+        ip,
+        group,
+        previous,
+        policy,
+        target,
+        slotsInUse: policy.rolloutLimit === null ? 0 : this.slotsInUse(group, machineId, now),
+        now,
+      });
       this.remember(decision.record);
-      if (!source) return { ...base, status: 'error-unknownApplicationOrGroup', updateCheck: app.updateCheck ? { status: 'error-internal' } : null };
+      if (!source)
+        return {
+          ...base,
+          status: 'error-unknownApplicationOrGroup',
+          updateCheck: app.updateCheck ? { status: 'error-internal' } : null,
+        };
       return { ...base, status: 'ok', updateCheck: decision.updateCheck };
     });
     return renderOmahaResponse({ apps });
   }
 
   private sourceFor(group: string, policy: GroupPolicy, arch: string): Extract<MirrorSource, { os: 'flatcar' }> | null {
-    const flatcar = this.mirror.sources.filter((s): s is Extract<MirrorSource, { os: 'flatcar' }> => s.os === 'flatcar');
+    const flatcar = this.mirror.sources.filter(
+      (s): s is Extract<MirrorSource, { os: 'flatcar' }> => s.os === 'flatcar',
+    );
     if (policy.source) return flatcar.find((s) => s.name === policy.source) ?? null;
     return flatcar.find((s) => s.channel === group && s.arch === arch) ?? null;
   }
 
-  private target(source: Extract<MirrorSource, { os: 'flatcar' }>, policy: GroupPolicy, serverUrl: string): OmahaPackage | null {
+  private target(
+    source: Extract<MirrorSource, { os: 'flatcar' }>,
+    policy: GroupPolicy,
+    serverUrl: string,
+  ): OmahaPackage | null {
     const dir = ['flatcar', source.channel, `${source.arch}-usr`];
     // Size and sha256 were computed when the version was verified and published (its manifest).
     const file = this.mirror.resolve([...dir, policy.version, payloadName]);
     if (!file) return null;
     // Through `current` the file's directory is the version it points at.
     const version = path.basename(path.dirname(file.path));
-    return { version, codebase: `${serverUrl}/mirror/${dir.join('/')}/${version}/`, name: payloadName, size: file.size, sha256: file.sha256 };
+    return {
+      version,
+      codebase: `${serverUrl}/mirror/${dir.join('/')}/${version}/`,
+      name: payloadName,
+      size: file.size,
+      sha256: file.sha256,
+    };
   }
 
   private slotsInUse(group: string, except: string, now: Date): number {
     let n = 0;
-    for (const record of Object.values(this.records.data.machines)) if (record.group === group && record.machineId !== except && holdsSlot(record, now)) n++;
+    for (const record of Object.values(this.records.data.machines))
+      if (record.group === group && record.machineId !== except && holdsSlot(record, now)) n++;
     return n;
   }
 
@@ -165,7 +249,9 @@ export class UpdateService {
     machines[record.machineId] = record;
     const ids = Object.keys(machines);
     if (ids.length > maxRecords) {
-      const oldest = ids.sort((a, b) => (machines[a] as UpdateRecord).lastSeen.localeCompare((machines[b] as UpdateRecord).lastSeen))[0] as string;
+      const oldest = ids.sort((a, b) =>
+        (machines[a] as UpdateRecord).lastSeen.localeCompare((machines[b] as UpdateRecord).lastSeen),
+      )[0] as string;
       delete machines[oldest];
     }
     void this.records.touch().catch(() => undefined);
@@ -185,13 +271,26 @@ export class UpdateService {
       const source = this.sourceFor(name, policy, 'amd64') ?? this.sourceFor(name, policy, 'arm64');
       const target = source ? this.target(source, policy, '') : null;
       const members = Object.values(this.records.data.machines).filter((r) => r.group === name);
-      return { name, policy, configured: name in this.policyDoc.data.groups, source: source?.name ?? null, target: target?.version ?? null, slotsInUse: members.filter((r) => holdsSlot(r, now)).length, machines: members.length };
+      return {
+        name,
+        policy,
+        configured: name in this.policyDoc.data.groups,
+        source: source?.name ?? null,
+        target: target?.version ?? null,
+        slotsInUse: members.filter((r) => holdsSlot(r, now)).length,
+        machines: members.length,
+      };
     });
   }
 
   /** Validates and stores one group's policy; resolves once it is on disk. */
   async setPolicy(group: string, input: unknown): Promise<GroupPolicy> {
-    if (!groupNamePattern.test(group)) throw new KindlingError('UPDATE_POLICY_INVALID', `update group "${group.slice(0, 80)}": expected letters, digits, '.', '_' or '-', up to 64`, { group });
+    if (!groupNamePattern.test(group))
+      throw new KindlingError(
+        'UPDATE_POLICY_INVALID',
+        `update group "${group.slice(0, 80)}": expected letters, digits, '.', '_' or '-', up to 64`,
+        { group },
+      );
     const parsed = groupPolicySchema.safeParse(input ?? {});
     if (!parsed.success) {
       const problems = describeIssues(`update group ${group}`, parsed.error.issues);
@@ -202,7 +301,12 @@ export class UpdateService {
       const source = this.mirror.sources.find((s) => s.name === policy.source);
       if (!source || source.os !== 'flatcar') {
         const names = this.mirror.sources.filter((s) => s.os === 'flatcar').map((s) => s.name);
-        throw new KindlingError('UPDATE_POLICY_INVALID', `update group ${group}: key "source": no Flatcar mirror source "${policy.source}"; expected one of ${names.join(', ') || '(none configured)'}`, { group, key: 'source' });
+        throw new KindlingError(
+          'UPDATE_POLICY_INVALID',
+          `update group ${group}: key "source": no Flatcar mirror source "${policy.source}"; ` +
+            `expected one of ${names.join(', ') || '(none configured)'}`,
+          { group, key: 'source' },
+        );
       }
     }
     await this.policyDoc.set({ groups: { ...this.policyDoc.data.groups, [group]: policy } });

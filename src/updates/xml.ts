@@ -67,7 +67,12 @@ export function parseXml(text: string, limits: XmlLimits = defaultXmlLimits): Xm
       if (!whole.endsWith(';')) fail(`bare '&' (write &amp;)`, at);
       if (ref.startsWith('#')) {
         const code = ref[1] === 'x' ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
-        const valid = Number.isInteger(code) && (code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff)));
+        const valid =
+          Number.isInteger(code) &&
+          (code === 0x9 ||
+            code === 0xa ||
+            code === 0xd ||
+            (code >= 0x20 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff)));
         if (!/^#(x[0-9A-Fa-f]{1,6}|[0-9]{1,7})$/.test(ref) || !valid) fail(`bad character reference &${ref};`, at);
         return String.fromCodePoint(code);
       }
@@ -132,7 +137,8 @@ export function parseXml(text: string, limits: XmlLimits = defaultXmlLimits): Xm
         pos++;
         return { name, attrs, children };
       }
-      if (text.startsWith('<!', pos) || text.startsWith('<?', pos)) fail('DOCTYPE, CDATA and processing instructions are not accepted');
+      if (text.startsWith('<!', pos) || text.startsWith('<?', pos))
+        fail('DOCTYPE, CDATA and processing instructions are not accepted');
       children.push(element(depth + 1));
     }
   };
@@ -147,7 +153,8 @@ export function parseXml(text: string, limits: XmlLimits = defaultXmlLimits): Xm
     pos = end + 2;
   }
   skipMisc();
-  if (text.startsWith('<!', pos) || text.startsWith('<?', pos)) fail('DOCTYPE, CDATA and processing instructions are not accepted');
+  if (text.startsWith('<!', pos) || text.startsWith('<?', pos))
+    fail('DOCTYPE, CDATA and processing instructions are not accepted');
   if (pos >= text.length) fail('empty document');
   const root = element(1);
   skipMisc();
@@ -157,5 +164,11 @@ export function parseXml(text: string, limits: XmlLimits = defaultXmlLimits): Xm
 
 /** Escapes text for a double-quoted attribute value. */
 export function escapeAttr(value: string): string {
-  return value.replace(/[&<>"\r\n\t]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\r': '&#13;', '\n': '&#10;', '\t': '&#9;' })[c] as string);
+  return value.replace(
+    /[&<>"\r\n\t]/g,
+    (c) =>
+      ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\r': '&#13;', '\n': '&#10;', '\t': '&#9;' })[
+        c
+      ] as string,
+  );
 }

@@ -13,11 +13,18 @@ const budgetMs = 30 * 60_000;
 describe('appliance root filesystem (amd64)', () => {
   if (reason) console.warn(`skipping the amd64 appliance boot test: ${reason}`);
 
-  it.skipIf(reason !== null)('boots, reaches READY=1, serves a PXE client, survives the watchdog and a reboot, follows a moved lease', { timeout: budgetMs }, async () => {
-    const { code, lines } = await runBootTest('amd64', budgetMs);
-    const output = lines.join('\n');
-    console.log(output);
-    expect(lines.filter((line) => line.includes('not ok -')), output).toEqual([]);
-    expect(code, output).toBe(0);
-  });
+  it.skipIf(reason !== null)(
+    'boots, reaches READY=1, serves a PXE client, survives the watchdog and a reboot, follows a moved lease',
+    { timeout: budgetMs },
+    async () => {
+      const { code, lines } = await runBootTest('amd64', budgetMs);
+      const output = lines.join('\n');
+      console.log(output);
+      expect(
+        lines.filter((line) => line.includes('not ok -')),
+        output,
+      ).toEqual([]);
+      expect(code, output).toBe(0);
+    },
+  );
 });

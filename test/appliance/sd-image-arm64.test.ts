@@ -14,11 +14,18 @@ const budgetMs = 45 * 60_000;
 describe('Raspberry Pi SD image (arm64)', () => {
   if (reason) console.warn(`skipping the arm64 SD image boot test: ${reason}`);
 
-  it.skipIf(reason !== null)('is laid out as the Pi firmware expects, boots, reaches READY=1 and passes the appliance checks', { timeout: budgetMs }, async () => {
-    const { code, lines } = await runBootTest('arm64', budgetMs);
-    const output = lines.join('\n');
-    console.log(output);
-    expect(lines.filter((line) => line.includes('not ok -')), output).toEqual([]);
-    expect(code, output).toBe(0);
-  });
+  it.skipIf(reason !== null)(
+    'is laid out as the Pi firmware expects, boots, reaches READY=1 and passes the appliance checks',
+    { timeout: budgetMs },
+    async () => {
+      const { code, lines } = await runBootTest('arm64', budgetMs);
+      const output = lines.join('\n');
+      console.log(output);
+      expect(
+        lines.filter((line) => line.includes('not ok -')),
+        output,
+      ).toEqual([]);
+      expect(code, output).toBe(0);
+    },
+  );
 });

@@ -1,16 +1,30 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// The appliance's systemd units: `systemd-analyze verify` (issue 7, "Done means") in a
+// The appliance's systemd units: `systemd-analyze verify` finds no error, in a
 // throw-away root that holds the units and stand-ins for the programs they start, so
 // the check does not depend on Kindling being installed on this machine.
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const appliance = path.join(repo, 'appliance');
-const units = ['kindling.service', 'kindling-firstboot.service', 'kindling-mirror-resume.service', 'kindling-mirror-resume.timer'];
+const units = [
+  'kindling.service',
+  'kindling-firstboot.service',
+  'kindling-mirror-resume.service',
+  'kindling-mirror-resume.timer',
+];
 const hasAnalyze = spawnSync('systemd-analyze', ['--version'], { stdio: 'ignore' }).status === 0;
 
 function unitText(name: string): string {
@@ -33,10 +47,19 @@ describe('appliance units', () => {
     const unitDir = path.join(root, 'usr/lib/systemd/system');
     mkdirSync(unitDir, { recursive: true });
     // The host's own units (sysinit.target, multi-user.target, ...) that ours refer to.
-    const hostUnits = ['/usr/lib/systemd/system', '/lib/systemd/system'].find((dir) => existsSync(path.join(dir, 'sysinit.target')));
+    const hostUnits = ['/usr/lib/systemd/system', '/lib/systemd/system'].find((dir) =>
+      existsSync(path.join(dir, 'sysinit.target')),
+    );
     if (hostUnits) execFileSync('cp', ['-a', `${hostUnits}/.`, unitDir]);
     for (const unit of units) copyFileSync(path.join(appliance, unit), path.join(unitDir, unit));
-    for (const program of ['usr/bin/kindling', 'usr/libexec/kindling/kindling-firstboot', 'usr/libexec/kindling/kindling-mirror-resume', 'usr/libexec/kindling/kindling-issue', 'bin/kill', 'usr/bin/kill']) {
+    for (const program of [
+      'usr/bin/kindling',
+      'usr/libexec/kindling/kindling-firstboot',
+      'usr/libexec/kindling/kindling-mirror-resume',
+      'usr/libexec/kindling/kindling-issue',
+      'bin/kill',
+      'usr/bin/kill',
+    ]) {
       mkdirSync(path.dirname(path.join(root, program)), { recursive: true });
       writeFileSync(path.join(root, program), '#!/bin/sh\nexit 0\n');
       chmodSync(path.join(root, program), 0o755);
@@ -48,10 +71,14 @@ describe('appliance units', () => {
   });
 
   it.skipIf(!hasAnalyze)('pass systemd-analyze verify', () => {
-    const result = spawnSync('systemd-analyze', ['verify', `--root=${root}`, ...units.map((u) => path.join(root, 'usr/lib/systemd/system', u))], {
-      encoding: 'utf8',
-      env: { ...process.env, SYSTEMD_LOG_LEVEL: 'notice' },
-    });
+    const result = spawnSync(
+      'systemd-analyze',
+      ['verify', `--root=${root}`, ...units.map((u) => path.join(root, 'usr/lib/systemd/system', u))],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, SYSTEMD_LOG_LEVEL: 'notice' },
+      },
+    );
     // Lines about units outside ours (the host's own, missing in the fake root) are not ours to judge.
     const ours = `${result.stdout}${result.stderr}`
       .split('\n')
@@ -101,7 +128,10 @@ describe('appliance units', () => {
       // Same file, with dataDir pointed at a temporary directory so nothing on this machine is touched.
       const text = unitText('kindling.yaml').replace(/^dataDir: .*$/m, `dataDir: ${path.join(dir, 'data')}`);
       writeFileSync(path.join(dir, 'kindling.yaml'), text);
-      const out = execFileSync(tsx, [cli, 'check', '--config', path.join(dir, 'kindling.yaml')], { encoding: 'utf8', cwd: dir });
+      const out = execFileSync(tsx, [cli, 'check', '--config', path.join(dir, 'kindling.yaml')], {
+        encoding: 'utf8',
+        cwd: dir,
+      });
       expect(out).toMatch(/valid/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -110,11 +140,22 @@ describe('appliance units', () => {
 });
 
 describe('appliance shell scripts', () => {
-  const scripts = ['appliance/kindling-firstboot', 'appliance/kindling-mirror-resume', 'appliance/kindling-issue', 'image-build/make-bundle.sh', 'image-build/install-kindling.sh', 'image-build/test-rootfs.sh', 'image-build/build.sh', 'pi-gen-config/stage-kindling/prerun.sh', 'pi-gen-config/stage-kindling/00-install/00-run.sh'].map((s) => path.join(repo, s));
+  const scripts = [
+    'appliance/kindling-firstboot',
+    'appliance/kindling-mirror-resume',
+    'appliance/kindling-issue',
+    'image-build/make-bundle.sh',
+    'image-build/install-kindling.sh',
+    'image-build/test-rootfs.sh',
+    'image-build/build.sh',
+    'pi-gen-config/stage-kindling/prerun.sh',
+    'pi-gen-config/stage-kindling/00-install/00-run.sh',
+  ].map((s) => path.join(repo, s));
   const hasShellcheck = spawnSync('shellcheck', ['--version'], { stdio: 'ignore' }).status === 0;
 
   it('start with set -euo pipefail', () => {
-    for (const script of scripts.filter((s) => existsSync(s))) expect(readFileSync(script, 'utf8'), script).toMatch(/^set -euo pipefail$/m);
+    for (const script of scripts.filter((s) => existsSync(s)))
+      expect(readFileSync(script, 'utf8'), script).toMatch(/^set -euo pipefail$/m);
   });
 
   it.skipIf(!hasShellcheck)('are shellcheck-clean', () => {

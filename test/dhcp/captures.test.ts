@@ -5,7 +5,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { clientArch, clientNdi, MessageType, messageType, Opt, optionIp, optionString, parameterRequestList, userClasses } from '../../src/dhcp/options.js';
+import {
+  clientArch,
+  clientNdi,
+  MessageType,
+  messageType,
+  Opt,
+  optionIp,
+  optionString,
+  parameterRequestList,
+  userClasses,
+} from '../../src/dhcp/options.js';
 import { encodePacket, macOf, parsePacket } from '../../src/dhcp/packet.js';
 import { from, fullSetup, proxySetup, SERVER } from './support/fakes.js';
 import { parsed } from './support/packets.js';
@@ -44,7 +54,10 @@ describe('captured packets', () => {
   });
 
   it('dnsmasq: OFFER and ACK with yiaddr, siaddr, file and network options', () => {
-    for (const [name, type] of [['dnsmasq-offer.hex', MessageType.Offer], ['dnsmasq-ack.hex', MessageType.Ack]] as const) {
+    for (const [name, type] of [
+      ['dnsmasq-offer.hex', MessageType.Offer],
+      ['dnsmasq-ack.hex', MessageType.Ack],
+    ] as const) {
       const [p] = load(name).map(parsed);
       expect(messageType(p!)).toBe(type);
       expect(p!.yiaddr).toMatch(/^10\.201\.0\.1\d\d$/);
@@ -93,7 +106,16 @@ describe('captured packets', () => {
   });
 
   it('every capture re-encodes to a packet that parses to the same thing', () => {
-    for (const name of ['dhclient-plain.hex', 'dhclient-pxe-ipxe.hex', 'udhcpc-pxe-bios.hex', 'dnsmasq-offer.hex', 'dnsmasq-ack.hex', 'qemu-ipxe-bios.hex', 'qemu-ipxe-efi.hex', 'qemu-ovmf-edk2-pxe.hex']) {
+    for (const name of [
+      'dhclient-plain.hex',
+      'dhclient-pxe-ipxe.hex',
+      'udhcpc-pxe-bios.hex',
+      'dnsmasq-offer.hex',
+      'dnsmasq-ack.hex',
+      'qemu-ipxe-bios.hex',
+      'qemu-ipxe-efi.hex',
+      'qemu-ovmf-edk2-pxe.hex',
+    ]) {
       for (const bytes of load(name)) {
         const p = parsed(bytes);
         const again = parsePacket(encodePacket(p, 1500).bytes);
@@ -104,7 +126,8 @@ describe('captured packets', () => {
 
   it('Kindling answers the captured clients as their kind requires', async () => {
     const s = fullSetup({ range: { start: '10.77.0.100', end: '10.77.0.110' } });
-    const reply = async (bytes: Buffer) => parsed((await s.handler.handle({ data: bytes, from, localPort: 67 }))[0]!.data);
+    const reply = async (bytes: Buffer) =>
+      parsed((await s.handler.handle({ data: bytes, from, localPort: 67 }))[0]!.data);
     const plain = await reply(load('dhclient-plain.hex')[0]!);
     expect(plain.file).toBe('');
     const ipxe = await reply(load('dhclient-pxe-ipxe.hex')[0]!);

@@ -1,6 +1,6 @@
 // Real UEFI firmware against Kindling: OVMF's own EDK2 PXE client (the NIC's iPXE
-// option ROM removed) boots under QEMU with TCG (design.md: KVM on a tap dropped
-// DHCP here) on a tap in a test namespace, and must take Kindling's offer, REQUEST,
+// option ROM removed) boots under QEMU with TCG (docs/decisions.md, "The rack in a
+// box": KVM on a tap dropped DHCP here) on a tap in a test namespace, and must take Kindling's offer, REQUEST,
 // and get snponly.efi. Runs only where qemu-system-x86 and ovmf are installed.
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, rmSync } from 'node:fs';
@@ -40,13 +40,50 @@ describe.skipIf(!canUseNetns() || !hasQemu)('UEFI firmware (OVMF EDK2 PXE under 
     pair.exec(ns, 'ip', ['addr', 'add', `${ip}/24`, 'dev', 'kfwtap']);
     kindling = await startKindling(
       { ...pair, server: { ...pair.server, ip, dev: 'kfwtap' } },
-      { dhcp: { mode: 'full', interface: 'kfwtap', range: { start: `10.201.${octet}.100`, end: `10.201.${octet}.150` }, router: ip, dns: [ip] }, dataDir: path.join(dir, 'data'), probeTimeoutMs: 500 },
+      {
+        dhcp: {
+          mode: 'full',
+          interface: 'kfwtap',
+          range: { start: `10.201.${octet}.100`, end: `10.201.${octet}.150` },
+          router: ip,
+          dns: [ip],
+        },
+        dataDir: path.join(dir, 'data'),
+        probeTimeoutMs: 500,
+      },
     );
     const vars = path.join(dir, 'vars.fd');
     copyFileSync(OVMF_VARS, vars);
-    const qemu = spawn('ip', ['netns', 'exec', ns, 'qemu-system-x86_64', '-accel', 'tcg', '-m', '256', '-display', 'none', '-serial', 'none', '-monitor', 'none',
-      '-netdev', 'tap,id=n0,ifname=kfwtap,script=no,downscript=no', '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:00:fe:07,romfile=', '-boot', 'n',
-      '-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,file=${vars}`], { stdio: 'ignore' });
+    const qemu = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        'qemu-system-x86_64',
+        '-accel',
+        'tcg',
+        '-m',
+        '256',
+        '-display',
+        'none',
+        '-serial',
+        'none',
+        '-monitor',
+        'none',
+        '-netdev',
+        'tap,id=n0,ifname=kfwtap,script=no,downscript=no',
+        '-device',
+        'virtio-net-pci,netdev=n0,mac=52:54:00:00:fe:07,romfile=',
+        '-boot',
+        'n',
+        '-drive',
+        `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`,
+        '-drive',
+        `if=pflash,format=raw,file=${vars}`,
+      ],
+      { stdio: 'ignore' },
+    );
     try {
       // OVMF under TCG reaches its PXE client in 5-30 s; the ACK follows the offer by ~4 s.
       const deadline = Date.now() + 120_000;
@@ -58,7 +95,17 @@ describe.skipIf(!canUseNetns() || !hasQemu)('UEFI firmware (OVMF EDK2 PXE under 
         if (leases > 0) break;
       }
       expect(leases).toBe(1);
-      expect(kindling.events).toEqual([{ mac: '52:54:00:00:fe:07', arch: 7, vendorClass: 'PXEClient:Arch:00007:UNDI:003000', userClass: null, ip: `10.201.${octet}.100`, bootFile: 'snponly.efi', mode: 'full' }]);
+      expect(kindling.events).toEqual([
+        {
+          mac: '52:54:00:00:fe:07',
+          arch: 7,
+          vendorClass: 'PXEClient:Arch:00007:UNDI:003000',
+          userClass: null,
+          ip: `10.201.${octet}.100`,
+          bootFile: 'snponly.efi',
+          mode: 'full',
+        },
+      ]);
     } finally {
       qemu.kill('SIGKILL');
     }

@@ -16,7 +16,13 @@ async function one(handler: DhcpHandler, o: ClientPacketOptions) {
 
 async function dora(handler: DhcpHandler, mac: string, extra: Partial<ClientPacketOptions> = {}) {
   const offer = await one(handler, { type: MessageType.Discover, mac, ...extra });
-  const ack = await one(handler, { type: MessageType.Request, mac, requestedIp: offer.packet.yiaddr, serverId: SERVER, ...extra });
+  const ack = await one(handler, {
+    type: MessageType.Request,
+    mac,
+    requestedIp: offer.packet.yiaddr,
+    serverId: SERVER,
+    ...extra,
+  });
   return { offer, ack };
 }
 
@@ -55,7 +61,11 @@ describe('full mode (RFC 2131 §4.3)', () => {
     expect(r.ack.packet.yiaddr).toBe('10.77.0.12');
     const other = await dora(s.handler, '52:54:00:00:00:01');
     expect(other.ack.packet.yiaddr).toBe('10.77.0.101');
-    const nak = await one(s.handler, { type: MessageType.Request, mac: '52:54:00:00:00:01', requestedIp: '10.77.0.100' });
+    const nak = await one(s.handler, {
+      type: MessageType.Request,
+      mac: '52:54:00:00:00:01',
+      requestedIp: '10.77.0.100',
+    });
     expect(messageType(nak.packet)).toBe(MessageType.Nak);
   });
 
@@ -72,14 +82,33 @@ describe('full mode (RFC 2131 §4.3)', () => {
     expect(ipxe.ack.packet.file).toBe(`http://${SERVER}/boot.ipxe`);
     expect(ipxe.ack.packet.yiaddr).toBe(ack.packet.yiaddr);
     expect(s.inventory.events).toEqual([
-      { mac: '52:54:00:00:00:07', arch: 7, vendorClass: pxeUefi.vendorClass, userClass: null, ip: '10.77.0.100', bootFile: 'ipxe.efi', mode: 'full' },
-      { mac: '52:54:00:00:00:07', arch: 7, vendorClass: pxeUefi.vendorClass, userClass: 'iPXE', ip: '10.77.0.100', bootFile: `http://${SERVER}/boot.ipxe`, mode: 'full' },
+      {
+        mac: '52:54:00:00:00:07',
+        arch: 7,
+        vendorClass: pxeUefi.vendorClass,
+        userClass: null,
+        ip: '10.77.0.100',
+        bootFile: 'ipxe.efi',
+        mode: 'full',
+      },
+      {
+        mac: '52:54:00:00:00:07',
+        arch: 7,
+        vendorClass: pxeUefi.vendorClass,
+        userClass: 'iPXE',
+        ip: '10.77.0.100',
+        bootFile: `http://${SERVER}/boot.ipxe`,
+        mode: 'full',
+      },
     ]);
   });
 
   it('echoes HTTPClient to a UEFI HTTP boot client', async () => {
     const s = fullSetup();
-    const { offer } = await dora(s.handler, '52:54:00:00:00:16', { vendorClass: 'HTTPClient:Arch:00016:UNDI:003001', arch: 16 });
+    const { offer } = await dora(s.handler, '52:54:00:00:00:16', {
+      vendorClass: 'HTTPClient:Arch:00016:UNDI:003001',
+      arch: 16,
+    });
     expect(optionString(offer.packet, Opt.VendorClass)).toBe('HTTPClient');
     expect(offer.packet.file).toBe(`http://${SERVER}/ipxe.efi`);
   });
@@ -87,10 +116,18 @@ describe('full mode (RFC 2131 §4.3)', () => {
   it('NAKs a request for an address on another network or held by another client', async () => {
     const s = fullSetup();
     await dora(s.handler, '52:54:00:00:00:01');
-    const wrongNet = await one(s.handler, { type: MessageType.Request, mac: '52:54:00:00:00:02', requestedIp: '192.168.1.5' });
+    const wrongNet = await one(s.handler, {
+      type: MessageType.Request,
+      mac: '52:54:00:00:00:02',
+      requestedIp: '192.168.1.5',
+    });
     expect(messageType(wrongNet.packet)).toBe(MessageType.Nak);
     expect(wrongNet.packet.yiaddr).toBe('0.0.0.0');
-    const taken = await one(s.handler, { type: MessageType.Request, mac: '52:54:00:00:00:02', requestedIp: '10.77.0.100' });
+    const taken = await one(s.handler, {
+      type: MessageType.Request,
+      mac: '52:54:00:00:00:02',
+      requestedIp: '10.77.0.100',
+    });
     expect(messageType(taken.packet)).toBe(MessageType.Nak);
   });
 
@@ -98,7 +135,14 @@ describe('full mode (RFC 2131 §4.3)', () => {
     const s = fullSetup();
     await one(s.handler, { type: MessageType.Discover, mac: '52:54:00:00:00:01' });
     expect(s.table.pendingOffers).toBe(1);
-    expect(await ask(s.handler, { type: MessageType.Request, mac: '52:54:00:00:00:01', requestedIp: '10.77.0.100', serverId: '10.77.0.3' })).toEqual([]);
+    expect(
+      await ask(s.handler, {
+        type: MessageType.Request,
+        mac: '52:54:00:00:00:01',
+        requestedIp: '10.77.0.100',
+        serverId: '10.77.0.3',
+      }),
+    ).toEqual([]);
     expect(s.table.pendingOffers).toBe(0);
   });
 
@@ -114,7 +158,14 @@ describe('full mode (RFC 2131 §4.3)', () => {
   it('handles RELEASE: the address is free again but the client keeps first claim', async () => {
     const s = fullSetup({ range: { start: '10.77.0.100', end: '10.77.0.101' } });
     await dora(s.handler, '52:54:00:00:00:01');
-    expect(await ask(s.handler, { type: MessageType.Release, mac: '52:54:00:00:00:01', ciaddr: '10.77.0.100', serverId: SERVER })).toEqual([]);
+    expect(
+      await ask(s.handler, {
+        type: MessageType.Release,
+        mac: '52:54:00:00:00:01',
+        ciaddr: '10.77.0.100',
+        serverId: SERVER,
+      }),
+    ).toEqual([]);
     expect(s.records.at(-1)).toMatchObject({ t: 'release', ip: '10.77.0.100' });
     const b = await dora(s.handler, '52:54:00:00:00:02');
     expect(b.ack.packet.yiaddr).toBe('10.77.0.101');
@@ -125,7 +176,12 @@ describe('full mode (RFC 2131 §4.3)', () => {
   it('handles DECLINE: the address stays out of the pool', async () => {
     const s = fullSetup();
     await dora(s.handler, '52:54:00:00:00:01');
-    await ask(s.handler, { type: MessageType.Decline, mac: '52:54:00:00:00:01', requestedIp: '10.77.0.100', serverId: SERVER });
+    await ask(s.handler, {
+      type: MessageType.Decline,
+      mac: '52:54:00:00:00:01',
+      requestedIp: '10.77.0.100',
+      serverId: SERVER,
+    });
     expect(s.records.at(-1)).toMatchObject({ t: 'decline', ip: '10.77.0.100' });
     const again = await dora(s.handler, '52:54:00:00:00:01');
     expect(again.ack.packet.yiaddr).toBe('10.77.0.101');
@@ -144,17 +200,31 @@ describe('full mode (RFC 2131 §4.3)', () => {
 
   it('replies to a relay at giaddr:67 and ignores relays from networks it has no pool for', async () => {
     const s = fullSetup();
-    const relayed = await one(s.handler, { type: MessageType.Discover, mac: '52:54:00:00:00:01', giaddr: '10.77.0.1', extra: [[82, Uint8Array.of(1, 2, 0, 5)]] });
+    const relayed = await one(s.handler, {
+      type: MessageType.Discover,
+      mac: '52:54:00:00:00:01',
+      giaddr: '10.77.0.1',
+      extra: [[82, Uint8Array.of(1, 2, 0, 5)]],
+    });
     expect(relayed.to).toEqual({ address: '10.77.0.1', port: 67 });
     expect(relayed.packet.giaddr).toBe('10.77.0.1');
     expect(Array.from(relayed.packet.options.get(82)!)).toEqual([1, 2, 0, 5]);
-    expect(await ask(s.handler, { type: MessageType.Discover, mac: '52:54:00:00:00:01', giaddr: '10.99.0.1' })).toEqual([]);
+    expect(await ask(s.handler, { type: MessageType.Discover, mac: '52:54:00:00:00:01', giaddr: '10.99.0.1' })).toEqual(
+      [],
+    );
   });
 
   it('does not ACK when the lease cannot be written', async () => {
     const s = fullSetup({ failJournal: true });
     await one(s.handler, { type: MessageType.Discover, mac: '52:54:00:00:00:01' });
-    expect(await ask(s.handler, { type: MessageType.Request, mac: '52:54:00:00:00:01', requestedIp: '10.77.0.100', serverId: SERVER })).toEqual([]);
+    expect(
+      await ask(s.handler, {
+        type: MessageType.Request,
+        mac: '52:54:00:00:00:01',
+        requestedIp: '10.77.0.100',
+        serverId: SERVER,
+      }),
+    ).toEqual([]);
   });
 
   it('stops offering when the pool is exhausted, and caps pending offers', async () => {
@@ -162,7 +232,8 @@ describe('full mode (RFC 2131 §4.3)', () => {
     for (let i = 0; i < 4; i++) await dora(s.handler, `52:54:00:00:01:0${i}`);
     expect(await ask(s.handler, { type: MessageType.Discover, mac: '52:54:00:00:02:00' })).toEqual([]);
     const big = fullSetup({ range: { start: '10.77.0.10', end: '10.77.0.250' }, maxOffers: 3 });
-    for (let i = 0; i < 50; i++) await ask(big.handler, { type: MessageType.Discover, mac: `52:54:00:00:03:${i.toString(16).padStart(2, '0')}` });
+    for (let i = 0; i < 50; i++)
+      await ask(big.handler, { type: MessageType.Discover, mac: `52:54:00:00:03:${i.toString(16).padStart(2, '0')}` });
     expect(big.table.pendingOffers).toBe(3);
   });
 

@@ -1,4 +1,4 @@
-// Bad input (issue 3): random and mutated packets through the codec and both
+// Bad input never crashes the service: random and mutated packets through the codec and both
 // handlers. A seeded PRNG makes any failure reproducible; the count and a time bound
 // keep it short.
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,6 @@ import { guarded } from '../../src/dhcp/safe-handler.js';
 import { from, fullSetup, proxySetup, silent } from './support/fakes.js';
 import { clientPacket, MessageType, pxeUefi } from './support/packets.js';
 import { prng } from '../support/prng.js';
-
 
 const SEED = 20260322;
 const COUNT = 100_000;
@@ -19,11 +18,32 @@ describe('fuzz', () => {
     const mac = () => `52:54:${[0, 0, 0, 0].map(() => int(256).toString(16).padStart(2, '0')).join(':')}`;
     const seeds = [
       clientPacket({ type: MessageType.Discover, mac: '52:54:00:00:00:01', ...pxeUefi, uuid: true }),
-      clientPacket({ type: MessageType.Request, mac: '52:54:00:00:00:01', requestedIp: '10.77.0.100', serverId: '10.77.0.2' }),
+      clientPacket({
+        type: MessageType.Request,
+        mac: '52:54:00:00:00:01',
+        requestedIp: '10.77.0.100',
+        serverId: '10.77.0.2',
+      }),
       clientPacket({ type: MessageType.Request, mac: '52:54:00:00:00:01', ciaddr: '10.77.0.100' }),
-      clientPacket({ type: MessageType.Inform, mac: '52:54:00:00:00:01', ciaddr: '10.77.0.50', userClass: 'iPXE', ipxe175: true }),
-      clientPacket({ type: MessageType.Decline, mac: '52:54:00:00:00:01', requestedIp: '10.77.0.100', serverId: '10.77.0.2' }),
-      clientPacket({ type: MessageType.Release, mac: '52:54:00:00:00:01', ciaddr: '10.77.0.100', serverId: '10.77.0.2' }),
+      clientPacket({
+        type: MessageType.Inform,
+        mac: '52:54:00:00:00:01',
+        ciaddr: '10.77.0.50',
+        userClass: 'iPXE',
+        ipxe175: true,
+      }),
+      clientPacket({
+        type: MessageType.Decline,
+        mac: '52:54:00:00:00:01',
+        requestedIp: '10.77.0.100',
+        serverId: '10.77.0.2',
+      }),
+      clientPacket({
+        type: MessageType.Release,
+        mac: '52:54:00:00:00:01',
+        ciaddr: '10.77.0.100',
+        serverId: '10.77.0.2',
+      }),
     ];
     const full = fullSetup({ range: { start: '10.77.0.10', end: '10.77.0.250' }, maxOffers: 256 });
     const proxy = proxySetup();
@@ -39,7 +59,13 @@ describe('fuzz', () => {
         if (data.length >= 240 && rand() < 0.7) data.set([0x63, 0x82, 0x53, 0x63], 236);
       } else if (kind === 1) {
         // A flood of well-formed DISCOVERs and REQUESTs from random MACs.
-        data = clientPacket({ type: rand() < 0.7 ? MessageType.Discover : MessageType.Request, mac: mac(), requestedIp: `10.77.0.${int(256)}`, serverId: '10.77.0.2', ...(rand() < 0.5 ? pxeUefi : {}) });
+        data = clientPacket({
+          type: rand() < 0.7 ? MessageType.Discover : MessageType.Request,
+          mac: mac(),
+          requestedIp: `10.77.0.${int(256)}`,
+          serverId: '10.77.0.2',
+          ...(rand() < 0.5 ? pxeUefi : {}),
+        });
       } else {
         const base = Buffer.from(seeds[int(seeds.length)]!);
         const flips = 1 + int(8);
@@ -64,7 +90,11 @@ describe('fuzz', () => {
     expect(full.table.pendingOffers).toBeLessThanOrEqual(256);
     // And a real client is still served once the flood's leases have run out.
     full.advance(7_200_000);
-    const after = await full.handler.handle({ data: clientPacket({ type: MessageType.Discover, mac: '52:54:00:ff:ff:ff' }), from, localPort: 67 });
+    const after = await full.handler.handle({
+      data: clientPacket({ type: MessageType.Discover, mac: '52:54:00:ff:ff:ff' }),
+      from,
+      localPort: 67,
+    });
     expect(after).toHaveLength(1);
   }, 120_000);
 });

@@ -1,19 +1,41 @@
 // Kindling's DHCP service against real clients (dhclient, busybox udhcpc) and a real
-// dnsmasq, in namespaces this file creates and removes (design.md, "Testing").
+// dnsmasq, in namespaces this file creates and removes (docs/dhcp.md, "Tests").
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canUseNetns, createNetnsPair, type NetnsPair } from '../support/netns.js';
-import { runDhclient, runPxeClient, runUdhcpc, setClientMac, startDnsmasq, sleep, startKindling, tempDir, type KindlingProcess } from './support/peers.js';
+import {
+  runDhclient,
+  runPxeClient,
+  runUdhcpc,
+  setClientMac,
+  startDnsmasq,
+  sleep,
+  startKindling,
+  tempDir,
+  type KindlingProcess,
+} from './support/peers.js';
 
 const enabled = canUseNetns();
-const PXE_CONF = ['option pxe-arch code 93 = unsigned integer 16;', 'send vendor-class-identifier "PXEClient:Arch:00007:UNDI:003016";', 'send pxe-arch 7;'].join('\n');
+const PXE_CONF = [
+  'option pxe-arch code 93 = unsigned integer 16;',
+  'send vendor-class-identifier "PXEClient:Arch:00007:UNDI:003016";',
+  'send pxe-arch 7;',
+].join('\n');
 
 describe.skipIf(!enabled)('full mode with real clients', () => {
   let pair: NetnsPair;
   let kindling: KindlingProcess | null = null;
   let dataDir: string;
   const net = () => pair.server.ip.split('.').slice(0, 3).join('.');
-  const dhcp = () => ({ mode: 'auto', interface: pair.server.dev, range: { start: `${net()}.100`, end: `${net()}.150` }, router: `${net()}.1`, dns: [`${net()}.1`], domain: 'rack.test', leaseSeconds: 600 });
+  const dhcp = () => ({
+    mode: 'auto',
+    interface: pair.server.dev,
+    range: { start: `${net()}.100`, end: `${net()}.150` },
+    router: `${net()}.1`,
+    dns: [`${net()}.1`],
+    domain: 'rack.test',
+    leaseSeconds: 600,
+  });
   const reservations = () => ({ '52:54:00:47:51:e4': `${net()}.12` });
 
   beforeAll(async () => {
@@ -28,7 +50,12 @@ describe.skipIf(!enabled)('full mode with real clients', () => {
   });
 
   it('probes, finds no other server and serves full DHCP', () => {
-    expect(kindling!.ready).toMatchObject({ configuredMode: 'auto', mode: 'full', reason: 'no-other-server', otherServers: [] });
+    expect(kindling!.ready).toMatchObject({
+      configuredMode: 'auto',
+      mode: 'full',
+      reason: 'no-other-server',
+      otherServers: [],
+    });
   });
 
   it('gives dhclient a lease in the range with mask, router, DNS and domain', () => {
@@ -73,8 +100,18 @@ describe.skipIf(!enabled)('full mode with real clients', () => {
     await sleep(300); // the clients ran synchronously; let the child's stdout be read
     expect(kindling!.events).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ mac: '52:54:00:00:10:07', arch: 7, bootFile: 'snponly.efi', mode: 'full', ip: `${net()}.102` }),
-        expect.objectContaining({ mac: '52:54:00:00:10:07', userClass: 'iPXE', bootFile: `http://${pair.server.ip}:8080/boot.ipxe` }),
+        expect.objectContaining({
+          mac: '52:54:00:00:10:07',
+          arch: 7,
+          bootFile: 'snponly.efi',
+          mode: 'full',
+          ip: `${net()}.102`,
+        }),
+        expect.objectContaining({
+          mac: '52:54:00:00:10:07',
+          userClass: 'iPXE',
+          bootFile: `http://${pair.server.ip}:8080/boot.ipxe`,
+        }),
       ]),
     );
   });
@@ -104,40 +141,65 @@ describe.skipIf(!enabled)('beside a real dnsmasq', () => {
     dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
   });
 
-  it('proxy mode: dhclient gets its address from dnsmasq, a PXE client its boot file from Kindling (67 and 4011)', async () => {
-    const dnsmasq = startDnsmasq(pair, 'server', `${net()}.50,${net()}.60`);
-    started.push(dnsmasq);
-    const dataDir = tempDir('dhcp-proxy');
-    dirs.push(dataDir);
-    const k = await startKindling(pair, { dhcp: { mode: 'proxy', interface: pair.server.dev }, dataDir });
-    started.push(k);
-    expect(k.ready).toMatchObject({ mode: 'proxy', reason: 'configured-proxy' });
-    setClientMac(pair, '52:54:00:00:20:01');
-    const plain = runDhclient(pair);
-    expect(plain?.new_ip_address).toMatch(new RegExp(`^${net().replace(/\./g, '\\.')}\\.(5\\d|60)$`));
-    expect(plain?.new_filename ?? '').toBe('');
+  it(
+    'proxy mode: dhclient gets its address from dnsmasq, a PXE ' + 'client its boot file from Kindling (67 and 4011)',
+    async () => {
+      const dnsmasq = startDnsmasq(pair, 'server', `${net()}.50,${net()}.60`);
+      started.push(dnsmasq);
+      const dataDir = tempDir('dhcp-proxy');
+      dirs.push(dataDir);
+      const k = await startKindling(pair, { dhcp: { mode: 'proxy', interface: pair.server.dev }, dataDir });
+      started.push(k);
+      expect(k.ready).toMatchObject({ mode: 'proxy', reason: 'configured-proxy' });
+      setClientMac(pair, '52:54:00:00:20:01');
+      const plain = runDhclient(pair);
+      expect(plain?.new_ip_address).toMatch(new RegExp(`^${net().replace(/\./g, '\\.')}\\.(5\\d|60)$`));
+      expect(plain?.new_filename ?? '').toBe('');
 
-    const replies = runPxeClient(pair, { mac: '52:54:00:00:20:07', arch: 7, bootServer: pair.server.ip, listenMs: 4500 });
-    const site = replies.find((r) => r.port === 68 && r.yiaddr !== '0.0.0.0');
-    const proxy = replies.find((r) => r.port === 68 && r.yiaddr === '0.0.0.0');
-    const boot = replies.find((r) => r.port === 4011);
-    expect(site?.yiaddr).toMatch(new RegExp(`^${net().replace(/\./g, '\\.')}\\.(5\\d|60)$`));
-    expect(proxy).toMatchObject({ type: 2, file: 'snponly.efi', siaddr: pair.server.ip, vendorClass: 'PXEClient', option43: [6, 1, 8, 255] });
-    expect(boot).toMatchObject({ type: 5, file: 'snponly.efi', yiaddr: '0.0.0.0' });
-    await sleep(300);
-    expect(k.events).toEqual([expect.objectContaining({ mac: '52:54:00:00:20:07', mode: 'proxy', ip: null, bootFile: 'snponly.efi' })]);
-    await k.stop();
-    await dnsmasq.stop();
-  });
+      const replies = runPxeClient(pair, {
+        mac: '52:54:00:00:20:07',
+        arch: 7,
+        bootServer: pair.server.ip,
+        listenMs: 4500,
+      });
+      const site = replies.find((r) => r.port === 68 && r.yiaddr !== '0.0.0.0');
+      const proxy = replies.find((r) => r.port === 68 && r.yiaddr === '0.0.0.0');
+      const boot = replies.find((r) => r.port === 4011);
+      expect(site?.yiaddr).toMatch(new RegExp(`^${net().replace(/\./g, '\\.')}\\.(5\\d|60)$`));
+      expect(proxy).toMatchObject({
+        type: 2,
+        file: 'snponly.efi',
+        siaddr: pair.server.ip,
+        vendorClass: 'PXEClient',
+        option43: [6, 1, 8, 255],
+      });
+      expect(boot).toMatchObject({ type: 5, file: 'snponly.efi', yiaddr: '0.0.0.0' });
+      await sleep(300);
+      expect(k.events).toEqual([
+        expect.objectContaining({ mac: '52:54:00:00:20:07', mode: 'proxy', ip: null, bootFile: 'snponly.efi' }),
+      ]);
+      await k.stop();
+      await dnsmasq.stop();
+    },
+  );
 
   it('full mode where dnsmasq already serves: refuses to hand out addresses and says so', async () => {
     const dnsmasq = startDnsmasq(pair, 'client', `${net()}.50,${net()}.60`);
     started.push(dnsmasq);
     const dataDir = tempDir('dhcp-refuse');
     dirs.push(dataDir);
-    const k = await startKindling(pair, { dhcp: { mode: 'full', interface: pair.server.dev, range: { start: `${net()}.100`, end: `${net()}.150` } }, dataDir, probeTimeoutMs: 6000 });
+    const k = await startKindling(pair, {
+      dhcp: { mode: 'full', interface: pair.server.dev, range: { start: `${net()}.100`, end: `${net()}.150` } },
+      dataDir,
+      probeTimeoutMs: 6000,
+    });
     started.push(k);
-    expect(k.ready).toMatchObject({ configuredMode: 'full', mode: 'proxy', reason: 'other-server-seen', otherServers: [{ server: pair.client.ip, offered: expect.stringMatching(/^10\.200\./) }] });
+    expect(k.ready).toMatchObject({
+      configuredMode: 'full',
+      mode: 'proxy',
+      reason: 'other-server-seen',
+      otherServers: [{ server: pair.client.ip, offered: expect.stringMatching(/^10\.200\./) }],
+    });
     await k.stop();
     await dnsmasq.stop();
   });
@@ -145,6 +207,11 @@ describe.skipIf(!enabled)('beside a real dnsmasq', () => {
   it('refuses at start a range outside the subnet, with the key and value', async () => {
     const dataDir = tempDir('dhcp-bad');
     dirs.push(dataDir);
-    await expect(startKindling(pair, { dhcp: { mode: 'full', interface: pair.server.dev, range: { start: '10.99.0.100', end: '10.99.0.150' } }, dataDir })).rejects.toThrow(/dhcp.range.start 10.99.0.100 is outside the server's subnet/);
+    await expect(
+      startKindling(pair, {
+        dhcp: { mode: 'full', interface: pair.server.dev, range: { start: '10.99.0.100', end: '10.99.0.150' } },
+        dataDir,
+      }),
+    ).rejects.toThrow(/dhcp.range.start 10.99.0.100 is outside the server's subnet/);
   });
 });

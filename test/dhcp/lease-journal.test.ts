@@ -16,7 +16,12 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => fs.rm(d, { recursive: true, force: true })));
 });
 
-const bind = (i: number): JournalRecord => ({ t: 'bind', mac: `52:54:00:00:00:${(i % 256).toString(16).padStart(2, '0')}`, ip: `10.77.0.${100 + (i % 100)}`, exp: 1e12 });
+const bind = (i: number): JournalRecord => ({
+  t: 'bind',
+  mac: `52:54:00:00:00:${(i % 256).toString(16).padStart(2, '0')}`,
+  ip: `10.77.0.${100 + (i % 100)}`,
+  exp: 1e12,
+});
 
 describe('lease journal', () => {
   it('group-commits: many appends share few syncs, and all are durable when their promises resolve', async () => {
@@ -45,7 +50,8 @@ describe('lease journal', () => {
   it('compacts to the live table when it grows far past it', async () => {
     const file = await tempFile();
     const { journal } = await LeaseJournal.open(file, () => [bind(0)]);
-    for (let round = 0; round < 5; round++) await Promise.all(Array.from({ length: 500 }, (_, i) => journal.append(bind(i))));
+    for (let round = 0; round < 5; round++)
+      await Promise.all(Array.from({ length: 500 }, (_, i) => journal.append(bind(i))));
     expect(journal.stats.compactions).toBe(1);
     await journal.close();
     const { records } = await LeaseJournal.open(file, () => []);
@@ -53,10 +59,25 @@ describe('lease journal', () => {
   });
 
   it('replays into a table that gives every MAC its address back', async () => {
-    const pool = makePool({ range: { start: '10.77.0.100', end: '10.77.0.199' }, subnetMask: '255.255.255.0', serverIp: '10.77.0.2' });
-    const opts = { pool, serverIp: '10.77.0.2', offerMs: 1000, maxOffers: 10, declineMs: 1000, reservationFor: () => null, reservationOwner: () => null };
+    const pool = makePool({
+      range: { start: '10.77.0.100', end: '10.77.0.199' },
+      subnetMask: '255.255.255.0',
+      serverIp: '10.77.0.2',
+    });
+    const opts = {
+      pool,
+      serverIp: '10.77.0.2',
+      offerMs: 1000,
+      maxOffers: 10,
+      declineMs: 1000,
+      reservationFor: () => null,
+      reservationOwner: () => null,
+    };
     const a = new LeaseTable(opts);
-    const records = [a.bind('52:54:00:00:00:01', 0x0a4d0064 + 5, 0, 1e9, null), a.bind('52:54:00:00:00:02', 0x0a4d0064, 0, 1e9, 'b')];
+    const records = [
+      a.bind('52:54:00:00:00:01', 0x0a4d0064 + 5, 0, 1e9, null),
+      a.bind('52:54:00:00:00:02', 0x0a4d0064, 0, 1e9, 'b'),
+    ];
     const b = new LeaseTable(opts);
     b.replay(records);
     expect(b.offer('52:54:00:00:00:01', null, 10)).toBe(0x0a4d0064 + 5);

@@ -1,10 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { clientArch, clientId, clientNdi, machineUuid, maxMessageSize, messageType, Opt, optionIp, optionString, userClasses } from '../../src/dhcp/options.js';
+import {
+  clientArch,
+  clientId,
+  clientNdi,
+  machineUuid,
+  maxMessageSize,
+  messageType,
+  Opt,
+  optionIp,
+  optionString,
+  userClasses,
+} from '../../src/dhcp/options.js';
 import { encodePacket, macOf, MAGIC_COOKIE, parsePacket, type DhcpPacket } from '../../src/dhcp/packet.js';
 import { clientPacket, MessageType, parsed } from './support/packets.js';
 
 function base(): DhcpPacket {
-  return parsed(clientPacket({ type: MessageType.Discover, mac: '52:54:00:aa:bb:cc', xid: 0xdeadbeef, broadcast: true }));
+  return parsed(
+    clientPacket({ type: MessageType.Discover, mac: '52:54:00:aa:bb:cc', xid: 0xdeadbeef, broadcast: true }),
+  );
 }
 
 describe('packet codec', () => {
@@ -43,7 +56,8 @@ describe('packet codec', () => {
     expect(bytes.length).toBeLessThanOrEqual(576);
     const again = parsed(bytes);
     expect(dropped).toEqual([]);
-    for (let code = 200; code < 210; code++) expect(Buffer.from(again.options.get(code)!)).toEqual(Buffer.alloc(40, code));
+    for (let code = 200; code < 210; code++)
+      expect(Buffer.from(again.options.get(code)!)).toEqual(Buffer.alloc(40, code));
   });
 
   it('reads options from file and sname when overloaded, ignoring a nested 52', () => {
@@ -91,7 +105,20 @@ describe('packet codec', () => {
 
 describe('typed options', () => {
   it('reads the PXE options (RFC 4578) and the iPXE user class', () => {
-    const p = parsed(clientPacket({ type: 1, mac: '52:54:00:00:00:01', vendorClass: 'PXEClient:Arch:00007:UNDI:003016', arch: 7, uuid: true, userClass: 'iPXE', extra: [[94, Uint8Array.of(1, 3, 16)], [57, Uint8Array.of(5, 192)]] }));
+    const p = parsed(
+      clientPacket({
+        type: 1,
+        mac: '52:54:00:00:00:01',
+        vendorClass: 'PXEClient:Arch:00007:UNDI:003016',
+        arch: 7,
+        uuid: true,
+        userClass: 'iPXE',
+        extra: [
+          [94, Uint8Array.of(1, 3, 16)],
+          [57, Uint8Array.of(5, 192)],
+        ],
+      }),
+    );
     expect(clientArch(p)).toBe(7);
     expect(clientNdi(p)).toEqual({ type: 1, major: 3, minor: 16 });
     expect(machineUuid(p)).toBe('00010203-0405-0607-0809-0a0b0c0d0e0f');
@@ -100,17 +127,35 @@ describe('typed options', () => {
   });
 
   it('takes the arch from the vendor class when option 93 is missing', () => {
-    const p = parsed(clientPacket({ type: 1, mac: '52:54:00:00:00:01', vendorClass: 'PXEClient:Arch:00000:UNDI:002001' }));
+    const p = parsed(
+      clientPacket({ type: 1, mac: '52:54:00:00:00:01', vendorClass: 'PXEClient:Arch:00000:UNDI:002001' }),
+    );
     expect(clientArch(p)).toBe(0);
   });
 
   it('reads RFC 3004 framed user classes too', () => {
-    const p = parsed(clientPacket({ type: 1, mac: '52:54:00:00:00:01', extra: [[77, Uint8Array.from([4, ...Buffer.from('iPXE'), 3, ...Buffer.from('foo')])]] }));
+    const p = parsed(
+      clientPacket({
+        type: 1,
+        mac: '52:54:00:00:00:01',
+        extra: [[77, Uint8Array.from([4, ...Buffer.from('iPXE'), 3, ...Buffer.from('foo')])]],
+      }),
+    );
     expect(userClasses(p)).toEqual(expect.arrayContaining(['iPXE', 'foo']));
   });
 
   it('returns null for malformed typed values', () => {
-    const p = parsed(clientPacket({ type: 1, mac: '52:54:00:00:00:01', extra: [[50, Uint8Array.of(1, 2)], [57, Uint8Array.of(1, 0)], [93, Uint8Array.of(1)]] }));
+    const p = parsed(
+      clientPacket({
+        type: 1,
+        mac: '52:54:00:00:00:01',
+        extra: [
+          [50, Uint8Array.of(1, 2)],
+          [57, Uint8Array.of(1, 0)],
+          [93, Uint8Array.of(1)],
+        ],
+      }),
+    );
     expect(optionIp(p, 50)).toBeNull();
     expect(maxMessageSize(p)).toBe(576);
     expect(clientArch(p)).toBeNull();

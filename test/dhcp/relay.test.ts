@@ -33,7 +33,18 @@ describe.skipIf(!enabled)('behind a real relay (dhcrelay)', () => {
     dns: [`${local()}.1`],
     domain: 'rack.test',
     leaseSeconds: 600,
-    relayPools: withRelayPool ? [{ range: { start: `${rack.relayedNet}.100`, end: `${rack.relayedNet}.150` }, subnetMask: '255.255.255.0', router: rack.giaddr, dns: [`${rack.relayedNet}.53`], domain: 'rack2.test', leaseSeconds: 900 }] : [],
+    relayPools: withRelayPool
+      ? [
+          {
+            range: { start: `${rack.relayedNet}.100`, end: `${rack.relayedNet}.150` },
+            subnetMask: '255.255.255.0',
+            router: rack.giaddr,
+            dns: [`${rack.relayedNet}.53`],
+            domain: 'rack2.test',
+            leaseSeconds: 900,
+          },
+        ]
+      : [],
   });
 
   beforeAll(async () => {
@@ -56,31 +67,37 @@ describe.skipIf(!enabled)('behind a real relay (dhcrelay)', () => {
     await sleep(300); // dhclient ran synchronously; let the children's output be read
     // dhclient sent several DISCOVERs; the relay forwarded each with giaddr set.
     expect((relay!.output().match(/Forwarded BOOTREQUEST/g) ?? []).length).toBeGreaterThanOrEqual(2);
-    const lines = kindling.stderr().split('\n').filter((l) => l.includes('no pool'));
+    const lines = kindling
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('no pool'));
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ giaddr: rack.giaddr, level: 40 });
     await kindling.stop('SIGKILL');
     kindling = null;
   });
 
-  it('gives dhclient behind the relay an address from the relay pool, with its router, mask, DNS and domain', async () => {
-    await kindling?.stop('SIGKILL');
-    kindling = await startKindling(rack.upstream, { dhcp: dhcp(true), dataDir, probeTimeoutMs: 500 });
-    setClientMac(rack.downstream, '52:54:00:00:30:02');
-    const env = runDhclient(rack.downstream);
-    expect(env).not.toBeNull();
-    expect(env!.new_ip_address).toBe(`${rack.relayedNet}.100`);
-    expect(env!.new_routers).toBe(rack.giaddr);
-    expect(env!.new_subnet_mask).toBe('255.255.255.0');
-    expect(env!.new_domain_name_servers).toBe(`${rack.relayedNet}.53`);
-    expect(env!.new_domain_name).toBe('rack2.test');
-    expect(env!.new_dhcp_lease_time).toBe('900');
-    expect(env!.new_dhcp_server_identifier).toBe(rack.upstream.server.ip);
-    // dhcrelay -a added option 82; it finds the client's interface from the circuit id
-    // Kindling echoed, strips the option and forwards the reply.
-    await sleep(300);
-    expect(relay!.output()).toMatch(/Forwarded BOOTREPLY for 52:54:00:00:30:02/);
-  });
+  it(
+    'gives dhclient behind the relay an address from the relay ' + 'pool, with its router, mask, DNS and domain',
+    async () => {
+      await kindling?.stop('SIGKILL');
+      kindling = await startKindling(rack.upstream, { dhcp: dhcp(true), dataDir, probeTimeoutMs: 500 });
+      setClientMac(rack.downstream, '52:54:00:00:30:02');
+      const env = runDhclient(rack.downstream);
+      expect(env).not.toBeNull();
+      expect(env!.new_ip_address).toBe(`${rack.relayedNet}.100`);
+      expect(env!.new_routers).toBe(rack.giaddr);
+      expect(env!.new_subnet_mask).toBe('255.255.255.0');
+      expect(env!.new_domain_name_servers).toBe(`${rack.relayedNet}.53`);
+      expect(env!.new_domain_name).toBe('rack2.test');
+      expect(env!.new_dhcp_lease_time).toBe('900');
+      expect(env!.new_dhcp_server_identifier).toBe(rack.upstream.server.ip);
+      // dhcrelay -a added option 82; it finds the client's interface from the circuit id
+      // Kindling echoed, strips the option and forwards the reply.
+      await sleep(300);
+      expect(relay!.output()).toMatch(/Forwarded BOOTREPLY for 52:54:00:00:30:02/);
+    },
+  );
 
   it('keeps the relayed lease across kill -9 and restart; the next machine gets the next address', async () => {
     await kindling!.stop('SIGKILL');

@@ -19,7 +19,14 @@ const machines: Array<{ name: string; mac: string; firmware: Firmware }> = [
 ];
 
 const box = await openRackInBox({ dhcp: 'full', keepWorkDir: true });
-const forward = spawn('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `EXEC:ip netns exec ${box.rack.serverNs} socat STDIO TCP\\:${box.rack.serverIp}\\:80`], { stdio: 'ignore' });
+const forward = spawn(
+  'socat',
+  [
+    `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`,
+    `EXEC:ip netns exec ${box.rack.serverNs} socat STDIO TCP\\:${box.rack.serverIp}\\:80`,
+  ],
+  { stdio: 'ignore' },
+);
 // rack.ts removes the namespaces on SIGINT and exits; the forwarder lives outside them.
 process.on('exit', () => forward.kill());
 const stop = async () => {

@@ -6,7 +6,8 @@ import { flatcarInstallProfile, startTestKindling, type TestKindling } from '../
 // phase is the phase that plan names. Against a running Kindling, through its routes.
 
 const mac = '52:54:00:b0:07:01';
-const ipxe = (arch = 'x86_64', platform = 'efi') => `/ipxe?mac=${mac}&uuid=8c1a0f4e-0000-4000-8000-00000000b007&arch=${arch}&platform=${platform}`;
+const ipxe = (arch = 'x86_64', platform = 'efi') =>
+  `/ipxe?mac=${mac}&uuid=8c1a0f4e-0000-4000-8000-00000000b007&arch=${arch}&platform=${platform}`;
 let k: TestKindling;
 
 beforeAll(async () => {
@@ -21,8 +22,12 @@ async function ok(res: Response): Promise<string> {
 }
 
 const machinePage = () => k.api('GET', `/api/machines/${mac}/render?as=ipxe`).then(ok);
-const editorPreview = () => k.api('POST', '/api/profiles/preview', { yaml: flatcarInstallProfile, name: 'flatcar-install', mac, as: 'ipxe' }).then(ok);
-const state = async () => ((await (await k.api('GET', `/api/machines/${mac}`)).json()) as { machine: { state: string } }).machine.state;
+const editorPreview = () =>
+  k
+    .api('POST', '/api/profiles/preview', { yaml: flatcarInstallProfile, name: 'flatcar-install', mac, as: 'ipxe' })
+    .then(ok);
+const state = async () =>
+  ((await (await k.api('GET', `/api/machines/${mac}`)).json()) as { machine: { state: string } }).machine.state;
 
 describe('the boot plan, seen from every route', () => {
   it('shows on the machine page the wait loop /ipxe serves a discovered machine', async () => {
@@ -34,7 +39,9 @@ describe('the boot plan, seen from every route', () => {
   });
 
   it('previews the install boot that /ipxe then serves, and the state moves only on the real boot', async () => {
-    expect((await k.api('POST', `/api/machines/${mac}/assign`, { profile: 'flatcar-install', name: 'plan-1' })).status).toBe(200);
+    expect(
+      (await k.api('POST', `/api/machines/${mac}/assign`, { profile: 'flatcar-install', name: 'plan-1' })).status,
+    ).toBe(200);
     const preview = await machinePage();
     expect(preview).toContain('initrd --name initrd0 ');
     expect(await state()).toBe('assigned');

@@ -14,21 +14,38 @@ beforeAll(async () => {
 afterAll(async () => k?.stop());
 
 /** A request with its path sent byte for byte (fetch would normalise a bad escape). */
-function raw(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; text: string }> {
+function raw(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<{ status: number; text: string }> {
   const url = new URL(k.httpUrl);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers: { authorization: `Bearer ${k.adminToken}`, ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        headers: { authorization: `Bearer ${k.adminToken}`, ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
-async function expectTyped(res: { status: number; text: string }, code: keyof typeof errorCodes): Promise<{ code: string; message: string }> {
+async function expectTyped(
+  res: { status: number; text: string },
+  code: keyof typeof errorCodes,
+): Promise<{ code: string; message: string }> {
   const body = JSON.parse(res.text) as { error: { code: string; message: string; details: unknown } };
   expect(body.error.code).toBe(code);
   expect(res.status).toBe(errorCodes[code].status);
@@ -41,20 +58,42 @@ const json = { 'content-type': 'application/json' };
 
 describe('error bodies', () => {
   it('an oversized body is BODY_TOO_LARGE with 413, as documented', async () => {
-    const err = await expectTyped(await raw('POST', '/api/machines/52:54:00:00:00:01/assign', json, JSON.stringify({ profile: 'x'.repeat(70_000) })), 'BODY_TOO_LARGE');
+    const err = await expectTyped(
+      await raw(
+        'POST',
+        '/api/machines/52:54:00:00:00:01/assign',
+        json,
+        JSON.stringify({ profile: 'x'.repeat(70_000) }),
+      ),
+      'BODY_TOO_LARGE',
+    );
     expect(err.message).toContain('64 KiB');
   });
 
   it('a body that is not JSON is MEDIA_TYPE_UNSUPPORTED with 415', async () => {
-    await expectTyped(await raw('POST', '/api/machines/52:54:00:00:00:01/assign', { 'content-type': 'application/x-www-form-urlencoded' }, 'profile=x'), 'MEDIA_TYPE_UNSUPPORTED');
+    await expectTyped(
+      await raw(
+        'POST',
+        '/api/machines/52:54:00:00:00:01/assign',
+        { 'content-type': 'application/x-www-form-urlencoded' },
+        'profile=x',
+      ),
+      'MEDIA_TYPE_UNSUPPORTED',
+    );
   });
 
   it('broken JSON and a body failing the route schema are REQUEST_INVALID with 400', async () => {
-    await expectTyped(await raw('POST', '/api/machines/52:54:00:00:00:01/assign', json, '{"profile": '), 'REQUEST_INVALID');
-    await expectTyped(await raw('POST', '/api/machines/52:54:00:00:00:01/assign', json, '{"nope": 1}'), 'REQUEST_INVALID');
+    await expectTyped(
+      await raw('POST', '/api/machines/52:54:00:00:00:01/assign', json, '{"profile": '),
+      'REQUEST_INVALID',
+    );
+    await expectTyped(
+      await raw('POST', '/api/machines/52:54:00:00:00:01/assign', json, '{"nope": 1}'),
+      'REQUEST_INVALID',
+    );
   });
 
-  it('a path that is not valid percent-encoding is REQUEST_INVALID, not fastify\'s own body', async () => {
+  it("a path that is not valid percent-encoding is REQUEST_INVALID, not fastify's own body", async () => {
     await expectTyped(await raw('GET', '/api/machines/%E0%A4%A'), 'REQUEST_INVALID');
   });
 
@@ -64,7 +103,10 @@ describe('error bodies', () => {
 
   it('an unknown route, an unknown mirror file and a mirror path with .. are typed', async () => {
     await expectTyped(await raw('GET', '/no/such/thing'), 'NOT_FOUND');
-    const missing = await expectTyped(await raw('GET', '/mirror/flatcar/stable/amd64-usr/current/nothing.bin'), 'NOT_FOUND');
+    const missing = await expectTyped(
+      await raw('GET', '/mirror/flatcar/stable/amd64-usr/current/nothing.bin'),
+      'NOT_FOUND',
+    );
     expect(missing.message).toContain('GET /api/mirror lists the versions held');
     await expectTyped(await raw('GET', '/mirror/flatcar/%2E%2E/x'), 'PATH_INVALID');
   });

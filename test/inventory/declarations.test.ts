@@ -30,7 +30,9 @@ const rack = `# the seed guides' rack
 
 describe('declarative files', () => {
   it('declares the three-node rack from machines.yaml, each with its own hostname', async () => {
-    k = await startTestKindling({ files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile, 'machines.yaml': rack } });
+    k = await startTestKindling({
+      files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile, 'machines.yaml': rack },
+    });
     const machines = k.inventory.list();
     expect(machines.map((m) => [m.name, m.mac, m.state, m.reservedIp])).toEqual([
       ['a-coreos', '52:54:00:55:1c:ee', 'assigned', null],
@@ -44,42 +46,60 @@ describe('declarative files', () => {
   });
 
   it('picks up a profile edited by hand without a restart, and keeps the last good one when broken', async () => {
-    k = await startTestKindling({ files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile, 'machines.yaml': rack } });
+    k = await startTestKindling({
+      files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile, 'machines.yaml': rack },
+    });
     const file = path.join(k.dataDir, 'config', 'profiles', 'flatcar-install.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('channel: stable', 'channel: beta'));
     await until('the edit', () => k!.declarations.profiles.get('flatcar-install')?.channel === 'beta');
 
     writeFileSync(file, 'os: flatcar\nchannel: [unclosed\n');
-    const problems = await until('the error', () => (k!.declarations.problems.length > 0 ? k!.declarations.problems : false));
+    const problems = await until('the error', () =>
+      k!.declarations.problems.length > 0 ? k!.declarations.problems : false,
+    );
     expect(problems[0]!.message).toMatch(/flatcar-install\.yaml:\d+:\d+: YAML does not parse/);
     expect(k.declarations.profiles.get('flatcar-install')?.channel).toBe('beta'); // last good version in force
-    const health = (await (await k.get('/healthz')).json()) as { status: string; configProblems: Array<{ file: string }> };
+    const health = (await (await k.get('/healthz')).json()) as {
+      status: string;
+      configProblems: Array<{ file: string }>;
+    };
     expect(health.status).toBe('degraded');
     expect(health.configProblems[0]!.file).toBe(file);
     const script = await (await k.get('/ipxe?mac=52:54:00:55:1c:ee&platform=pcbios&arch=i386')).text();
     expect(script).toContain('/mirror/flatcar/beta/amd64-usr/');
 
     writeFileSync(file, 'os: flatcar\nchannel: lts\nmode: install\nhostnme: typo\n');
-    const typo = await until('the schema error', () => k!.declarations.problems.find((p) => p.message.includes('hostnme')));
+    const typo = await until('the schema error', () =>
+      k!.declarations.problems.find((p) => p.message.includes('hostnme')),
+    );
     expect(typo.message).toContain('unknown key "hostnme"');
   });
 
   it('reports a machines.yaml with a bad MAC or a duplicate, keeping the last good list', async () => {
-    k = await startTestKindling({ files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile, 'machines.yaml': rack } });
+    k = await startTestKindling({
+      files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile, 'machines.yaml': rack },
+    });
     const file = path.join(k.dataDir, 'config', 'machines.yaml');
     writeFileSync(file, `${rack}- { mac: "not-a-mac", name: x }\n`);
     const bad = await until('the MAC error', () => k!.declarations.problems.find((p) => p.file === file));
     expect(bad.message).toContain('key "3.mac": "not-a-mac" is not a MAC address');
     writeFileSync(file, `${rack}- { mac: "52-54-00-55-1C-EE", name: dup, profile: flatcar-install }\n`);
-    const dup = await until('the duplicate error', () => k!.declarations.problems.find((p) => p.file === file && p.message.includes('already used')));
+    const dup = await until('the duplicate error', () =>
+      k!.declarations.problems.find((p) => p.file === file && p.message.includes('already used')),
+    );
     expect(dup.message).toContain('key "3.mac": mac 52:54:00:55:1c:ee is already used by entry 0');
     expect(k.declarations.machines).toHaveLength(3);
   });
 
   it('assigns through the API by writing machines.yaml, keeping its comments', async () => {
-    k = await startTestKindling({ files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile, 'machines.yaml': rack } });
+    k = await startTestKindling({
+      files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile, 'machines.yaml': rack },
+    });
     await k.get('/ipxe?mac=52:54:00:00:00:0d');
-    const res = await k.api('POST', '/api/machines/52:54:00:00:00:0d/assign', { profile: 'flatcar-install', name: 'd-coreos' });
+    const res = await k.api('POST', '/api/machines/52:54:00:00:00:0d/assign', {
+      profile: 'flatcar-install',
+      name: 'd-coreos',
+    });
     expect(res.status).toBe(200);
     const text = readFileSync(path.join(k.dataDir, 'config', 'machines.yaml'), 'utf8');
     expect(text).toContain("# the seed guides' rack");
@@ -91,9 +111,16 @@ describe('declarative files', () => {
   });
 
   it('names and assigns unknown machines by the rule node-{{n}}', async () => {
-    k = await startTestKindling({ files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile }, config: { machines: { unknown: { profile: 'flatcar-install', name: 'node-{{n}}' } } } });
+    k = await startTestKindling({
+      files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile },
+      config: { machines: { unknown: { profile: 'flatcar-install', name: 'node-{{n}}' } } },
+    });
     await k.get('/ipxe?mac=52:54:00:00:00:01&platform=efi&arch=x86_64');
-    expect(k.inventory.get('52:54:00:00:00:01')).toMatchObject({ name: 'node-1', profile: 'flatcar-install', state: 'installing' });
+    expect(k.inventory.get('52:54:00:00:00:01')).toMatchObject({
+      name: 'node-1',
+      profile: 'flatcar-install',
+      state: 'installing',
+    });
     const script = await (await k.get('/ipxe?mac=52:54:00:00:00:02&platform=efi&arch=x86_64')).text();
     expect(script).toContain('node-2 (52:54:00:00:00:02): installing flatcar');
     expect(k.inventory.list().map((m) => [m.name, m.state])).toEqual([
@@ -103,7 +130,9 @@ describe('declarative files', () => {
   });
 
   it('keeps machines and their states across a restart', async () => {
-    k = await startTestKindling({ files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile, 'machines.yaml': rack } });
+    k = await startTestKindling({
+      files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile, 'machines.yaml': rack },
+    });
     await k.get('/ipxe?mac=52:54:00:55:1c:ee&platform=pcbios&arch=i386');
     const before = k.inventory.get('52:54:00:55:1c:ee');
     const token = k.inventory.callbackToken('52:54:00:55:1c:ee', 'install');
@@ -113,10 +142,29 @@ describe('declarative files', () => {
     const { parseConfig } = await import('../../src/config/index.js');
     const { startKindling } = await import('../../src/main.js');
     const { pino } = await import('pino');
-    const again = await startKindling({ config: parseConfig({ dataDir, http: { listen: '127.0.0.1', port: 0, httpsPort: 0 }, mirror: { schedule: null, sources: [] }, dhcp: { mode: 'off' }, tftp: { enabled: false } }, 't', dataDir), configFile: null, logger: pino({ level: 'silent' }) });
+    const again = await startKindling({
+      config: parseConfig(
+        {
+          dataDir,
+          http: { listen: '127.0.0.1', port: 0, httpsPort: 0 },
+          mirror: { schedule: null, sources: [] },
+          dhcp: { mode: 'off' },
+          tftp: { enabled: false },
+        },
+        't',
+        dataDir,
+      ),
+      configFile: null,
+      logger: pino({ level: 'silent' }),
+    });
     expect(again.inventory.get('52:54:00:55:1c:ee')).toMatchObject({ state: 'installing', installs: 1 });
     expect(again.inventory.callbackToken('52:54:00:55:1c:ee', 'install')).toBe(token);
-    expect(again.inventory.recentEvents('52:54:00:55:1c:ee').map((e) => e.to).filter(Boolean)).toEqual(['discovered', 'assigned', 'installing']);
+    expect(
+      again.inventory
+        .recentEvents('52:54:00:55:1c:ee')
+        .map((e) => e.to)
+        .filter(Boolean),
+    ).toEqual(['discovered', 'assigned', 'installing']);
     await again.close();
   });
 });

@@ -11,7 +11,9 @@ const image = 'flatcar_production_image.bin.bz2';
 const imagePath = `/stable/amd64-usr/101.0.0/${image}`;
 
 function startChild(args: object): { proc: ChildProcess; waitFor: (pattern: RegExp) => Promise<string> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, JSON.stringify(args)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const waiters: Array<() => void> = [];
   proc.stdout?.on('data', (d: Buffer) => {
@@ -67,8 +69,13 @@ describe('kill -9 during a sync', () => {
       // Still the old version, and the partial file has no URL.
       await h.mirror.refresh();
       expect(h.mirror.state().sources[0]?.current).toBe('100.0.0');
-      expect((await h.app.inject({ method: 'HEAD', url: `/mirror/flatcar/stable/amd64-usr/101.0.0/${image}.partial` })).statusCode).toBe(404);
-      expect((await h.app.inject({ method: 'HEAD', url: `/mirror/flatcar/stable/amd64-usr/101.0.0/${image}` })).statusCode).toBe(404);
+      expect(
+        (await h.app.inject({ method: 'HEAD', url: `/mirror/flatcar/stable/amd64-usr/101.0.0/${image}.partial` }))
+          .statusCode,
+      ).toBe(404);
+      expect(
+        (await h.app.inject({ method: 'HEAD', url: `/mirror/flatcar/stable/amd64-usr/101.0.0/${image}` })).statusCode,
+      ).toBe(404);
 
       upstream.faults.clear();
       upstream.requests.length = 0;
@@ -108,7 +115,9 @@ describe('kill -9 during a sync', () => {
         // Everything was verified before the kill: nothing is downloaded again.
         expect(upstream.requests.filter((r) => r.url.endsWith(image))).toHaveLength(0);
         expect(await readlink(path.join(dir, 'current'))).toBe('101.0.0');
-        expect((await h.app.inject({ method: 'HEAD', url: `/mirror/flatcar/stable/amd64-usr/current/${image}` })).statusCode).toBe(200);
+        expect(
+          (await h.app.inject({ method: 'HEAD', url: `/mirror/flatcar/stable/amd64-usr/current/${image}` })).statusCode,
+        ).toBe(200);
       } finally {
         await h.close();
       }

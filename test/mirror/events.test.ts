@@ -17,7 +17,14 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'kindling-mirror-events-'));
   upstream = new FakeUpstream(await makeSigner('flatcar-events'));
   await upstream.start();
-  const source = { name: 'flatcar-stable', os: 'flatcar', channel: 'stable', arch: 'amd64', baseUrl: `${upstream.url}/stable`, keys: upstream.signer.armoredPublic };
+  const source = {
+    name: 'flatcar-stable',
+    os: 'flatcar',
+    channel: 'stable',
+    arch: 'amd64',
+    baseUrl: `${upstream.url}/stable`,
+    keys: upstream.signer.armoredPublic,
+  };
   k = await startTestKindling({ config: { mirror: { schedule: null, sources: [source] } } });
 });
 afterAll(async () => {
@@ -26,14 +33,20 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+/** One named event of the stream, its JSON data as sent. */
+type StreamEvent = { event: string; data: Record<string, unknown> };
+
 /** Reads the stream until `until` holds or 10 s pass; returns the named events seen. */
-async function collect(action: () => Promise<unknown>, until: (events: Array<{ event: string; data: any }>) => boolean) {
+async function collect(action: () => Promise<unknown>, until: (events: Array<StreamEvent>) => boolean) {
   const controller = new AbortController();
-  const res = await fetch(`${k.httpUrl}/api/events`, { headers: { accept: 'text/event-stream', authorization: `Bearer ${k.adminToken}` }, signal: controller.signal });
+  const res = await fetch(`${k.httpUrl}/api/events`, {
+    headers: { accept: 'text/event-stream', authorization: `Bearer ${k.adminToken}` },
+    signal: controller.signal,
+  });
   const reader = res.body!.getReader();
   await reader.read(); // the opening comment
   const done = action();
-  const events: Array<{ event: string; data: any }> = [];
+  const events: Array<StreamEvent> = [];
   let text = '';
   const deadline = Date.now() + 10_000;
   while (!until(events) && Date.now() < deadline) {
@@ -57,11 +70,28 @@ async function collect(action: () => Promise<unknown>, until: (events: Array<{ e
 describe('mirror progress on the event stream', () => {
   it('streams progress, the outcome and idle during a sync', async () => {
     await upstream.addFlatcar('3815.2.0');
-    const events = await collect(() => k.api('POST', '/api/mirror/sync', {}), (e) => e.some((x) => x.event === 'mirror-idle'));
+    const events = await collect(
+      () => k.api('POST', '/api/mirror/sync', {}),
+      (e) => e.some((x) => x.event === 'mirror-idle'),
+    );
     const progress = events.filter((e) => e.event === 'mirror-progress').map((e) => e.data);
-    expect(progress.filter((p) => p.done).map((p) => p.file).sort()).toEqual([...flatcarNames].sort());
-    expect(progress[0]).toMatchObject({ source: 'flatcar-stable', bytes: expect.any(Number), total: expect.any(Number) });
-    expect(events.find((e) => e.event === 'mirror-outcome')?.data).toMatchObject({ source: 'flatcar-stable', ok: true, result: 'published', version: '3815.2.0' });
+    expect(
+      progress
+        .filter((p) => p.done)
+        .map((p) => p.file)
+        .sort(),
+    ).toEqual([...flatcarNames].sort());
+    expect(progress[0]).toMatchObject({
+      source: 'flatcar-stable',
+      bytes: expect.any(Number),
+      total: expect.any(Number),
+    });
+    expect(events.find((e) => e.event === 'mirror-outcome')?.data).toMatchObject({
+      source: 'flatcar-stable',
+      ok: true,
+      result: 'published',
+      version: '3815.2.0',
+    });
   });
 
   it('streams an import the same way, marked as an import', async () => {
@@ -70,11 +100,29 @@ describe('mirror progress on the event stream', () => {
     await mkdir(dir);
     for (const name of flatcarNames) {
       await writeFile(path.join(dir, name), files.get(name) as Buffer);
-      await writeFile(path.join(dir, `${name}.sig`), upstream.files.get(`/stable/amd64-usr/3815.2.1/${name}.sig`) as Buffer);
+      await writeFile(
+        path.join(dir, `${name}.sig`),
+        upstream.files.get(`/stable/amd64-usr/3815.2.1/${name}.sig`) as Buffer,
+      );
     }
-    await writeFile(path.join(dir, 'version.txt'), upstream.files.get('/stable/amd64-usr/current/version.txt') as Buffer);
-    const events = await collect(() => importDirectory({ dir, baseUrl: k.httpUrl, token: k.adminToken }), (e) => e.some((x) => x.event === 'mirror-idle'));
-    expect(events.filter((e) => e.event === 'mirror-progress' && e.data.done).map((e) => e.data.file).sort()).toEqual([...flatcarNames].sort());
-    expect(events.find((e) => e.event === 'mirror-outcome')?.data).toMatchObject({ ok: true, version: '3815.2.1', via: 'import' });
+    await writeFile(
+      path.join(dir, 'version.txt'),
+      upstream.files.get('/stable/amd64-usr/current/version.txt') as Buffer,
+    );
+    const events = await collect(
+      () => importDirectory({ dir, baseUrl: k.httpUrl, token: k.adminToken }),
+      (e) => e.some((x) => x.event === 'mirror-idle'),
+    );
+    expect(
+      events
+        .filter((e) => e.event === 'mirror-progress' && e.data.done)
+        .map((e) => e.data.file)
+        .sort(),
+    ).toEqual([...flatcarNames].sort());
+    expect(events.find((e) => e.event === 'mirror-outcome')?.data).toMatchObject({
+      ok: true,
+      version: '3815.2.1',
+      via: 'import',
+    });
   });
 });

@@ -44,7 +44,9 @@ describe('faults while syncing a new version', () => {
     const res = await h.app.inject({ url: `/mirror/flatcar/stable/amd64-usr/current/${image}` });
     expect(res.statusCode).toBe(200);
     expect(res.rawPayload.equals(v1Image)).toBe(true);
-    expect((await h.app.inject({ method: 'HEAD', url: `/mirror/flatcar/stable/amd64-usr/101.0.0/${image}` })).statusCode).toBe(404);
+    expect(
+      (await h.app.inject({ method: 'HEAD', url: `/mirror/flatcar/stable/amd64-usr/101.0.0/${image}` })).statusCode,
+    ).toBe(404);
     expect(h.mirror.status()).toMatchObject({ state: 'degraded' });
     expect(h.mirror.status().detail).toContain('last sync failed: mirror source flatcar-stable');
     const api = (await h.app.inject({ url: '/api/mirror' })).json();
@@ -58,21 +60,35 @@ describe('faults while syncing a new version', () => {
     const port = closed.port;
     await closed.stop();
     await h.close(true);
-    h = await makeHarness({ sources: [flatcarSource(upstream, { baseUrl: `http://127.0.0.1:${port}/stable` })], dataDir: h.dataDir });
+    h = await makeHarness({
+      sources: [flatcarSource(upstream, { baseUrl: `http://127.0.0.1:${port}/stable` })],
+      dataDir: h.dataDir,
+    });
     const [outcome] = await h.mirror.sync();
     expect(outcome?.error).toMatchObject({ code: 'MIRROR_UPSTREAM' });
-    expect(outcome?.error?.message).toMatch(/flatcar-stable: version\.txt: http:\/\/127\.0\.0\.1:\d+\/stable\/amd64-usr\/current\/version\.txt: ECONNREFUSED/);
-    expect((await h.app.inject({ url: `/mirror/flatcar/stable/amd64-usr/current/${image}` })).rawPayload.equals(v1Image)).toBe(true);
+    expect(outcome?.error?.message).toMatch(
+      /flatcar-stable: version\.txt: http:\/\/127\.0\.0\.1:\d+\/stable\/amd64-usr\/current\/version\.txt: ECONNREFUSED/,
+    );
+    expect(
+      (await h.app.inject({ url: `/mirror/flatcar/stable/amd64-usr/current/${image}` })).rawPayload.equals(v1Image),
+    ).toBe(true);
   });
 
   it('404 on an image', async () => {
     upstream.files.delete(`${base}/101.0.0/${image}`);
-    await expectPreviousServed('MIRROR_UPSTREAM', /flatcar_production_image\.bin\.bz2: .*: expected HTTP 200 or 206, got 404/);
+    await expectPreviousServed(
+      'MIRROR_UPSTREAM',
+      /flatcar_production_image\.bin\.bz2: .*: expected HTTP 200 or 206, got 404/,
+    );
   });
 
   it('5xx, retried before giving up', async () => {
     await h.close(true);
-    h = await makeHarness({ sources: [flatcarSource(upstream)], dataDir: h.dataDir, retry: { attempts: 3, delayMs: 5 } });
+    h = await makeHarness({
+      sources: [flatcarSource(upstream)],
+      dataDir: h.dataDir,
+      retry: { attempts: 3, delayMs: 5 },
+    });
     upstream.faults.set(`${base}/101.0.0/${image}`, { status: 503 });
     await expectPreviousServed('MIRROR_UPSTREAM', /got 503/);
     expect(upstream.requests.filter((r) => r.url === `${base}/101.0.0/${image}`)).toHaveLength(3);
@@ -89,26 +105,41 @@ describe('faults while syncing a new version', () => {
     const ranged = upstream.requests.filter((r) => r.url === `${base}/101.0.0/${image}` && r.range);
     expect(ranged.map((r) => r.range)).toEqual(['bytes=300000-']);
     const served = await h.app.inject({ url: `/mirror/flatcar/stable/amd64-usr/current/${image}` });
-    expect(createHash('sha256').update(served.rawPayload).digest('hex')).toBe(createHash('sha256').update(upstream.files.get(`${base}/101.0.0/${image}`) as Buffer).digest('hex'));
+    expect(createHash('sha256').update(served.rawPayload).digest('hex')).toBe(
+      createHash('sha256')
+        .update(upstream.files.get(`${base}/101.0.0/${image}`) as Buffer)
+        .digest('hex'),
+    );
     expect(await readdir(path.join(h.dataDir, 'mirror/.staging/flatcar-stable'))).toEqual([]);
   });
 
   it('a wrong signature (made over other data)', async () => {
-    upstream.files.set(`${base}/101.0.0/${image}.sig`, Buffer.from(await sign(upstream.signer, Buffer.from('other data'))));
+    upstream.files.set(
+      `${base}/101.0.0/${image}.sig`,
+      Buffer.from(await sign(upstream.signer, Buffer.from('other data'))),
+    );
     await expectPreviousServed('MIRROR_SIGNATURE', /flatcar-stable: flatcar_production_image\.bin\.bz2: bad signature/);
     // Neither the rejected file nor its signature is kept for a resume.
-    expect(await readdir(path.join(h.dataDir, 'mirror/.staging/flatcar-stable/101.0.0'))).not.toContain(`${image}.partial`);
+    expect(await readdir(path.join(h.dataDir, 'mirror/.staging/flatcar-stable/101.0.0'))).not.toContain(
+      `${image}.partial`,
+    );
   });
 
   it('a signature by another key', async () => {
     const data = upstream.files.get(`${base}/101.0.0/${image}`) as Buffer;
     upstream.files.set(`${base}/101.0.0/${image}.sig`, Buffer.from(await sign(other, data)));
-    await expectPreviousServed('MIRROR_SIGNATURE', /signed by key ID [0-9A-F]{16}, which is not one of the trusted keys \([0-9A-F]{40}\)/);
+    await expectPreviousServed(
+      'MIRROR_SIGNATURE',
+      /signed by key ID [0-9A-F]{16}, which is not one of the trusted keys \([0-9A-F]{40}\)/,
+    );
   });
 
   it('a version.txt that does not parse', async () => {
     upstream.files.set(`${base}/current/version.txt`, Buffer.from('<html>maintenance</html>\n'));
-    await expectPreviousServed('MIRROR_METADATA', /version\.txt at .*: expected FLATCAR_VERSION=MAJOR\.MINOR\.PATCH, found no FLATCAR_VERSION= line/);
+    await expectPreviousServed(
+      'MIRROR_METADATA',
+      /version\.txt at .*: expected FLATCAR_VERSION=MAJOR\.MINOR\.PATCH, found no FLATCAR_VERSION= line/,
+    );
   });
 
   it('a version.txt whose version would climb out of the directory', async () => {
@@ -142,10 +173,17 @@ describe('faults while syncing a new version', () => {
         h = await makeHarness({
           sources: [flatcarSource(upstream)],
           dataDir: h.dataDir,
-          writeStream: () => new Writable({ write: (_c, _e, done) => done(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })) }),
+          writeStream: () =>
+            new Writable({
+              write: (_c, _e, done) =>
+                done(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })),
+            }),
         });
       }
-      await expectPreviousServed('MIRROR_DISK_FULL', /flatcar-stable: flatcar_production_image\.bin\.bz2: the disk filled up after \d+ bytes of 1048576/);
+      await expectPreviousServed(
+        'MIRROR_DISK_FULL',
+        /flatcar-stable: flatcar_production_image\.bin\.bz2: the disk filled up after \d+ bytes of 1048576/,
+      );
       // The space is given back at once: nothing of version 2 stays in staging.
       expect(await readdir(path.join(h.dataDir, 'mirror/.staging/flatcar-stable'))).toEqual([]);
     } finally {

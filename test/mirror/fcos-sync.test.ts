@@ -18,7 +18,13 @@ describe('Fedora CoreOS sync against a fake stream', () => {
       const [outcome] = await h.mirror.sync();
       expect(outcome).toMatchObject({ ok: true, result: 'published', version: '39.20240210.3.0' });
       const dir = '/mirror/fcos/stable/x86_64/39.20240210.3.0';
-      for (const alias of ['fedora-coreos-live-kernel-x86_64', 'fedora-coreos-live-initramfs.x86_64.img', 'fedora-coreos-live-rootfs.x86_64.img', 'fedora-coreos-metal.x86_64.raw.xz', 'fedora-coreos-metal.x86_64.raw.xz.sig']) {
+      for (const alias of [
+        'fedora-coreos-live-kernel-x86_64',
+        'fedora-coreos-live-initramfs.x86_64.img',
+        'fedora-coreos-live-rootfs.x86_64.img',
+        'fedora-coreos-metal.x86_64.raw.xz',
+        'fedora-coreos-metal.x86_64.raw.xz.sig',
+      ]) {
         expect((await h.app.inject({ method: 'HEAD', url: `${dir}/${alias}` })).statusCode, alias).toBe(200);
       }
       const upstreamName = await h.app.inject({ url: `${dir}/${names.kernel}` });
@@ -36,25 +42,32 @@ describe('Fedora CoreOS sync against a fake stream', () => {
     try {
       const [outcome] = await h.mirror.sync();
       expect(outcome?.error?.code).toBe('MIRROR_CHECKSUM');
-      expect(outcome?.error?.message).toMatch(/fcos-stable: fedora-coreos-39\.20240301\.3\.0-live-rootfs\.x86_64\.img: expected sha256 f{64}/);
+      expect(outcome?.error?.message).toMatch(
+        /fcos-stable: fedora-coreos-39\.20240301\.3\.0-live-rootfs\.x86_64\.img: expected sha256 f{64}/,
+      );
       expect(h.mirror.status().state).toBe('failed');
     } finally {
       await h.close();
     }
   });
 
-  it('trusts the bundled Fedora keys when none are configured, so a signature by any other key is refused', async () => {
-    await upstream.addFcos('39.20240315.3.0');
-    const h = await makeHarness({ sources: [fcosSource(upstream, { keys: null })] });
-    try {
-      const [outcome] = await h.mirror.sync();
-      expect(outcome).toMatchObject({ ok: false, result: 'failed', error: { code: 'MIRROR_SIGNATURE' } });
-      expect(outcome?.error?.message).toMatch(/not one of the trusted keys \(C6E7F081CF80E13146676E88829B606631645531/);
-      expect(h.mirror.state().sources[0]?.versions).toEqual([]);
-    } finally {
-      await h.close();
-    }
-  });
+  it(
+    'trusts the bundled Fedora keys when none are configured, so ' + 'a signature by any other key is refused',
+    async () => {
+      await upstream.addFcos('39.20240315.3.0');
+      const h = await makeHarness({ sources: [fcosSource(upstream, { keys: null })] });
+      try {
+        const [outcome] = await h.mirror.sync();
+        expect(outcome).toMatchObject({ ok: false, result: 'failed', error: { code: 'MIRROR_SIGNATURE' } });
+        expect(outcome?.error?.message).toMatch(
+          /not one of the trusted keys \(C6E7F081CF80E13146676E88829B606631645531/,
+        );
+        expect(h.mirror.state().sources[0]?.versions).toEqual([]);
+      } finally {
+        await h.close();
+      }
+    },
+  );
 
   it('reports a stream document that does not parse', async () => {
     upstream.files.set('/streams/stable.json', Buffer.from('{"architectures": {"x86_64": {"artifacts": {}}}}'));

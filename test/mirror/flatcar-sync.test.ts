@@ -48,10 +48,14 @@ describe('Flatcar sync against a fake upstream', () => {
     const base = '/mirror/flatcar/stable/amd64-usr';
     const versionTxt = await h.app.inject({ url: `${base}/current/version.txt` });
     expect(versionTxt.statusCode).toBe(200);
-    const version = versionTxt.body.split('\n').map((l) => /^FLATCAR_VERSION=(.*)$/.exec(l)?.[1]).find(Boolean);
+    const version = versionTxt.body
+      .split('\n')
+      .map((l) => /^FLATCAR_VERSION=(.*)$/.exec(l)?.[1])
+      .find(Boolean);
     expect(version).toBe('3815.2.0');
     const image = `${base}/${version}/flatcar_production_image.bin.bz2`;
-    for (const url of [image, `${image}.sig`]) expect((await h.app.inject({ method: 'HEAD', url })).statusCode).toBe(200);
+    for (const url of [image, `${image}.sig`])
+      expect((await h.app.inject({ method: 'HEAD', url })).statusCode).toBe(200);
     const img = await h.app.inject({ url: image });
     const sig = await h.app.inject({ url: `${image}.sig` });
     const work = await mkdtemp(path.join(os.tmpdir(), 'kindling-flatcar-install-'));
@@ -63,7 +67,10 @@ describe('Flatcar sync against a fake upstream', () => {
       execFileSync('mkdir', ['-m', '700', env.GNUPGHOME]);
       execFileSync('gpg', ['--batch', '--quiet', '--import', path.join(work, 'key.asc')], { env, stdio: 'pipe' });
       // Throws on a bad signature; the mirror served upstream's .sig untouched.
-      execFileSync('gpg', ['--batch', '--verify', path.join(work, 'image.bz2.sig'), path.join(work, 'image.bz2')], { env, stdio: 'pipe' });
+      execFileSync('gpg', ['--batch', '--verify', path.join(work, 'image.bz2.sig'), path.join(work, 'image.bz2')], {
+        env,
+        stdio: 'pipe',
+      });
     } finally {
       await rm(work, { recursive: true, force: true });
     }

@@ -25,7 +25,10 @@ async function stick(version: string): Promise<string> {
   const files = await upstream.addFlatcar(version);
   for (const name of flatcarNames) {
     await writeFile(path.join(dir, name), files.get(name) as Buffer);
-    await writeFile(path.join(dir, `${name}.sig`), upstream.files.get(`/stable/amd64-usr/${version}/${name}.sig`) as Buffer);
+    await writeFile(
+      path.join(dir, `${name}.sig`),
+      upstream.files.get(`/stable/amd64-usr/${version}/${name}.sig`) as Buffer,
+    );
   }
   await writeFile(path.join(dir, 'version.txt'), upstream.files.get('/stable/amd64-usr/current/version.txt') as Buffer);
   // Sticks carry other images too; they are not uploaded.
@@ -38,7 +41,10 @@ function run(dir: string, progress: ProgressEvent[] = []) {
 }
 
 async function refusal(dir: string): Promise<{ code: string; message: string; details: Record<string, unknown> }> {
-  const err = (await run(dir).then(() => null, (e: unknown) => e)) as { code: string; message: string; details: Record<string, unknown> } | null;
+  const err = (await run(dir).then(
+    () => null,
+    (e: unknown) => e,
+  )) as { code: string; message: string; details: Record<string, unknown> } | null;
   expect(err, 'the import must be refused').not.toBeNull();
   return err as { code: string; message: string; details: Record<string, unknown> };
 }
@@ -46,7 +52,10 @@ async function refusal(dir: string): Promise<{ code: string; message: string; de
 /** What a node would see after a refusal: no version but the good one, and nothing left in staging. */
 async function nothingHalfPublished(bad: string): Promise<void> {
   expect((await k.get(`${base}/${bad}/flatcar_production_pxe.vmlinuz`)).status).toBe(404);
-  const state = (await (await k.api('GET', '/api/mirror')).json()) as { running: boolean; sources: Array<{ current: string | null; versions: Array<{ version: string }> }> };
+  const state = (await (await k.api('GET', '/api/mirror')).json()) as {
+    running: boolean;
+    sources: Array<{ current: string | null; versions: Array<{ version: string }> }>;
+  };
   expect(state.running).toBe(false);
   expect(state.sources[0]?.versions.map((v) => v.version)).not.toContain(bad);
   expect(await readdir(path.join(k.dataDir, 'mirror/flatcar/stable/amd64-usr'))).not.toContain(bad);
@@ -57,7 +66,14 @@ async function nothingHalfPublished(bad: string): Promise<void> {
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'kindling-import-'));
   upstream = new FakeUpstream(await makeSigner('flatcar-import'));
-  const source = { name: 'flatcar-stable', os: 'flatcar', channel: 'stable', arch: 'amd64', baseUrl: 'http://127.0.0.1:9/stable', keys: upstream.signer.armoredPublic };
+  const source = {
+    name: 'flatcar-stable',
+    os: 'flatcar',
+    channel: 'stable',
+    arch: 'amd64',
+    baseUrl: 'http://127.0.0.1:9/stable',
+    keys: upstream.signer.armoredPublic,
+  };
   k = await startTestKindling({ config: { mirror: { schedule: null, sources: [source] } } });
 });
 afterAll(async () => {
@@ -70,12 +86,27 @@ describe('kindling mirror import DIR', () => {
     const dir = await stick('3815.2.0');
     const progress: ProgressEvent[] = [];
     const outcome = await run(dir, progress);
-    expect(outcome).toMatchObject({ source: 'flatcar-stable', ok: true, result: 'published', version: '3815.2.0', via: 'import' });
-    expect(progress.filter((p) => p.done).map((p) => p.file).sort()).toEqual([...flatcarNames.flatMap((n) => [n, `${n}.sig`]), 'version.txt'].sort());
+    expect(outcome).toMatchObject({
+      source: 'flatcar-stable',
+      ok: true,
+      result: 'published',
+      version: '3815.2.0',
+      via: 'import',
+    });
+    expect(
+      progress
+        .filter((p) => p.done)
+        .map((p) => p.file)
+        .sort(),
+    ).toEqual([...flatcarNames.flatMap((n) => [n, `${n}.sig`]), 'version.txt'].sort());
     const txt = await k.get(`${base}/current/version.txt`);
     expect(await txt.text()).toContain('FLATCAR_VERSION=3815.2.0');
     const image = await k.get(`${base}/3815.2.0/flatcar_production_image.bin.bz2`);
-    expect(Buffer.from(await image.arrayBuffer()).equals(upstream.files.get('/stable/amd64-usr/3815.2.0/flatcar_production_image.bin.bz2') as Buffer)).toBe(true);
+    expect(
+      Buffer.from(await image.arrayBuffer()).equals(
+        upstream.files.get('/stable/amd64-usr/3815.2.0/flatcar_production_image.bin.bz2') as Buffer,
+      ),
+    ).toBe(true);
     expect((await k.get(`${base}/3815.2.0/flatcar_production_qemu_image.img.bz2`)).status).toBe(404);
   });
 
@@ -118,13 +149,18 @@ describe('kindling mirror import DIR', () => {
     await writeFile(config, `dataDir: ${k.dataDir}\nhttp: { listen: 127.0.0.1, port: ${new URL(k.httpUrl).port} }\n`);
     const cli = (dir: string) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli.ts'), 'mirror', 'import', dir, '--config', config], { cwd: repoRoot, timeout: 60_000 }, (err, stdout, stderr) =>
-          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', path.join(repoRoot, 'src/cli.ts'), 'mirror', 'import', dir, '--config', config],
+          { cwd: repoRoot, timeout: 60_000 },
+          (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
         );
       });
     const good = await cli(await stick('3815.2.4'));
     expect(good.code).toBe(0);
-    expect(good.stdout).toMatch(/flatcar-stable {2}flatcar_production_image\.bin\.bz2 {2}1\.0 MiB \/ 1\.0 MiB {2}100% {2}done/);
+    expect(good.stdout).toMatch(
+      /flatcar-stable {2}flatcar_production_image\.bin\.bz2 {2}1\.0 MiB \/ 1\.0 MiB {2}100% {2}done/,
+    );
     expect(good.stdout).toContain('flatcar-stable: verified and published 3815.2.4');
     const dir = await stick('3815.2.5');
     await rm(path.join(dir, 'flatcar_production_pxe.vmlinuz.sig'));
@@ -139,16 +175,29 @@ describe('kindling mirror import DIR', () => {
     expect(anonymous.status).toBe(401);
     const { upload } = (await (await k.api('POST', '/api/mirror/import')).json()) as { upload: string };
     const put = (name: string, auth = true) =>
-      k.get(`/api/mirror/import/${upload}/${name}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', ...(auth ? { authorization: `Bearer ${k.adminToken}` } : {}) }, body: 'x' });
+      k.get(`/api/mirror/import/${upload}/${name}`, {
+        method: 'PUT',
+        headers: {
+          'content-type': 'application/octet-stream',
+          ...(auth ? { authorization: `Bearer ${k.adminToken}` } : {}),
+        },
+        body: 'x',
+      });
     expect((await put('version.txt', false)).status).toBe(401);
     for (const name of ['..%2F..%2Fstate%2Fadmin-token', '.hidden', '%2E%2E']) {
       const res = await put(name);
       expect([400, 404]).toContain(res.status);
     }
     expect(await readdir(path.join(k.dataDir, 'mirror/.staging', `.upload-${upload}`))).toEqual([]);
-    const stale = await k.get(`/api/mirror/import/${'0'.repeat(16)}/version.txt`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${k.adminToken}` }, body: 'x' });
+    const stale = await k.get(`/api/mirror/import/${'0'.repeat(16)}/version.txt`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${k.adminToken}` },
+      body: 'x',
+    });
     expect(stale.status).toBe(400);
-    expect(((await stale.json()) as { error: { message: string } }).error.message).toMatch(/no import upload 0+ is open/);
+    expect(((await stale.json()) as { error: { message: string } }).error.message).toMatch(
+      /no import upload 0+ is open/,
+    );
   });
 
   it('refuses a directory that is no release of a configured source', async () => {

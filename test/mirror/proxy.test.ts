@@ -25,12 +25,27 @@ interface Proxy {
   stop: () => Promise<void>;
 }
 
-/** Starts tinyproxy in the foreground; `connectPorts` limits CONNECT (tinyproxy allows any port when none is listed). */
+/**
+ * Starts tinyproxy in the foreground; `connectPorts` limits CONNECT (tinyproxy allows any port when none is listed).
+ */
 async function startTinyproxy(dir: string, name: string, connectPorts: number[] = []): Promise<Proxy> {
   const port = await freePort();
   const logFile = path.join(dir, `${name}.log`);
   const conf = path.join(dir, `${name}.conf`);
-  await writeFile(conf, [`Port ${port}`, 'Listen 127.0.0.1', 'Timeout 30', `LogFile "${logFile}"`, 'LogLevel Connect', 'MaxClients 20', 'Allow 127.0.0.1', ...connectPorts.map((p) => `ConnectPort ${p}`), ''].join('\n'));
+  await writeFile(
+    conf,
+    [
+      `Port ${port}`,
+      'Listen 127.0.0.1',
+      'Timeout 30',
+      `LogFile "${logFile}"`,
+      'LogLevel Connect',
+      'MaxClients 20',
+      'Allow 127.0.0.1',
+      ...connectPorts.map((p) => `ConnectPort ${p}`),
+      '',
+    ].join('\n'),
+  );
   const child: ChildProcess = spawn('tinyproxy', ['-d', '-c', conf], { stdio: 'ignore' });
   // Ready when it accepts a connection; bounded.
   for (let i = 0; i < 50; i++) {
@@ -62,7 +77,29 @@ beforeAll(async () => {
   caFile = path.join(work, 'ca.pem');
   const key = path.join(work, 'key.pem');
   // Self-signed, so the certificate is its own CA: what mirror.caFile is given.
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', caFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      caFile,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'pipe' },
+  );
   upstream = new FakeUpstream(await makeSigner('flatcar-proxy'));
   await upstream.start({ key: await readFile(key, 'utf8'), cert: await readFile(caFile, 'utf8') });
   await upstream.addFlatcar('3815.2.0');
@@ -79,10 +116,15 @@ afterAll(async () => {
 describe('mirror.proxy', () => {
   it('syncs an https upstream through CONNECT on the proxy, trusting mirror.caFile', async () => {
     const source = flatcarSource(upstream);
-    const k = await startTestKindling({ config: { mirror: { schedule: null, sources: [source], proxy: proxy.url, caFile } } });
+    const k = await startTestKindling({
+      config: { mirror: { schedule: null, sources: [source], proxy: proxy.url, caFile } },
+    });
     try {
       expect((await k.api('POST', '/api/mirror/sync', {})).status).toBe(202);
-      let state: { running: boolean; sources: Array<{ current: string | null; lastSync: { ok: boolean; error: unknown } | null }> } = { running: true, sources: [] };
+      let state: {
+        running: boolean;
+        sources: Array<{ current: string | null; lastSync: { ok: boolean; error: unknown } | null }>;
+      } = { running: true, sources: [] };
       for (let i = 0; i < 100 && (state.running || !state.sources[0]?.lastSync); i++) {
         await new Promise((r) => setTimeout(r, 100));
         state = (await (await k.api('GET', '/api/mirror')).json()) as typeof state;
@@ -102,18 +144,26 @@ describe('mirror.proxy', () => {
     try {
       const [outcome] = await h.mirror.sync();
       expect(outcome).toMatchObject({ ok: false, error: { code: 'MIRROR_UPSTREAM' } });
-      expect(outcome?.error?.message).toMatch(/through the proxy http:\/\/127\.0\.0\.1:\d+: the TLS certificate is not trusted; a TLS-intercepting proxy needs its CA bundle in mirror\.caFile/);
+      expect(outcome?.error?.message).toMatch(
+        new RegExp(
+          /through the proxy http:\/\/127\.0\.0\.1:\d+: the TLS certificate is not /.source +
+            /trusted; a TLS-intercepting proxy needs its CA bundle in mirror\.caFile/.source,
+        ),
+      );
     } finally {
       await h.close();
     }
   });
 
-  it('fails with the proxy\'s answer when the proxy refuses the CONNECT', async () => {
+  it("fails with the proxy's answer when the proxy refuses the CONNECT", async () => {
     const h = await makeHarness({ sources: [flatcarSource(upstream)], proxy: strict.url, caFile });
     try {
       const [outcome] = await h.mirror.sync();
       expect(outcome).toMatchObject({ ok: false, result: 'failed', error: { code: 'MIRROR_UPSTREAM' } });
-      expect(outcome?.error?.message).toContain(`version.txt: ${upstream.url}/stable/amd64-usr/current/version.txt: the proxy ${strict.url} refused CONNECT to 127.0.0.1:${upstream.port} with HTTP 403`);
+      expect(outcome?.error?.message).toContain(
+        `version.txt: ${upstream.url}/stable/amd64-usr/current/version.txt: the ` +
+          `proxy ${strict.url} refused CONNECT to 127.0.0.1:${upstream.port} with HTTP 403`,
+      );
       expect(h.mirror.state().sources[0]?.current).toBeNull();
     } finally {
       await h.close();
@@ -129,7 +179,11 @@ describe('mirror.proxy', () => {
     } finally {
       await via.close();
     }
-    const around = await makeHarness({ sources: [flatcarSource(upstream)], caFile, env: { HTTPS_PROXY: strict.url, NO_PROXY: 'localhost,127.0.0.1' } });
+    const around = await makeHarness({
+      sources: [flatcarSource(upstream)],
+      caFile,
+      env: { HTTPS_PROXY: strict.url, NO_PROXY: 'localhost,127.0.0.1' },
+    });
     try {
       const [outcome] = await around.mirror.sync();
       expect(outcome).toMatchObject({ ok: true, result: 'published' });

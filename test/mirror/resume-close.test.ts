@@ -40,7 +40,12 @@ describe('resume edge cases and shutdown', () => {
     try {
       upstream.faults.set(imagePath, { bytesPerSecond: 256 << 10 });
       const run = h.mirror.sync();
-      await new Promise<void>((resolve) => h.mirror.events.on('progress', (e: { file: string; bytes: number }) => e.file === image && e.bytes > 0 && resolve()));
+      await new Promise<void>((resolve) =>
+        h.mirror.events.on(
+          'progress',
+          (e: { file: string; bytes: number }) => e.file === image && e.bytes > 0 && resolve(),
+        ),
+      );
       const started = Date.now();
       await h.mirror.close();
       expect(Date.now() - started).toBeLessThan(2_000);

@@ -31,7 +31,9 @@ describe('retention, the schedule and the sync API', () => {
       await upstream.addFlatcar('203.0.0');
       await h.mirror.sync();
       expect((await readdir(dir)).filter((n) => n !== 'current').sort()).toEqual(['202.0.0', '203.0.0']);
-      expect(h.logs.some((l) => l.msg === 'mirror: removed an old version (mirror.keep)' && l.version === '200.0.0')).toBe(true);
+      expect(
+        h.logs.some((l) => l.msg === 'mirror: removed an old version (mirror.keep)' && l.version === '200.0.0'),
+      ).toBe(true);
     } finally {
       await h.close();
     }
@@ -43,17 +45,33 @@ describe('retention, the schedule and the sync API', () => {
     upstream.faults.set('/stable/amd64-usr/300.0.0/flatcar_production_image.bin.bz2', { bytesPerSecond: 2 << 20 });
     const h = await makeHarness({ sources: [flatcarSource(upstream)] });
     try {
-      expect((await h.app.inject({ method: 'POST', url: '/api/mirror/sync', payload: { source: 'nope' } })).json()).toMatchObject({ error: { code: 'MIRROR_SOURCE_UNKNOWN' } });
+      expect(
+        (await h.app.inject({ method: 'POST', url: '/api/mirror/sync', payload: { source: 'nope' } })).json(),
+      ).toMatchObject({ error: { code: 'MIRROR_SOURCE_UNKNOWN' } });
       const first = await h.app.inject({ method: 'POST', url: '/api/mirror/sync' });
       expect(first.statusCode).toBe(202);
-      const second = await h.app.inject({ method: 'POST', url: '/api/mirror/sync', payload: { source: 'flatcar-stable' } });
+      const second = await h.app.inject({
+        method: 'POST',
+        url: '/api/mirror/sync',
+        payload: { source: 'flatcar-stable' },
+      });
       expect(second.statusCode).toBe(409);
       expect(second.json()).toMatchObject({ error: { code: 'MIRROR_SYNC_RUNNING' } });
       const progress: unknown[] = [];
       h.mirror.events.on('progress', (e) => progress.push(e));
       await new Promise((r) => h.mirror.events.once('idle', r));
       const state = (await h.app.inject({ url: '/api/mirror' })).json();
-      expect(state).toMatchObject({ running: false, sources: [{ name: 'flatcar-stable', current: '300.0.0', path: '/mirror/flatcar/stable/amd64-usr', lastSync: { ok: true, result: 'published' } }] });
+      expect(state).toMatchObject({
+        running: false,
+        sources: [
+          {
+            name: 'flatcar-stable',
+            current: '300.0.0',
+            path: '/mirror/flatcar/stable/amd64-usr',
+            lastSync: { ok: true, result: 'published' },
+          },
+        ],
+      });
       expect(progress.length).toBeGreaterThan(0);
       expect(progress.at(-1)).toMatchObject({ source: 'flatcar-stable', done: true });
     } finally {
@@ -74,10 +92,14 @@ describe('retention, the schedule and the sync API', () => {
       h.mirror.events.on('outcome', (o: { result: string }) => started.push(o.result));
       h.mirror.startSchedule();
       await new Promise((r) => h.mirror.events.once('idle', r));
-      expect(upstream.requests.filter((r) => r.url.endsWith('/400.0.0/flatcar_production_image.bin.bz2'))).toHaveLength(1);
+      expect(upstream.requests.filter((r) => r.url.endsWith('/400.0.0/flatcar_production_image.bin.bz2'))).toHaveLength(
+        1,
+      );
       expect(upstream.count('/current/version.txt')).toBe(1);
       expect(started).toEqual(['published']);
-      expect(h.logs.some((l) => l.msg === 'mirror: scheduled sync skipped; the previous one is still running')).toBe(true);
+      expect(h.logs.some((l) => l.msg === 'mirror: scheduled sync skipped; the previous one is still running')).toBe(
+        true,
+      );
     } finally {
       await h.close();
     }

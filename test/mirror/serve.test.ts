@@ -58,28 +58,46 @@ describe('GET/HEAD /mirror/*', () => {
   });
 
   it('refuses path traversal and serves nothing outside the manifests', async () => {
-    for (const bad of ['/mirror/flatcar/stable/amd64-usr/../../../../etc/passwd', '/mirror/flatcar/stable/amd64-usr/3815.2.0/..%2F..%2F.manifest.json', '/mirror/flatcar/stable/amd64-usr/3815.2.0/%2e%2e']) {
+    for (const bad of [
+      '/mirror/flatcar/stable/amd64-usr/../../../../etc/passwd',
+      '/mirror/flatcar/stable/amd64-usr/3815.2.0/..%2F..%2F.manifest.json',
+      '/mirror/flatcar/stable/amd64-usr/3815.2.0/%2e%2e',
+    ]) {
       const res = await h.app.inject({ url: bad });
       expect([400, 404], bad).toContain(res.statusCode);
     }
     for (const hidden of ['.manifest.json', 'current', '']) {
-      expect((await h.app.inject({ url: `/mirror/flatcar/stable/amd64-usr/3815.2.0/${hidden}` })).statusCode).not.toBe(200);
+      expect((await h.app.inject({ url: `/mirror/flatcar/stable/amd64-usr/3815.2.0/${hidden}` })).statusCode).not.toBe(
+        200,
+      );
     }
     expect((await h.app.inject({ url: '/mirror/.staging/flatcar-stable/x/y/z' })).statusCode).toBe(404);
-    expect((await h.app.inject({ url: '/mirror/flatcar/stable/amd64-usr/9999.0.0/flatcar_production_image.bin.bz2' })).statusCode).toBe(404);
+    expect(
+      (await h.app.inject({ url: '/mirror/flatcar/stable/amd64-usr/9999.0.0/flatcar_production_image.bin.bz2' }))
+        .statusCode,
+    ).toBe(404);
   });
 
-  it('never serves a .partial file or a file that is not in the manifest, even inside a version directory', async () => {
-    const dir = path.join(h.dataDir, 'mirror/flatcar/stable/amd64-usr/3815.2.0');
-    await writeFile(path.join(dir, 'flatcar_production_image.bin.bz2.partial'), 'half');
-    await writeFile(path.join(dir, 'stray.bin'), 'not verified');
-    const staging = path.join(h.dataDir, 'mirror/.staging/flatcar-stable/3816.0.0');
-    await mkdir(staging, { recursive: true });
-    await writeFile(path.join(staging, 'flatcar_production_image.bin.bz2.partial'), 'half');
-    expect((await h.app.inject({ url: `${url}.partial` })).statusCode).toBe(404);
-    expect((await h.app.inject({ url: '/mirror/flatcar/stable/amd64-usr/3815.2.0/stray.bin' })).statusCode).toBe(404);
-    expect((await h.app.inject({ url: '/mirror/flatcar/stable/amd64-usr/3816.0.0/flatcar_production_image.bin.bz2.partial' })).statusCode).toBe(404);
-  });
+  it(
+    'never serves a .partial file or a file that is not in the ' + 'manifest, even inside a version directory',
+    async () => {
+      const dir = path.join(h.dataDir, 'mirror/flatcar/stable/amd64-usr/3815.2.0');
+      await writeFile(path.join(dir, 'flatcar_production_image.bin.bz2.partial'), 'half');
+      await writeFile(path.join(dir, 'stray.bin'), 'not verified');
+      const staging = path.join(h.dataDir, 'mirror/.staging/flatcar-stable/3816.0.0');
+      await mkdir(staging, { recursive: true });
+      await writeFile(path.join(staging, 'flatcar_production_image.bin.bz2.partial'), 'half');
+      expect((await h.app.inject({ url: `${url}.partial` })).statusCode).toBe(404);
+      expect((await h.app.inject({ url: '/mirror/flatcar/stable/amd64-usr/3815.2.0/stray.bin' })).statusCode).toBe(404);
+      expect(
+        (
+          await h.app.inject({
+            url: '/mirror/flatcar/stable/amd64-usr/3816.0.0/flatcar_production_image.bin.bz2.partial',
+          })
+        ).statusCode,
+      ).toBe(404);
+    },
+  );
 
   it('streams over a real socket with Range, as curl would fetch it', async () => {
     const address = await h.app.listen({ host: '127.0.0.1', port: 0 });

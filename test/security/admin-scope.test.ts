@@ -16,14 +16,35 @@ const adminPassword = 'correct horse battery';
 
 /** Every route the admin scope registers, as the app itself lists them. */
 async function adminRoutes(k: TestKindling): Promise<Array<{ method: string; url: string }>> {
-  const config = parseConfig({ dataDir: k.dataDir, http: { listen: '127.0.0.1', port: 0 }, dhcp: { mode: 'off' } }, 'test', k.dataDir);
+  const config = parseConfig(
+    { dataDir: k.dataDir, http: { listen: '127.0.0.1', port: 0 }, dhcp: { mode: 'off' } },
+    'test',
+    k.dataDir,
+  );
   const declarations = new Declarations(`${k.dataDir}/config`);
   declarations.reload();
   const inventory = await Inventory.open({ stateDir: `${k.dataDir}/enumerate`, declarations, unknownRule: 'wait' });
   const mirror = { state: () => ({}), startSync: () => ({}) } as never;
   const boot = new BootService({ inventory, retrySeconds: config.boot.retrySeconds });
   const tls = { fingerprint: k.tlsFingerprint, port: () => 0 };
-  const app = buildHttpApp({ config, inventory, boot, declarations, logger: pino({ level: 'silent' }), adminToken: 'x', auth: k.auth, settings: k.settings, mirror, updates: {} as never, network: {} as never, tls, leasedAddress: () => null, services: () => [], version: 'test', webuiDir: null });
+  const app = buildHttpApp({
+    config,
+    inventory,
+    boot,
+    declarations,
+    logger: pino({ level: 'silent' }),
+    adminToken: 'x',
+    auth: k.auth,
+    settings: k.settings,
+    mirror,
+    updates: {} as never,
+    network: {} as never,
+    tls,
+    leasedAddress: () => null,
+    services: () => [],
+    version: 'test',
+    webuiDir: null,
+  });
   const routes: Array<{ method: string; url: string }> = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) if (r.url.startsWith('/api')) routes.push({ method, url: r.url });
@@ -69,7 +90,9 @@ const bodies: Record<string, unknown> = {
 
 let k: TestKindling;
 beforeAll(async () => {
-  k = await startTestKindling({ files: { 'machines.yaml': `- { mac: "${mac}", name: victim, profile: flatcar-install }\n` } });
+  k = await startTestKindling({
+    files: { 'machines.yaml': `- { mac: "${mac}", name: victim, profile: flatcar-install }\n` },
+  });
 });
 afterAll(async () => k?.stop());
 
@@ -77,18 +100,34 @@ describe('the admin API without credentials, every route, every spelling', () =>
   it('refuses each one (401 or 404), and nothing changed', async () => {
     const routes = await adminRoutes(k);
     // The enumeration itself must see the routes the audit named, or the sweep proves nothing.
-    for (const expected of ['GET /api/machines', 'PUT /api/profiles/:name', 'POST /api/machines/:mac/assign', 'PUT /api/settings', 'POST /api/mirror/sync', 'GET /api/events']) {
+    for (const expected of [
+      'GET /api/machines',
+      'PUT /api/profiles/:name',
+      'POST /api/machines/:mac/assign',
+      'PUT /api/settings',
+      'POST /api/mirror/sync',
+      'GET /api/events',
+    ]) {
       expect(routes.map((r) => `${r.method} ${r.url}`)).toContain(expected);
     }
     // First boot's one public write (setting the password) is over; from here on it is refused too.
-    expect((await rawRequest(k.httpUrl, 'POST', '/api/setup/password', { body: JSON.stringify({ password: adminPassword }) })).status).toBe(200);
+    expect(
+      (
+        await rawRequest(k.httpUrl, 'POST', '/api/setup/password', {
+          body: JSON.stringify({ password: adminPassword }),
+        })
+      ).status,
+    ).toBe(200);
     const before = (await (await k.api('GET', '/api/machines')).json()) as unknown;
     const answered: string[] = [];
     for (const route of routes) {
       const path = route.url.replace(':mac', mac).replace(':name', 'evil');
       const body = bodies[route.url];
       for (const spelled of spellings(path)) {
-        const res = await rawRequest(k.httpUrl, route.method, spelled, { headers: { accept: 'text/event-stream' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }).catch((err: Error) => ({ status: -1, body: err.message }));
+        const res = await rawRequest(k.httpUrl, route.method, spelled, {
+          headers: { accept: 'text/event-stream' },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        }).catch((err: Error) => ({ status: -1, body: err.message }));
         // The public session routes may answer (that is their job); they must never hand out a session here.
         const isPublic = ['/api/session', '/api/login', '/api/setup/password'].includes(route.url);
         if (isPublic) {
@@ -101,13 +140,25 @@ describe('the admin API without credentials, every route, every spelling', () =>
     expect(answered).toEqual([]);
     expect(await (await k.api('GET', '/api/machines')).json()).toEqual(before);
     expect((await k.api('GET', '/api/profiles/evil')).status).toBe(404);
-    expect(((await (await k.api('GET', '/api/settings')).json()) as { settings: { unknownRule: unknown } }).settings.unknownRule).toBeNull();
-    expect((await rawRequest(k.httpUrl, 'POST', '/api/login', { localAddress: '127.0.0.5', body: JSON.stringify({ password: adminPassword }) })).status).toBe(200);
+    expect(
+      ((await (await k.api('GET', '/api/settings')).json()) as { settings: { unknownRule: unknown } }).settings
+        .unknownRule,
+    ).toBeNull();
+    expect(
+      (
+        await rawRequest(k.httpUrl, 'POST', '/api/login', {
+          localAddress: '127.0.0.5',
+          body: JSON.stringify({ password: adminPassword }),
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('the decoded spelling does reach the route: with the token, /%61pi/machines answers the list', async () => {
     // The positive control: without it, a 404 for every spelling would pass the sweep above.
-    const res = await rawRequest(k.httpUrl, 'GET', '/%61pi/machines', { headers: { authorization: `Bearer ${k.adminToken}` } });
+    const res = await rawRequest(k.httpUrl, 'GET', '/%61pi/machines', {
+      headers: { authorization: `Bearer ${k.adminToken}` },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toContain(mac);
     const refused = await rawRequest(k.httpUrl, 'GET', '/%61pi/machines');
@@ -125,11 +176,17 @@ describe('the admin API without credentials, every route, every spelling', () =>
 
   it('a session cookie without the CSRF token cannot write through an encoded path', async () => {
     // From another address: the sweep's wrong guesses locked out 127.0.0.1, as they should.
-    const set = await rawRequest(k.httpUrl, 'POST', '/api/login', { localAddress: '127.0.0.6', body: JSON.stringify({ password: adminPassword }) });
+    const set = await rawRequest(k.httpUrl, 'POST', '/api/login', {
+      localAddress: '127.0.0.6',
+      body: JSON.stringify({ password: adminPassword }),
+    });
     expect(set.status).toBe(200);
     const cookie = String([set.headers['set-cookie']].flat()[0]).split(';')[0]!;
     for (const spelled of [`/%61pi/machines/${mac}/assign`, `/api/machines/${mac}/%61ssign`]) {
-      const res = await rawRequest(k.httpUrl, 'POST', spelled, { headers: { cookie }, body: JSON.stringify({ profile: 'flatcar-install', name: 'stolen' }) });
+      const res = await rawRequest(k.httpUrl, 'POST', spelled, {
+        headers: { cookie },
+        body: JSON.stringify({ profile: 'flatcar-install', name: 'stolen' }),
+      });
       expect(res.status, spelled).toBe(403);
       expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'CSRF_INVALID' } });
     }

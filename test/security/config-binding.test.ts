@@ -4,7 +4,7 @@ import { canUseNetns } from '../support/netns.js';
 import { flatcarInstallProfile, startTestKindling, type TestKindling } from '../support/kindling.js';
 import { createRemoteHost, type RemoteHost } from './support/remote-host.js';
 
-// Issue 13 item 7: an attacker on the rack LAN who knows a machine's MAC (printed on
+// An attacker on the rack LAN who knows a machine's MAC (printed on
 // its case, seen in every broadcast) tries to read its config, which holds its callback
 // token and whatever secrets the profile renders, and then to report for it.
 
@@ -22,7 +22,10 @@ describe.skipIf(!canUseNetns())('config fetches are bound to the machine', () =>
     node = createRemoteHost();
     attacker = createRemoteHost();
     // Both hosts reach it: each on its own veth, through the address on this side.
-    k = await startTestKindling({ files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile, 'machines.yaml': machines }, config: { http: { listen: '0.0.0.0', port: 0, httpsPort: 0 } } });
+    k = await startTestKindling({
+      files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile, 'machines.yaml': machines },
+      config: { http: { listen: '0.0.0.0', port: 0, httpsPort: 0 } },
+    });
     const port = new URL(k.httpUrl).port;
     base = (host) => `http://${host.localIp}:${port}`;
   }, 60_000);
@@ -39,22 +42,31 @@ describe.skipIf(!canUseNetns())('config fetches are bound to the machine', () =>
     return { status: Number(out.slice(cut + 1)), body: out.slice(0, cut) };
   };
 
-  it('serves the config to the address the machine booted from, and not to another host that names its MAC', async () => {
-    expect((await from(node, `/ipxe?mac=${victim}&arch=x86_64&platform=efi`)).body).toContain('ignition.config.url=');
-    const own = await from(node, `/ignition?mac=${victim}`);
-    expect(own.status).toBe(200);
-    const token = installToken.exec(ignitionText(own.body))?.[1];
-    expect(token).toBeDefined();
+  it(
+    'serves the config to the address the machine booted from, ' + 'and not to another host that names its MAC',
+    async () => {
+      expect((await from(node, `/ipxe?mac=${victim}&arch=x86_64&platform=efi`)).body).toContain('ignition.config.url=');
+      const own = await from(node, `/ignition?mac=${victim}`);
+      expect(own.status).toBe(200);
+      const token = installToken.exec(ignitionText(own.body))?.[1];
+      expect(token).toBeDefined();
 
-    for (const url of [`/ignition?mac=${victim}`, `/ignition?mac=${victim}&phase=target`, `/ignition?mac=${victim}&phase=install`, `/cloud-config?mac=${victim}`, `/ignition?mac=${victim.toUpperCase().replace(/:/g, '-')}`]) {
-      const stolen = await from(attacker, url);
-      expect(stolen.status, url).toBe(403);
-      expect(JSON.parse(stolen.body)).toMatchObject({ error: { code: 'CONFIG_ADDRESS' } });
-      expect(stolen.body).toContain(node.remoteIp); // the admin reading the log sees where the config goes
-      expect(stolen.body).not.toContain(token!);
-    }
-    expect(k.inventory.recentEvents(victim).filter((e) => e.type === 'config-refused')).toHaveLength(1);
-  });
+      for (const url of [
+        `/ignition?mac=${victim}`,
+        `/ignition?mac=${victim}&phase=target`,
+        `/ignition?mac=${victim}&phase=install`,
+        `/cloud-config?mac=${victim}`,
+        `/ignition?mac=${victim.toUpperCase().replace(/:/g, '-')}`,
+      ]) {
+        const stolen = await from(attacker, url);
+        expect(stolen.status, url).toBe(403);
+        expect(JSON.parse(stolen.body)).toMatchObject({ error: { code: 'CONFIG_ADDRESS' } });
+        expect(stolen.body).toContain(node.remoteIp); // the admin reading the log sees where the config goes
+        expect(stolen.body).not.toContain(token!);
+      }
+      expect(k.inventory.recentEvents(victim).filter((e) => e.type === 'config-refused')).toHaveLength(1);
+    },
+  );
 
   it('limits fetches per source address, and records one event per phase, not one per fetch', async () => {
     const statuses: number[] = [];
@@ -69,7 +81,8 @@ describe.skipIf(!canUseNetns())('config fetches are bound to the machine', () =>
     // The node's address is rate-limited by now; the box itself (this process) reads the same config.
     const config = await (await k.get(`/ignition?mac=${victim}`)).text();
     const token = installToken.exec(ignitionText(config))![1]!;
-    const report = (event: string, t: string) => k.get(`/callback/${event}?mac=${victim}&token=${t}`, { method: 'POST' });
+    const report = (event: string, t: string) =>
+      k.get(`/callback/${event}?mac=${victim}&token=${t}`, { method: 'POST' });
 
     expect(await (await report('installed', token)).json()).toMatchObject({ state: 'installed', changed: true });
     // The node's own retry (its first answer lost) is answered and changes nothing.

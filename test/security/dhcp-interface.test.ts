@@ -1,4 +1,4 @@
-// Issue 13: DHCP must answer only on `dhcp.interface`. Kindling's namespace has two
+// DHCP must answer only on `dhcp.interface` (docs/dhcp.md). Kindling's namespace has two
 // links, like a Pi with its rack NIC and Wi-Fi on the office LAN: the rack one is
 // dhcp.interface, the office one is not. A real udhcpc and a PXE client on each side
 // ask; only the rack side gets anything, and Kindling keeps no trace of the office.
@@ -10,7 +10,15 @@ import { configSchema } from '../../src/config/schema.js';
 import { openDeviceSocket } from '../../src/dhcp/device-socket.js';
 import { startDhcpServer } from '../../src/dhcp/index.js';
 import { FakeInventory, silent } from '../dhcp/support/fakes.js';
-import { runPxeClient, runUdhcpc, setClientMac, sleep, startKindling, tempDir, type KindlingProcess } from '../dhcp/support/peers.js';
+import {
+  runPxeClient,
+  runUdhcpc,
+  setClientMac,
+  sleep,
+  startKindling,
+  tempDir,
+  type KindlingProcess,
+} from '../dhcp/support/peers.js';
 import { canUseNetns, createNetnsPair, killAllIn, type NetnsPair } from '../support/netns.js';
 
 const OFFICE_PXE_MAC = '52:54:00:0f:f1:ce';
@@ -45,7 +53,10 @@ function createSite(): Site {
     ip(['netns', 'add', ns]);
     ip(['link', 'add', kindlingDev, 'netns', rack.server.ns, 'type', 'veth', 'peer', 'name', clientDev, 'netns', ns]);
     ip(['-n', ns, 'link', 'set', 'lo', 'up']);
-    for (const [n, dev, addr] of [[rack.server.ns, kindlingDev, `10.200.${octet}.1`], [ns, clientDev, `10.200.${octet}.2`]] as const) {
+    for (const [n, dev, addr] of [
+      [rack.server.ns, kindlingDev, `10.200.${octet}.1`],
+      [ns, clientDev, `10.200.${octet}.2`],
+    ] as const) {
       ip(['-n', n, 'link', 'set', dev, 'up']);
       ip(['-n', n, 'addr', 'add', `${addr}/24`, 'dev', dev]);
     }
@@ -78,7 +89,13 @@ describe.skipIf(!canUseNetns())('DHCP answers on dhcp.interface only', () => {
   let dataDir: string;
   let kindling: KindlingProcess | null = null;
   const net = () => site.rack.server.ip.split('.').slice(0, 3).join('.');
-  const dhcp = (iface: string | null) => ({ mode: 'full', interface: iface, range: { start: `${net()}.100`, end: `${net()}.150` }, router: `${net()}.1`, dns: [`${net()}.1`] });
+  const dhcp = (iface: string | null) => ({
+    mode: 'full',
+    interface: iface,
+    range: { start: `${net()}.100`, end: `${net()}.150` },
+    router: `${net()}.1`,
+    dns: [`${net()}.1`],
+  });
 
   beforeAll(() => {
     site = createSite();
@@ -132,7 +149,9 @@ describe.skipIf(!canUseNetns())('DHCP answers on dhcp.interface only', () => {
     const start = startKindling(site.rack, { dhcp: dhcp('nosuch0'), dataDir, probeTimeoutMs: 1000 });
     await expect(start).rejects.toThrow(/"code":"DHCP_INTERFACE_UNKNOWN"/);
     const message = await start.catch((err: Error) => err.message);
-    expect(message).toMatch(/dhcp.interface \\"nosuch0\\" is not a network interface of this machine; expected one of: /);
+    expect(message).toMatch(
+      /dhcp.interface \\"nosuch0\\" is not a network interface of this machine; expected one of: /,
+    );
     expect(message).toContain(site.rack.server.dev);
     expect(message).toContain(site.office.server.dev);
   });
@@ -142,8 +161,20 @@ describe('dhcp.interface checks before any socket', () => {
   it('gives DHCP_INTERFACE_UNKNOWN for an interface that does not exist', async () => {
     const config = configSchema.parse({ dhcp: { mode: 'proxy', interface: 'nosuch0' } }).dhcp;
     await expect(
-      startDhcpServer({ config, serverIp: '10.77.0.2', httpBaseUrl: 'http://10.77.0.2', dataDir: '/nonexistent', logger: silent, inventory: new FakeInventory() }),
-    ).rejects.toMatchObject({ code: 'DHCP_INTERFACE_UNKNOWN', message: expect.stringMatching(/^dhcp.interface "nosuch0" is not a network interface of this machine; expected one of: .*lo/) });
+      startDhcpServer({
+        config,
+        serverIp: '10.77.0.2',
+        httpBaseUrl: 'http://10.77.0.2',
+        dataDir: '/nonexistent',
+        logger: silent,
+        inventory: new FakeInventory(),
+      }),
+    ).rejects.toMatchObject({
+      code: 'DHCP_INTERFACE_UNKNOWN',
+      message: expect.stringMatching(
+        /^dhcp.interface "nosuch0" is not a network interface of this machine; expected one of: .*lo/,
+      ),
+    });
   });
 
   it('reports the kernel refusing the device binding as DHCP_SOCKET with the key and the reason', async () => {
@@ -156,6 +187,9 @@ describe('dhcp.interface checks before any socket', () => {
   it('refuses an interface name the kernel could not have, naming the key', () => {
     const parsed = configSchema.safeParse({ dhcp: { interface: 'eth0/../x' } });
     expect(parsed.success).toBe(false);
-    expect(parsed.error?.issues[0]).toMatchObject({ path: ['dhcp', 'interface'], message: expect.stringMatching(/network interface name/) });
+    expect(parsed.error?.issues[0]).toMatchObject({
+      path: ['dhcp', 'interface'],
+      message: expect.stringMatching(/network interface name/),
+    });
   });
 });

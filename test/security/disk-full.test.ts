@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,7 +35,10 @@ describe.skipIf(!mounted)('a full disk (tmpfs of 4 MiB)', () => {
     }
     for (let i = 0; i < 20; i++) await k.get(`/ipxe?mac=52:54:00:dd:00:${i.toString(16).padStart(2, '0')}`);
     await new Promise((r) => setTimeout(r, 300));
-    const health = (await (await k.get('/healthz')).json()) as { status: string; services: Array<{ name: string; state: string; detail: string }> };
+    const health = (await (await k.get('/healthz')).json()) as {
+      status: string;
+      services: Array<{ name: string; state: string; detail: string }>;
+    };
     expect(health.status).toBe('degraded');
     expect(health.services.find((s) => s.name === 'storage')).toMatchObject({ state: 'degraded' });
     expect(health.services.find((s) => s.name === 'storage')?.detail).toMatch(/ENOSPC|no space/i);

@@ -15,7 +15,10 @@ function openStalledStream(): Promise<Socket> {
   const url = new URL(k.httpUrl);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname, () => {
-      socket.write(`GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer ${k.adminToken}\r\n\r\n`);
+      socket.write(
+        `GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: ` +
+          `text/event-stream\r\nAuthorization: Bearer ${k.adminToken}\r\n\r\n`,
+      );
       socket.once('data', () => {
         socket.pause(); // the attack: read the headers, then never again
         resolve(socket);
@@ -46,7 +49,9 @@ describe('event stream backpressure', () => {
 
   it('refuses a ninth stream for the same credentials', async () => {
     const open = await Promise.all(Array.from({ length: 8 }, () => openStalledStream()));
-    const ninth = await fetch(`${k.httpUrl}/api/events`, { headers: { accept: 'text/event-stream', authorization: `Bearer ${k.adminToken}` } });
+    const ninth = await fetch(`${k.httpUrl}/api/events`, {
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${k.adminToken}` },
+    });
     expect(ninth.status).toBe(400);
     expect(await ninth.text()).toMatch(/too many open event streams/);
     for (const s of open) s.destroy();

@@ -9,7 +9,7 @@ import { startTestKindling, type TestKindling } from '../support/kindling.js';
 import { ensureWebuiBuilt } from '../webui/build.js';
 import { createRemoteHost, type RemoteHost } from './support/remote-host.js';
 
-// Issue 13 item 9: the setup page and the admin API over HTTPS with a self-signed
+// The setup page and the admin API over HTTPS with a self-signed
 // certificate made on the first start; boot routes stay on plain HTTP for iPXE.
 
 // Never execFileSync a client of Kindling: it runs in this process and could not answer.
@@ -26,11 +26,25 @@ interface Answer {
 }
 
 /** One HTTPS request that trusts only the box's own certificate (pinned as the sole CA). */
-function pinned(k: TestKindling, method: string, url: string, options: { headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+function pinned(
+  k: TestKindling,
+  method: string,
+  url: string,
+  options: { headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
   const base = new URL(k.httpsUrl);
   return new Promise((resolve, reject) => {
     const req = https.request(
-      { host: base.hostname, port: base.port, method, path: url, ca: certOf(k), agent: false, headers: { ...(options.body ? { 'content-type': 'application/json' } : {}), ...options.headers }, timeout: 5000 },
+      {
+        host: base.hostname,
+        port: base.port,
+        method,
+        path: url,
+        ca: certOf(k),
+        agent: false,
+        headers: { ...(options.body ? { 'content-type': 'application/json' } : {}), ...options.headers },
+        timeout: 5000,
+      },
       (res) => {
         const peerFingerprint = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().fingerprint256;
         let body = '';
@@ -66,25 +80,50 @@ describe('HTTPS for the setup page and the admin API', () => {
     expect(JSON.parse(machines.body)).toHaveProperty('machines');
   });
 
-  it('reports the fingerprint of the certificate it serves, on the page\'s session call, /healthz and in DATADIR/state/tls', async () => {
-    const session = await pinned(k, 'GET', '/api/session');
-    const reported = (JSON.parse(session.body) as { tlsFingerprint: string }).tlsFingerprint;
-    expect(reported).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
-    expect(reported).toBe(session.peerFingerprint);
-    const health = (await (await k.get('/healthz')).json()) as { tls: { fingerprint: string; port: number } };
-    expect(health.tls).toEqual({ fingerprint: reported, port: Number(new URL(k.httpsUrl).port) });
-    expect(readFileSync(path.join(tlsDir(k), 'fingerprint'), 'utf8')).toBe(`${reported}\n`);
-    // The same figure OpenSSL computes from the stored certificate.
-    const openssl = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', path.join(tlsDir(k), 'cert.pem')], { encoding: 'utf8' });
-    expect(openssl.trim()).toBe(`sha256 Fingerprint=${reported}`);
-  });
+  it(
+    "reports the fingerprint of the certificate it serves, on the page's " +
+      'session call, /healthz and in DATADIR/state/tls',
+    async () => {
+      const session = await pinned(k, 'GET', '/api/session');
+      const reported = (JSON.parse(session.body) as { tlsFingerprint: string }).tlsFingerprint;
+      expect(reported).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+      expect(reported).toBe(session.peerFingerprint);
+      const health = (await (await k.get('/healthz')).json()) as { tls: { fingerprint: string; port: number } };
+      expect(health.tls).toEqual({ fingerprint: reported, port: Number(new URL(k.httpsUrl).port) });
+      expect(readFileSync(path.join(tlsDir(k), 'fingerprint'), 'utf8')).toBe(`${reported}\n`);
+      // The same figure OpenSSL computes from the stored certificate.
+      const openssl = execFileSync(
+        'openssl',
+        ['x509', '-noout', '-fingerprint', '-sha256', '-in', path.join(tlsDir(k), 'cert.pem')],
+        { encoding: 'utf8' },
+      );
+      expect(openssl.trim()).toBe(`sha256 Fingerprint=${reported}`);
+    },
+  );
 
   it('curl accepts the certificate for 127.0.0.1 and kindling.local once it is the trusted CA', async () => {
     const cafile = path.join(k.dataDir, 'pinned.pem');
     writeFileSync(cafile, certOf(k));
     const port = new URL(k.httpsUrl).port;
     for (const name of ['127.0.0.1', 'kindling.local']) {
-      const { stdout } = await run('curl', ['-sS', '--max-time', '10', '--cacert', cafile, '--resolve', `kindling.local:${port}:127.0.0.1`, '-o', '/dev/null', '-w', '%{http_code}', `https://${name}:${port}/api/session`], { encoding: 'utf8' });
+      const { stdout } = await run(
+        'curl',
+        [
+          '-sS',
+          '--max-time',
+          '10',
+          '--cacert',
+          cafile,
+          '--resolve',
+          `kindling.local:${port}:127.0.0.1`,
+          '-o',
+          '/dev/null',
+          '-w',
+          '%{http_code}',
+          `https://${name}:${port}/api/session`,
+        ],
+        { encoding: 'utf8' },
+      );
       expect(stdout, name).toBe('200');
     }
   });
@@ -95,7 +134,9 @@ describe('HTTPS for the setup page and the admin API', () => {
   });
 
   it('marks the session cookie Secure when it is set over HTTPS', async () => {
-    const set = await pinned(k, 'POST', '/api/setup/password', { body: JSON.stringify({ password: 'correct horse battery' }) });
+    const set = await pinned(k, 'POST', '/api/setup/password', {
+      body: JSON.stringify({ password: 'correct horse battery' }),
+    });
     expect(set.status).toBe(200);
     const cookie = String(set.headers['set-cookie']);
     expect(cookie).toMatch(/^kindling_session=/);
@@ -126,7 +167,10 @@ describe('HTTPS for the setup page and the admin API', () => {
     const dataDir = k.dataDir;
     const before = k.tlsFingerprint;
     await k.close();
-    writeFileSync(path.join(dataDir, 'state', 'tls', 'key.pem'), '-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n');
+    writeFileSync(
+      path.join(dataDir, 'state', 'tls', 'key.pem'),
+      '-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n',
+    );
     k = await startTestKindling({ dataDir });
     expect(k.tlsFingerprint).not.toBe(before);
     expect((await pinned(k, 'GET', '/api/session')).peerFingerprint).toBe(k.tlsFingerprint);
@@ -153,7 +197,9 @@ describe.skipIf(!canUseNetns())('plain HTTP from another host on the network', (
 
   /** Status and Location of one request from the remote host. */
   const fromRemote = async (args: string[]) => {
-    const [status, location] = (await remote.curl(['-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '--path-as-is', ...args])).split(' ');
+    const [status, location] = (
+      await remote.curl(['-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '--path-as-is', ...args])
+    ).split(' ');
     return { status: Number(status), location };
   };
 
@@ -162,14 +208,26 @@ describe.skipIf(!canUseNetns())('plain HTTP from another host on the network', (
     const asset = /\/assets\/[^"']+/.exec(page)?.[0];
     expect(asset).toBeDefined();
     for (const url of ['/', '/index.html', asset!, '/api/machines', '/api/session', '/%61pi/machines?x=1']) {
-      expect(await fromRemote([`${http}${url}`]), url).toEqual({ status: 308, location: `https://${remote.localIp}:${httpsPort}${url}` });
+      expect(await fromRemote([`${http}${url}`]), url).toEqual({
+        status: 308,
+        location: `https://${remote.localIp}:${httpsPort}${url}`,
+      });
     }
     // Same host the browser used, and the method kept: a login posted to HTTP is not turned into a GET.
-    expect(await fromRemote(['-H', 'host: kindling.local', '-X', 'POST', `${http}/api/login`])).toEqual({ status: 308, location: `https://kindling.local:${httpsPort}/api/login` });
+    expect(await fromRemote(['-H', 'host: kindling.local', '-X', 'POST', `${http}/api/login`])).toEqual({
+      status: 308,
+      location: `https://kindling.local:${httpsPort}/api/login`,
+    });
   });
 
   it('refuses the admin token over plain HTTP from another host rather than redirecting it', async () => {
-    const out = await remote.curl(['-w', '\n%{http_code}', '-H', `authorization: Bearer ${k.adminToken}`, `${http}/api/machines`]);
+    const out = await remote.curl([
+      '-w',
+      '\n%{http_code}',
+      '-H',
+      `authorization: Bearer ${k.adminToken}`,
+      `${http}/api/machines`,
+    ]);
     const cut = out.lastIndexOf('\n');
     expect(out.slice(cut + 1)).toBe('403');
     expect(JSON.parse(out.slice(0, cut))).toMatchObject({ error: { code: 'HTTPS_REQUIRED' } });
@@ -181,17 +239,36 @@ describe.skipIf(!canUseNetns())('plain HTTP from another host on the network', (
     }
     // Routes that answer, just not 200 here: still plain HTTP, no redirect.
     expect(await fromRemote([`${http}/ignition?mac=52:54:00:13:09:01`])).toMatchObject({ location: '' });
-    expect(await fromRemote(['-X', 'POST', `${http}/callback/installed?mac=52:54:00:13:09:01&token=x`])).toMatchObject({ location: '' });
-    expect(await fromRemote([`${http}/mirror/flatcar/stable/amd64-usr/current/version.txt`])).toEqual({ status: 404, location: '' });
+    expect(await fromRemote(['-X', 'POST', `${http}/callback/installed?mac=52:54:00:13:09:01&token=x`])).toMatchObject({
+      location: '',
+    });
+    expect(await fromRemote([`${http}/mirror/flatcar/stable/amd64-usr/current/version.txt`])).toEqual({
+      status: 404,
+      location: '',
+    });
   });
 
-  it('still counts the box itself as local when it connects to its own network address (the CLI with http.listen set)', async () => {
-    const res = await k.api('GET', '/api/machines'); // from this namespace to remote.localIp
-    expect(res.status).toBe(200);
-  });
+  it(
+    'still counts the box itself as local when it connects to its own ' +
+      'network address (the CLI with http.listen set)',
+    async () => {
+      const res = await k.api('GET', '/api/machines'); // from this namespace to remote.localIp
+      expect(res.status).toBe(200);
+    },
+  );
 
   it('serves that remote host the API over HTTPS with the pinned certificate', async () => {
-    const out = await remote.curl(['--cacert', certFile(), '-o', '/dev/null', '-w', '%{http_code}', '-H', `authorization: Bearer ${k.adminToken}`, `https://${remote.localIp}:${httpsPort}/api/machines`]);
+    const out = await remote.curl([
+      '--cacert',
+      certFile(),
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-H',
+      `authorization: Bearer ${k.adminToken}`,
+      `https://${remote.localIp}:${httpsPort}/api/machines`,
+    ]);
     expect(out).toBe('200');
   });
 

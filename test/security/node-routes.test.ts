@@ -8,17 +8,22 @@ import { rawRequest } from './support/raw-http.js';
 
 let k: TestKindling;
 beforeAll(async () => {
-  k = await startTestKindling({ files: { 'machines.yaml': '- { mac: "52:54:00:0b:0b:01", name: n1, profile: flatcar-install }\n' } });
+  k = await startTestKindling({
+    files: { 'machines.yaml': '- { mac: "52:54:00:0b:0b:01", name: n1, profile: flatcar-install }\n' },
+  });
 });
 afterAll(async () => k?.stop());
 
 describe('node routes', () => {
-  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])('POST /callback/%s is an unknown callback (400), never a 500', async (event) => {
-    const res = await rawRequest(k.httpUrl, 'POST', `/callback/${event}?mac=52:54:00:0b:0b:01&token=x`);
-    expect(res.status).toBe(400);
-    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'REQUEST_INVALID' } });
-    expect(k.inventory.get('52:54:00:0b:0b:01')?.state).toBe('assigned');
-  });
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])(
+    'POST /callback/%s is an unknown callback (400), never a 500',
+    async (event) => {
+      const res = await rawRequest(k.httpUrl, 'POST', `/callback/${event}?mac=52:54:00:0b:0b:01&token=x`);
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'REQUEST_INVALID' } });
+      expect(k.inventory.get('52:54:00:0b:0b:01')?.state).toBe('assigned');
+    },
+  );
 });
 
 describe('boot files over HTTP', () => {

@@ -1,4 +1,4 @@
-// Issue 13: TFTP slot exhaustion and oversized names, performed against the real server
+// TFTP slot exhaustion and oversized names (docs/tftp.md, "Floods"), performed against the real server
 // on loopback. Flooders are UDP sockets bound to other loopback addresses (127.0.0.N are
 // all local on Linux), so the server sees them as distinct clients; the machine that then
 // boots is the real tftp-hpa or atftp client from 127.0.0.1.
@@ -61,7 +61,8 @@ class Flooder {
 /** `perAddress` flooders on each of 127.0.0.2 .. 127.0.0.(1 + addresses). */
 async function flood(port: number, addresses: number, perAddress: number): Promise<Flooder[]> {
   const flooders: Flooder[] = [];
-  for (let a = 0; a < addresses; a++) for (let i = 0; i < perAddress; i++) flooders.push(await Flooder.open(`127.0.0.${2 + a}`));
+  for (let a = 0; a < addresses; a++)
+    for (let i = 0; i < perAddress; i++) flooders.push(await Flooder.open(`127.0.0.${2 + a}`));
   for (const f of flooders) f.request(port);
   await waitFor(() => flooders.every((f) => f.first !== null), 5000, 'a reply to every flood RRQ');
   return flooders;
@@ -77,10 +78,12 @@ async function fetchWithTftpHpa(port: number, local: string): Promise<Buffer> {
   return readFile(local);
 }
 
-describe('TFTP slot exhaustion (issue 13)', () => {
+describe('TFTP slot exhaustion', () => {
   it('serves a new machine while a few addresses hold the pool, caps timeout=255 and frees the slots', async () => {
     // 16 slots, 2 of them reserved for addresses that hold none, 4 per address.
-    const { server, port } = await startLoopbackServer([root], { config: { maxTransfers: 16, maxPerClient: 4, maxTransferSeconds: 3 } });
+    const { server, port } = await startLoopbackServer([root], {
+      config: { maxTransfers: 16, maxPerClient: 4, maxTransferSeconds: 3 },
+    });
     let flooders: Flooder[] = [];
     try {
       flooders = await flood(port, 4, 4);
@@ -88,7 +91,11 @@ describe('TFTP slot exhaustion (issue 13)', () => {
       // 14 slots to the four flooding addresses; their last two RRQs meet the reserve.
       expect(granted).toHaveLength(14);
       expect(flooders.filter((f) => f.first?.op === 'ERROR')).toHaveLength(2);
-      for (const oack of granted) expect(oack.options).toEqual([['blksize', '1468'], ['tsize', String(FILE_BYTES)]]);
+      for (const oack of granted)
+        expect(oack.options).toEqual([
+          ['blksize', '1468'],
+          ['tsize', String(FILE_BYTES)],
+        ]);
       expect(server.stats().active).toBe(14);
 
       // The flooders repeat their RRQs for a while (each repeat restarts the count of
@@ -112,7 +119,9 @@ describe('TFTP slot exhaustion (issue 13)', () => {
   });
 
   it('serves a new machine when one address per slot fills the whole pool and never ACKs', async () => {
-    const { server, port, logs } = await startLoopbackServer([root], { config: { maxTransfers: 16, maxPerClient: 4, maxTransferSeconds: 600 } });
+    const { server, port, logs } = await startLoopbackServer([root], {
+      config: { maxTransfers: 16, maxPerClient: 4, maxTransferSeconds: 600 },
+    });
     let flooders: Flooder[] = [];
     try {
       // 16 addresses, one RRQ each: the reserve goes too, since each holds nothing yet.
@@ -139,7 +148,7 @@ describe('TFTP slot exhaustion (issue 13)', () => {
   });
 });
 
-describe('oversized names in logs (issue 13)', () => {
+describe('oversized names in logs', () => {
   it('keeps every log line and error short for a 60 KB filename, mode and option', async () => {
     const { server, port, logs } = await startLoopbackServer([root]);
     const socket = createSocket('udp4');
@@ -154,7 +163,14 @@ describe('oversized names in logs (issue 13)', () => {
       socket.send(encodeRequest('RRQ', huge, 'octet'), port, '127.0.0.1');
       socket.send(encodeRequest('RRQ', 'ipxe.efi', huge), port, '127.0.0.1');
       // A repeated option is refused after the file is found, and its name goes into the reason.
-      socket.send(encodeRequest('RRQ', 'ipxe.efi', 'octet', [[huge.slice(0, 30_000), '1'], [huge.slice(0, 30_000), '1']]), port, '127.0.0.1');
+      socket.send(
+        encodeRequest('RRQ', 'ipxe.efi', 'octet', [
+          [huge.slice(0, 30_000), '1'],
+          [huge.slice(0, 30_000), '1'],
+        ]),
+        port,
+        '127.0.0.1',
+      );
       await waitFor(() => replies.length === 3 && server.stats().active === 0, 5000, 'three refusals');
       expect(replies.map((p) => p.op)).toEqual(['ERROR', 'ERROR', 'ERROR']);
       for (const p of replies) if (p.op === 'ERROR') expect(p.message.length).toBeLessThan(512);

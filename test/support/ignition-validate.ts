@@ -25,7 +25,10 @@ export function ignitionValidate(config: string): { ok: boolean; output: string 
 
 /** Every file's decoded contents and every unit's text in an Ignition config, for searching. */
 export function ignitionText(config: string): string {
-  const ign = JSON.parse(config) as { storage?: { files?: Array<{ contents?: { source?: string } }> }; systemd?: { units?: Array<{ contents?: string }> } };
+  const ign = JSON.parse(config) as {
+    storage?: { files?: Array<{ contents?: { source?: string } }> };
+    systemd?: { units?: Array<{ contents?: string }> };
+  };
   const files = (ign.storage?.files ?? []).map((f) => decodeDataUrl(f.contents?.source ?? ''));
   const units = (ign.systemd?.units ?? []).map((u) => u.contents ?? '');
   return [...files, ...units].join('\n');

@@ -36,15 +36,30 @@ export async function startTestKindling(
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, text);
   }
-  const data = { dataDir, http: { listen: '127.0.0.1', port: 0, httpsPort: 0 }, tftp: { enabled: false }, dhcp: { mode: 'off' }, mirror: { schedule: null, sources: [] }, ...options.config };
+  const data = {
+    dataDir,
+    http: { listen: '127.0.0.1', port: 0, httpsPort: 0 },
+    tftp: { enabled: false },
+    dhcp: { mode: 'off' },
+    mirror: { schedule: null, sources: [] },
+    ...options.config,
+  };
   let configFile: string | null = null;
   let config = parseConfig(data, 'test', dataDir);
   if (options.configFile) {
     configFile = path.join(dataDir, 'kindling.yaml');
-    writeFileSync(configFile, `# Written by test/support/kindling.ts; this comment must survive a save from the page.\n${stringify(data)}`);
+    writeFileSync(
+      configFile,
+      `# Written by test/support/kindling.ts; this comment must survive a save from the page.\n${stringify(data)}`,
+    );
     config = loadConfig(configFile).config;
   }
-  const kindling = await startKindling({ config, configFile, probeTimeoutMs: options.probeTimeoutMs, logger: pino({ level: process.env['KINDLING_TEST_LOG'] ?? 'silent' }) });
+  const kindling = await startKindling({
+    config,
+    configFile,
+    probeTimeoutMs: options.probeTimeoutMs,
+    logger: pino({ level: process.env['KINDLING_TEST_LOG'] ?? 'silent' }),
+  });
   return {
     ...kindling,
     dataDir,
@@ -53,7 +68,10 @@ export async function startTestKindling(
     api: (method, url, body) =>
       fetch(`${kindling.httpUrl}${url}`, {
         method,
-        headers: { authorization: `Bearer ${kindling.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${kindling.adminToken}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
       }),
     stop: async () => {

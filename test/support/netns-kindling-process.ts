@@ -8,8 +8,19 @@ import { createInterface } from 'node:readline';
 import { startTestKindling } from './kindling.js';
 
 const input = JSON.parse(process.argv[2] ?? '{}') as { config: Record<string, unknown>; probeTimeoutMs?: number };
-const k = await startTestKindling({ config: input.config, configFile: true, probeTimeoutMs: input.probeTimeoutMs ?? 1500 });
-process.stdout.write(`READY ${JSON.stringify({ httpUrl: k.httpUrl, adminToken: k.adminToken, dataDir: k.dataDir, configFile: k.configFile, pid: process.pid })}\n`);
+const k = await startTestKindling({
+  config: input.config,
+  configFile: true,
+  probeTimeoutMs: input.probeTimeoutMs ?? 1500,
+});
+const ready = {
+  httpUrl: k.httpUrl,
+  adminToken: k.adminToken,
+  dataDir: k.dataDir,
+  configFile: k.configFile,
+  pid: process.pid,
+};
+process.stdout.write(`READY ${JSON.stringify(ready)}\n`);
 
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {

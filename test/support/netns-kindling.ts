@@ -19,9 +19,25 @@ export interface NetnsKindling {
   stop(): Promise<void>;
 }
 
-export function startNetnsKindling(pair: NetnsPair, input: { config: Record<string, unknown>; probeTimeoutMs?: number }): Promise<NetnsKindling> {
+export function startNetnsKindling(
+  pair: NetnsPair,
+  input: { config: Record<string, unknown>; probeTimeoutMs?: number },
+): Promise<NetnsKindling> {
   // NetnsPair.spawn gives no stdin; the requests go in on it.
-  const child = spawn('ip', ['netns', 'exec', pair.server.ns, process.execPath, '--import', 'tsx', path.join(here, 'netns-kindling-process.ts'), JSON.stringify(input)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      pair.server.ns,
+      process.execPath,
+      '--import',
+      'tsx',
+      path.join(here, 'netns-kindling-process.ts'),
+      JSON.stringify(input),
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
 // Test hosts on one machine: a network namespace pair joined by a veth link, made by
-// the test and removed by it (design.md, "Testing"). Addresses are in 10.200.x.0/24,
+// the test and removed by it, so nothing touches the host's own network. Addresses are in 10.200.x.0/24,
 // which exists only inside these namespaces.
 
 export function canUseNetns(): boolean {
@@ -52,7 +52,11 @@ export function createNetnsPair(options: { octet?: number; clientIp?: string | n
   const id = `${process.pid % 10000}${randomBytes(2).toString('hex')}${counter++}`;
   const octet = options.octet ?? 1 + (Number.parseInt(id.slice(-4), 16) % 250);
   const server = { ns: `kls${id}`, dev: `vs${id}`.slice(0, 15), ip: `10.200.${octet}.1` };
-  const client = { ns: `klc${id}`, dev: `vc${id}`.slice(0, 15), ip: options.clientIp === null ? '' : (options.clientIp ?? `10.200.${octet}.2`) };
+  const client = {
+    ns: `klc${id}`,
+    dev: `vc${id}`.slice(0, 15),
+    ip: options.clientIp === null ? '' : (options.clientIp ?? `10.200.${octet}.2`),
+  };
   const run = (args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const destroy = () => {
     for (const ns of [server.ns, client.ns]) {
@@ -67,7 +71,20 @@ export function createNetnsPair(options: { octet?: number; clientIp?: string | n
   try {
     run(['netns', 'add', server.ns]);
     run(['netns', 'add', client.ns]);
-    run(['link', 'add', server.dev, 'netns', server.ns, 'type', 'veth', 'peer', 'name', client.dev, 'netns', client.ns]);
+    run([
+      'link',
+      'add',
+      server.dev,
+      'netns',
+      server.ns,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      client.dev,
+      'netns',
+      client.ns,
+    ]);
     for (const side of [server, client]) {
       run(['-n', side.ns, 'link', 'set', 'lo', 'up']);
       run(['-n', side.ns, 'link', 'set', side.dev, 'up']);
@@ -82,7 +99,12 @@ export function createNetnsPair(options: { octet?: number; clientIp?: string | n
     client,
     subnet: `10.200.${octet}.0/24`,
     exec: (ns, cmd, args, o = {}) =>
-      execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', timeout: o.timeoutMs ?? 30_000, input: o.input, stdio: ['pipe', 'pipe', 'pipe'] }),
+      execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], {
+        encoding: 'utf8',
+        timeout: o.timeoutMs ?? 30_000,
+        input: o.input,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      }),
     spawn: (ns, cmd, args) => spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
     destroy,
   };

@@ -79,7 +79,9 @@ describe('kindling with no service answering', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(
-      `kindling: no Kindling answers at http://127.0.0.1:${port} (from --config ${file} http.listen and http.port): connection refused (nothing listens there); is the service running? (systemctl status kindling)\n`,
+      `kindling: no Kindling answers at http://127.0.0.1:${port} (from --config ${file} http.listen and ` +
+        `http.port): connection refused (nothing listens there); is the service running? (systemctl status ` +
+        `kindling)\n`,
     );
   });
 
@@ -88,43 +90,82 @@ describe('kindling with no service answering', () => {
     const file = configWith('port-only', { port });
     const run = await kindling(['render', '52:54:00:00:00:01', '--config', file]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`no Kindling answers at http://127.0.0.1:${port} (from --config ${file} http.port; http.listen default)`);
+    expect(run.stderr).toContain(
+      `no Kindling answers at http://127.0.0.1:${port} (from --config ${file} http.port; http.listen default)`,
+    );
   });
 
   it('mirror sync on a stopped service says to start the service first', async () => {
     const port = await closedPort();
-    const run = await kindling(['mirror', 'sync', '--config', configWith('sync-stopped', { listen: '127.0.0.1', port })]);
+    const run = await kindling([
+      'mirror',
+      'sync',
+      '--config',
+      configWith('sync-stopped', { listen: '127.0.0.1', port }),
+    ]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/no Kindling answers at http:\/\/127\.0\.0\.1:\d+ .*: connection refused .*; the mirror syncs inside the service, so start it first \(systemctl start kindling\), then run kindling mirror sync again\n$/);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        /no Kindling answers at http:\/\/127\.0\.0\.1:\d+ .*: connection /.source +
+          /refused .*; the mirror syncs inside the service, so start it first /.source +
+          /\(systemctl start kindling\), then run kindling mirror sync again\n$/.source,
+      ),
+    );
   });
 
   it('an address that takes the connection and never answers: gives up after --timeout, saying so', async () => {
     const port = await listener(() => undefined); // like a host that drops everything
-    const run = await kindling(['mirror', 'status', '--timeout', '1', '--config', configWith('silent', { listen: '127.0.0.1', port })]);
+    const run = await kindling([
+      'mirror',
+      'status',
+      '--timeout',
+      '1',
+      '--config',
+      configWith('silent', { listen: '127.0.0.1', port }),
+    ]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`no Kindling answers at http://127\\.0\\.0\\.1:${port} \\(.*\\): no answer within 1 s; is the service running\\?`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `no Kindling answers at http://127\\.0\\.0\\.1:${port} \\(.*\\): no ` +
+          `answer within 1 s; is the service running\\?`,
+      ),
+    );
   });
 
   it('a connection closed without an answer is named as such, never an empty message', async () => {
     const port = await listener((socket) => socket.destroy());
     // Node 20's fetch may wait on such a connection for ever: the deadline must still end it, as a failure.
-    const run = await kindling(['machines', 'list', '--timeout', '1', '--config', configWith('reset', { listen: '127.0.0.1', port })]);
+    const run = await kindling([
+      'machines',
+      'list',
+      '--timeout',
+      '1',
+      '--config',
+      configWith('reset', { listen: '127.0.0.1', port }),
+    ]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/no Kindling answers at .*: (the connection was closed before an answer|the connection failed \(.+\)|no answer within 1 s); is the service running/);
+    const why = /the connection was closed before an answer|the connection failed \(.+\)|no answer within 1 s/.source;
+    expect(run.stderr).toMatch(new RegExp(`no Kindling answers at .*: (${why}); is the service running`));
   });
 
   it('another program on the port, answering an empty 502: says it is not Kindling', async () => {
-    const port = await listener((socket) => socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n'));
+    const port = await listener((socket) =>
+      socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n'),
+    );
     const run = await kindling(['machines', 'list', '--config', configWith('other', { listen: '127.0.0.1', port })]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`kindling: http://127.0.0.1:${port} answered 502 Bad Gateway, which is not Kindling's API (from --config ${path.join(dir, 'other', 'kindling.yaml')} http.listen and http.port); is another program listening there?\n`);
+    expect(run.stderr).toBe(
+      `kindling: http://127.0.0.1:${port} answered 502 Bad Gateway, which is not ` +
+        `Kindling's API (from --config ${path.join(dir, 'other', 'kindling.yaml')} ` +
+        `http.listen and http.port); is another program listening there?\n`,
+    );
   });
 });
 
 describe('kindling against a running Kindling', () => {
   const url = () => new URL(k.httpUrl);
 
-  it('keeps the server\'s error code: an unknown machine, an unknown profile', async () => {
+  it("keeps the server's error code: an unknown machine, an unknown profile", async () => {
     const file = configWith('running', { listen: '127.0.0.1', port: Number(url().port) }, k.dataDir);
     const show = await kindling(['machines', 'show', '52:54:00:00:00:99', '--config', file]);
     expect(show.code).toBe(1);
@@ -143,15 +184,25 @@ describe('kindling against a running Kindling', () => {
     const file = configWith('no-token', { listen: '127.0.0.1', port: Number(url().port) }, elsewhere);
     const run = await kindling(['machines', 'list', '--config', file]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('[AUTH_REQUIRED]; there is no admin token at ' + path.join(elsewhere, 'state', 'admin-token'));
+    expect(run.stderr).toContain(
+      '[AUTH_REQUIRED]; there is no admin token at ' + path.join(elsewhere, 'state', 'admin-token'),
+    );
   });
 
-  it('with another data directory\'s token: says the token is not the service\'s', async () => {
+  it("with another data directory's token: says the token is not the service's", async () => {
     const other = path.join(dir, 'other-token-data');
     mkdirSync(path.join(other, 'state'), { recursive: true });
     writeFileSync(path.join(other, 'state', 'admin-token'), 'not-the-token\n');
-    const run = await kindling(['mirror', 'status', '--config', configWith('wrong-token', { listen: '127.0.0.1', port: Number(url().port) }, other)]);
+    const run = await kindling([
+      'mirror',
+      'status',
+      '--config',
+      configWith('wrong-token', { listen: '127.0.0.1', port: Number(url().port) }, other),
+    ]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`[AUTH_REQUIRED]; the token in ${path.join(other, 'state', 'admin-token')} is not the one the service at http://127.0.0.1:${url().port} uses; does it run with dataDir ${other}?`);
+    expect(run.stderr).toContain(
+      `[AUTH_REQUIRED]; the token in ${path.join(other, 'state', 'admin-token')} is not the one the service ` +
+        `at http://127.0.0.1:${url().port} uses; does it run with dataDir ${other}?`,
+    );
   });
 });

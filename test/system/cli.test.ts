@@ -11,7 +11,11 @@ const dir = mkdtempSync(path.join(tmpdir(), 'kindling-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function kindling(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
+  return spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 30_000,
+  });
 }
 
 function write(file: string, text: string): string {
@@ -28,7 +32,10 @@ function rig(name: string, config: string, files: Record<string, string>): strin
 
 describe('kindling check', () => {
   it('accepts a valid configuration with its profiles and machines', () => {
-    const file = rig('good', 'machines: { unknown: { profile: flatcar-install } }\n', { 'profiles/flatcar-install.yaml': flatcarInstallProfile, 'machines.yaml': '- { mac: "52:54:00:55:1c:ee", name: a-coreos, profile: flatcar-install }\n' });
+    const file = rig('good', 'machines: { unknown: { profile: flatcar-install } }\n', {
+      'profiles/flatcar-install.yaml': flatcarInstallProfile,
+      'machines.yaml': '- { mac: "52:54:00:55:1c:ee", name: a-coreos, profile: flatcar-install }\n',
+    });
     const run = kindling(['check', '--config', file]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
@@ -37,10 +44,30 @@ describe('kindling check', () => {
 
   it.each([
     ['an unknown key', 'htpp: { port: 80 }\n', {}, /kindling\.yaml: unknown key "htpp"/],
-    ['an unknown default profile', 'machines: { unknown: { profile: missing } }\n', {}, /key "machines\.unknown\.profile": there is no profile "missing"/],
-    ['a profile with a bad SSH key', '', { 'profiles/p.yaml': 'users: [{ name: core, sshAuthorizedKeys: ["not a key"] }]\n' }, /p\.yaml: key "users\.0\.sshAuthorizedKeys\.0": expected an SSH public key/],
-    ['a template with an undefined variable', '', { 'profiles/t.yaml': 'config: cloud-config\ntemplate: "#cloud-config\\nhostname: {{nmae}}\\n"\n' }, /profile t rendered for sample-node .*nmae/],
-    ['a machine naming a missing profile', '', { 'machines.yaml': '- { mac: "52:54:00:55:1c:ee", profile: nope }\n' }, /machine 52:54:00:55:1c:ee names profile "nope", but there is no .*nope\.yaml/],
+    [
+      'an unknown default profile',
+      'machines: { unknown: { profile: missing } }\n',
+      {},
+      /key "machines\.unknown\.profile": there is no profile "missing"/,
+    ],
+    [
+      'a profile with a bad SSH key',
+      '',
+      { 'profiles/p.yaml': 'users: [{ name: core, sshAuthorizedKeys: ["not a key"] }]\n' },
+      /p\.yaml: key "users\.0\.sshAuthorizedKeys\.0": expected an SSH public key/,
+    ],
+    [
+      'a template with an undefined variable',
+      '',
+      { 'profiles/t.yaml': 'config: cloud-config\ntemplate: "#cloud-config\\nhostname: {{nmae}}\\n"\n' },
+      /profile t rendered for sample-node .*nmae/,
+    ],
+    [
+      'a machine naming a missing profile',
+      '',
+      { 'machines.yaml': '- { mac: "52:54:00:55:1c:ee", profile: nope }\n' },
+      /machine 52:54:00:55:1c:ee names profile "nope", but there is no .*nope\.yaml/,
+    ],
   ])('fails on %s, naming file, key and expectation', (name, config, files, pattern) => {
     const run = kindling(['check', '--config', rig(name.replace(/\W+/g, '-'), config, files)]);
     expect(run.status).toBe(1);
@@ -53,35 +80,49 @@ describe('kindling serve under a service manager', () => {
   const children: ChildProcess[] = [];
   afterAll(() => children.forEach((c) => c.kill('SIGKILL')));
 
-  it.skipIf(!haveSocat)('sends READY=1 only once listening, pings the watchdog, and stops cleanly on SIGTERM', async () => {
-    const socket = path.join(dir, 'notify.sock');
-    const receiver = spawn('socat', ['-u', `UNIX-RECV:${socket}`, 'STDOUT'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(receiver);
-    let received = '';
-    receiver.stdout.on('data', (d: Buffer) => (received += `${d.toString()}\n`));
-    for (let i = 0; i < 50 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 20));
+  it.skipIf(!haveSocat)(
+    'sends READY=1 only once listening, pings the watchdog, and stops cleanly on SIGTERM',
+    async () => {
+      const socket = path.join(dir, 'notify.sock');
+      const receiver = spawn('socat', ['-u', `UNIX-RECV:${socket}`, 'STDOUT'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.push(receiver);
+      let received = '';
+      receiver.stdout.on('data', (d: Buffer) => (received += `${d.toString()}\n`));
+      for (let i = 0; i < 50 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 20));
 
-    const file = rig('serve', 'http: { listen: 127.0.0.1, port: 0, httpsPort: 0 }\ntftp: { enabled: false }\ndhcp: { mode: "off" }\nmirror: { schedule: null, sources: [] }\n', {});
-    const server = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--config', file], { env: { ...process.env, NOTIFY_SOCKET: socket, WATCHDOG_USEC: '400000' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(server);
-    let out = '';
-    server.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 20_000;
-    while (!(received.includes('READY=1') && received.includes('WATCHDOG=1')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(received).toContain('READY=1');
-    expect(received).toMatch(/STATUS=HTTP on 127\.0\.0\.1:\d+/);
-    expect(received).toContain('WATCHDOG=1');
-    // READY came after the listener: the printed URL answers.
-    const url = /Health:\s+(\S+)/.exec(out)?.[1];
-    expect(url).toBeDefined();
-    expect((await fetch(url!)).status).toBe(200);
+      const file = rig(
+        'serve',
+        'http: { listen: 127.0.0.1, port: 0, httpsPort: 0 }\ntftp: { enabled: false }\ndhcp: ' +
+          '{ mode: "off" }\nmirror: { schedule: null, sources: [] }\n',
+        {},
+      );
+      const server = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--config', file], {
+        env: { ...process.env, NOTIFY_SOCKET: socket, WATCHDOG_USEC: '400000' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(server);
+      let out = '';
+      server.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const deadline = Date.now() + 20_000;
+      while (!(received.includes('READY=1') && received.includes('WATCHDOG=1')) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(received).toContain('READY=1');
+      expect(received).toMatch(/STATUS=HTTP on 127\.0\.0\.1:\d+/);
+      expect(received).toContain('WATCHDOG=1');
+      // READY came after the listener: the printed URL answers.
+      const url = /Health:\s+(\S+)/.exec(out)?.[1];
+      expect(url).toBeDefined();
+      expect((await fetch(url!)).status).toBe(200);
 
-    const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
-    server.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(received).toContain('STOPPING=1');
-  });
+      const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+      server.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(received).toContain('STOPPING=1');
+    },
+  );
 
   it('refuses to start on a broken configuration, saying where', () => {
     const file = rig('broken', 'dhcp: { mode: sometimes }\n', {});

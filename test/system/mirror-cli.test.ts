@@ -29,7 +29,9 @@ function freePort(): Promise<number> {
 
 function kindling(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args, '--config', configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -53,17 +55,37 @@ beforeAll(async () => {
     http: { listen: '127.0.0.1', port, httpsPort: 0 },
     tftp: { enabled: false },
     dhcp: { mode: 'off' },
-    mirror: { schedule: null, sources: [{ name: 'flatcar-stable', os: 'flatcar', channel: 'stable', arch: 'amd64', baseUrl: `${upstream.url}/stable`, keys: upstream.signer.armoredPublic }] },
+    mirror: {
+      schedule: null,
+      sources: [
+        {
+          name: 'flatcar-stable',
+          os: 'flatcar',
+          channel: 'stable',
+          arch: 'amd64',
+          baseUrl: `${upstream.url}/stable`,
+          keys: upstream.signer.armoredPublic,
+        },
+      ],
+    },
   };
   configFile = path.join(dir, 'kindling.yaml');
   writeFileSync(configFile, JSON.stringify(config, null, 2)); // JSON is YAML
   mkdirSync(path.join(dir, 'data', 'config', 'profiles'), { recursive: true });
   writeFileSync(path.join(dir, 'data', 'config', 'profiles', 'flatcar-install.yaml'), flatcarInstallProfile);
-  writeFileSync(path.join(dir, 'data', 'config', 'machines.yaml'), '- { mac: "52:54:00:55:1c:ee", name: a-coreos, profile: flatcar-install }\n');
-  server = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  writeFileSync(
+    path.join(dir, 'data', 'config', 'machines.yaml'),
+    '- { mac: "52:54:00:55:1c:ee", name: a-coreos, profile: flatcar-install }\n',
+  );
+  server = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--config', configFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const up = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+    const up = await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (up) break;
     if (Date.now() > deadline) throw new Error('kindling did not start');
     await new Promise((r) => setTimeout(r, 100));
@@ -112,9 +134,15 @@ describe('kindling mirror', () => {
     const script = await (await fetch(`${base}/ipxe?mac=52:54:00:55:1c:ee&platform=pcbios&arch=i386`)).text();
     const kernel = /^kernel (\S+)/m.exec(script)![1]!;
     const initrd = /^initrd --name \S+ (\S+)/m.exec(script)![1]!;
-    expect(Buffer.from(await (await fetch(kernel)).arrayBuffer()).equals(files.get('flatcar_production_pxe.vmlinuz')!)).toBe(true);
-    expect(Buffer.from(await (await fetch(initrd)).arrayBuffer()).equals(files.get('flatcar_production_pxe_image.cpio.gz')!)).toBe(true);
-    const health = (await (await fetch(`${base}/healthz`)).json()) as { services: Array<{ name: string; state: string }> };
+    expect(
+      Buffer.from(await (await fetch(kernel)).arrayBuffer()).equals(files.get('flatcar_production_pxe.vmlinuz')!),
+    ).toBe(true);
+    expect(
+      Buffer.from(await (await fetch(initrd)).arrayBuffer()).equals(files.get('flatcar_production_pxe_image.cpio.gz')!),
+    ).toBe(true);
+    const health = (await (await fetch(`${base}/healthz`)).json()) as {
+      services: Array<{ name: string; state: string }>;
+    };
     expect(health.services.find((s) => s.name === 'mirror')?.state).toBe('running');
   });
 
@@ -123,6 +151,8 @@ describe('kindling mirror', () => {
     const run = await kindling(['mirror', 'sync']);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/flatcar-stable\s+3815\.2\.0\s+.*failed: /);
-    expect((await fetch(`${base}/mirror/flatcar/stable/amd64-usr/current/flatcar_production_pxe.vmlinuz`)).status).toBe(200);
+    expect((await fetch(`${base}/mirror/flatcar/stable/amd64-usr/current/flatcar_production_pxe.vmlinuz`)).status).toBe(
+      200,
+    );
   });
 });

@@ -37,12 +37,17 @@ describe('service wiring', () => {
   });
 
   it('keeps serving HTTP and says why when DHCP cannot start', async () => {
-    k = await startTestKindling({ config: { dhcp: { mode: 'full', interface: 'kindling-none0' }, server: { interface: 'kindling-none0' } } });
+    k = await startTestKindling({
+      config: { dhcp: { mode: 'full', interface: 'kindling-none0' }, server: { interface: 'kindling-none0' } },
+    });
     const res = await k.get('/healthz');
     expect(res.status).toBe(503);
     const health = (await res.json()) as Health;
     expect(health.status).toBe('failed');
-    expect(health.services.find((s) => s.name === 'dhcp')).toMatchObject({ state: 'failed', detail: expect.stringContaining('interface kindling-none0 has no IPv4 address') });
+    expect(health.services.find((s) => s.name === 'dhcp')).toMatchObject({
+      state: 'failed',
+      detail: expect.stringContaining('interface kindling-none0 has no IPv4 address'),
+    });
     expect((await k.get('/boot.ipxe')).status).toBe(200);
   });
 });

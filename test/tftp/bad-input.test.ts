@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePacket, encodeAck, encodeError, encodeRequest, type Packet } from '../../src/tftp/packet.js';
 import type { TftpServer } from '../../src/tftp/index.js';
-import { RawClient, makeTempDir, openHandles, startLoopbackServer, waitFor, writeRandomFile } from './support/harness.js';
+import {
+  RawClient,
+  makeTempDir,
+  openHandles,
+  startLoopbackServer,
+  waitFor,
+  writeRandomFile,
+} from './support/harness.js';
 
 let dir: { path: string; remove: () => Promise<void> };
 let root: string;
@@ -50,12 +57,25 @@ describe('malformed requests', () => {
     ['no mode', Buffer.from('\x00\x01small.bin\x00', 'latin1'), 4, /filename and a mode/],
     ['unknown mode', encodeRequest('RRQ', 'small.bin', 'mail'), 4, /unknown mode "mail"/],
     ['option without value', Buffer.from('\x00\x01small.bin\x00octet\x00blksize\x00', 'latin1'), 4, /no value/],
-    ['repeated option', encodeRequest('RRQ', 'small.bin', 'octet', [['blksize', '1024'], ['blksize', '512']]), 8, /more than once/],
+    [
+      'repeated option',
+      encodeRequest('RRQ', 'small.bin', 'octet', [
+        ['blksize', '1024'],
+        ['blksize', '512'],
+      ]),
+      8,
+      /more than once/,
+    ],
     ['write request', encodeRequest('WRQ', 'small.bin', 'octet'), 2, /read-only/],
     ['DATA to the server port', Buffer.from([0, 3, 0, 1, 9, 9]), 4, /expected a read request/],
     ['unknown opcode', Buffer.from([0, 9, 0, 0]), 4, /expected a read request/],
     ['one byte', Buffer.from([1]), 4, /expected a read request/],
-    ['NUL byte smuggled in by an option-less path', Buffer.from('\x00\x01../x\x00octet\x00', 'latin1'), 2, /parent directory/],
+    [
+      'NUL byte smuggled in by an option-less path',
+      Buffer.from('\x00\x01../x\x00octet\x00', 'latin1'),
+      2,
+      /parent directory/,
+    ],
   ];
   it.each(cases)('%s: error %i', async (_name, bytes, code, message) => {
     const error = errorOf(await exchange(bytes));
@@ -68,20 +88,31 @@ describe('malformed requests', () => {
   });
 
   it('ignores absurd option values and serves the file with defaults', async () => {
-    const reply = await exchange(encodeRequest('RRQ', 'small.bin', 'octet', [['blksize', '99999999999'], ['windowsize', '-1'], ['timeout', 'x'], ['tsize', 'lots']]));
+    const reply = await exchange(
+      encodeRequest('RRQ', 'small.bin', 'octet', [
+        ['blksize', '99999999999'],
+        ['windowsize', '-1'],
+        ['timeout', 'x'],
+        ['tsize', 'lots'],
+      ]),
+    );
     expect(reply?.packet).toMatchObject({ op: 'DATA', block: 1 });
     expect(reply?.packet?.op === 'DATA' && reply.packet.data.length).toBe(512);
   });
 });
 
 /** Starts a transfer and returns the client, the transfer's port and its first packet. */
-async function begin(file: string, options: Array<[string, string]> = []): Promise<{ client: RawClient; tid: number; first: Packet }> {
+async function begin(
+  file: string,
+  options: Array<[string, string]> = [],
+): Promise<{ client: RawClient; tid: number; first: Packet }> {
   const client = await RawClient.open();
   client.send(encodeRequest('RRQ', file, 'octet', options), port);
   const reply = await client.next(2000);
   if (reply === null) throw new Error('no reply to RRQ');
   const decoded = decodePacket(reply.msg);
-  if (!decoded.ok) throw new Error(`${decoded.reason}: ${reply.msg.toString("hex").slice(0, 80)} from ${reply.rinfo.port}`);
+  if (!decoded.ok)
+    throw new Error(`${decoded.reason}: ${reply.msg.toString('hex').slice(0, 80)} from ${reply.rinfo.port}`);
   return { client, tid: reply.rinfo.port, first: decoded.packet };
 }
 
@@ -91,7 +122,10 @@ describe('misbehaving peers mid-transfer', () => {
     expect(first.op).toBe('OACK');
     const stranger = await RawClient.open();
     stranger.send(encodeAck(0), tid);
-    expect(await stranger.nextPacket(1000)).toEqual({ ok: true, packet: { op: 'ERROR', code: 5, message: 'unknown transfer ID' } });
+    expect(await stranger.nextPacket(1000)).toEqual({
+      ok: true,
+      packet: { op: 'ERROR', code: 5, message: 'unknown transfer ID' },
+    });
     await stranger.close();
     // The real client carries on to the end.
     let received = 0;
@@ -167,7 +201,9 @@ describe('a client that restarts from the same port', () => {
 
 describe('limits', () => {
   it('refuses transfers over the per-client cap with a busy error', async () => {
-    const { server: capped, port: cappedPort } = await startLoopbackServer([root], { config: { maxPerClient: 2, maxTransfers: 3 } });
+    const { server: capped, port: cappedPort } = await startLoopbackServer([root], {
+      config: { maxPerClient: 2, maxTransfers: 3 },
+    });
     try {
       const clients = await Promise.all([0, 1, 2].map(() => RawClient.open()));
       for (const c of clients) c.send(encodeRequest('RRQ', 'large.bin', 'octet'), cappedPort);
@@ -184,7 +220,9 @@ describe('limits', () => {
 
 describe('shared cache', () => {
   it('serves one small file to 200 clients at once with one disk read', async () => {
-    const { server: fresh, port: freshPort } = await startLoopbackServer([root], { config: { maxTransfers: 256, maxPerClient: 256 } });
+    const { server: fresh, port: freshPort } = await startLoopbackServer([root], {
+      config: { maxTransfers: 256, maxPerClient: 256 },
+    });
     try {
       const clients = await Promise.all(Array.from({ length: 200 }, () => RawClient.open()));
       for (const c of clients) c.send(encodeRequest('RRQ', 'small.bin', 'octet', [['blksize', '1468']]), freshPort);
@@ -202,14 +240,28 @@ describe('shared cache', () => {
 describe('no leaks', () => {
   it('returns open handles to baseline after 1,000 aborted transfers', async () => {
     const baseline = openHandles();
-    const ways = ['error-after-data', 'error-after-oack', 'bogus-ack-then-error', 'stranger-then-error', 'abandon'] as const;
+    const ways = [
+      'error-after-data',
+      'error-after-oack',
+      'bogus-ack-then-error',
+      'stranger-then-error',
+      'abandon',
+    ] as const;
     const BATCH = 50;
     for (let done = 0; done < 1000; done += BATCH) {
       await Promise.all(
         Array.from({ length: BATCH }, async (_, i) => {
           const way = ways[(done + i) % ways.length]!;
           const file = i % 2 === 0 ? 'small.bin' : 'large.bin';
-          const { client, tid } = await begin(file, way === 'error-after-oack' ? [['blksize', '1024'], ['windowsize', '8']] : []);
+          const { client, tid } = await begin(
+            file,
+            way === 'error-after-oack'
+              ? [
+                  ['blksize', '1024'],
+                  ['windowsize', '8'],
+                ]
+              : [],
+          );
           if (way === 'bogus-ack-then-error') client.send(encodeAck(4242), tid);
           if (way === 'stranger-then-error') {
             const stranger = await RawClient.open();
@@ -227,7 +279,8 @@ describe('no leaks', () => {
     await new Promise((r) => setTimeout(r, 50));
     const after = openHandles();
     expect(after.fds).toBeLessThanOrEqual(baseline.fds);
-    for (const kind of ['UDPWrap', 'Timeout', 'FileHandle']) expect(after.resources[kind] ?? 0, kind).toBeLessThanOrEqual(baseline.resources[kind] ?? 0);
+    for (const kind of ['UDPWrap', 'Timeout', 'FileHandle'])
+      expect(after.resources[kind] ?? 0, kind).toBeLessThanOrEqual(baseline.resources[kind] ?? 0);
   }, 60_000);
 
   it('close() ends running transfers and releases their sockets', async () => {

@@ -19,7 +19,15 @@ let server: TftpServer;
 let port: number;
 let logs: string[];
 
-const sizes = { 'empty.bin': 0, 'one.bin': 1, '511.bin': 511, '512.bin': 512, '1468x3.bin': 1468 * 3, 'mid.bin': 300_001, 'big.bin': 3_000_017 };
+const sizes = {
+  'empty.bin': 0,
+  'one.bin': 1,
+  '511.bin': 511,
+  '512.bin': 512,
+  '1468x3.bin': 1468 * 3,
+  'mid.bin': 300_001,
+  'big.bin': 3_000_017,
+};
 
 beforeAll(async () => {
   dir = await makeTempDir('kindling-tftp-');
@@ -37,7 +45,9 @@ beforeAll(async () => {
   await symlink('/etc/passwd', join(extra, 'escape'));
   await symlink('/etc', join(extra, 'etc-dir'));
   await symlink('../../../../../../../../../../etc/passwd', join(extra, 'pxelinux.cfg', 'default'));
-  ({ server, port, logs } = await startLoopbackServer([root, join(dir.path, 'missing-root'), IPXE_ROOT], { config: { extraRoot: extra } }));
+  ({ server, port, logs } = await startLoopbackServer([root, join(dir.path, 'missing-root'), IPXE_ROOT], {
+    config: { extraRoot: extra },
+  }));
 }, 60_000);
 
 afterAll(async () => {
@@ -62,7 +72,9 @@ describe('tftp-hpa (RFC 1350, no options)', () => {
 
   it('fetches a netascii file and gets the text back', async () => {
     const local = target();
-    expect((await fetchWith(clients.tftpHpa(port, 'text.cfg', local, 'ascii'), local)).equals(await original('text.cfg'))).toBe(true);
+    expect(
+      (await fetchWith(clients.tftpHpa(port, 'text.cfg', local, 'ascii'), local)).equals(await original('text.cfg')),
+    ).toBe(true);
   });
 });
 
@@ -80,7 +92,9 @@ describe('atftp (blksize, tsize, windowsize)', () => {
     it.each(['empty.bin', '512.bin', '1468x3.bin', 'big.bin'])(`${label}: %s`, async (name) => {
       if (name === 'big.bin' && options.blksize === '8') return;
       const local = target();
-      expect((await fetchWith(clients.atftp(port, name, local, options), local)).equals(await original(name))).toBe(true);
+      expect((await fetchWith(clients.atftp(port, name, local, options), local)).equals(await original(name))).toBe(
+        true,
+      );
     });
   }
 });
@@ -95,7 +109,9 @@ describe('curl tftp://', () => {
   for (const [label, extraArgs] of variants) {
     it.each(['one.bin', '512.bin', 'big.bin'])(`${label}: %s`, async (name) => {
       const local = target();
-      expect((await fetchWith(clients.curl(port, name, local, extraArgs), local)).equals(await original(name))).toBe(true);
+      expect((await fetchWith(clients.curl(port, name, local, extraArgs), local)).equals(await original(name))).toBe(
+        true,
+      );
     });
   }
 });
@@ -103,7 +119,11 @@ describe('curl tftp://', () => {
 describe('roots', () => {
   it.skipIf(!existsSync(join(IPXE_ROOT, 'ipxe.efi')))('serves ipxe.efi from the Debian ipxe package', async () => {
     const local = target();
-    expect((await fetchWith(clients.atftp(port, 'ipxe.efi', local, { blksize: '1468', tsize: '0', windowsize: '4' }), local)).equals(await original('ipxe.efi', IPXE_ROOT))).toBe(true);
+    expect(
+      (
+        await fetchWith(clients.atftp(port, 'ipxe.efi', local, { blksize: '1468', tsize: '0', windowsize: '4' }), local)
+      ).equals(await original('ipxe.efi', IPXE_ROOT)),
+    ).toBe(true);
   });
 
   it('serves per-MAC pxelinux files from the extra root', async () => {
@@ -119,7 +139,9 @@ describe('roots', () => {
 
   it('follows a symlink that stays inside its root', async () => {
     const local = target();
-    expect((await fetchWith(clients.curl(port, 'link-inside.bin', local), local)).equals(await original('mid.bin'))).toBe(true);
+    expect(
+      (await fetchWith(clients.curl(port, 'link-inside.bin', local), local)).equals(await original('mid.bin')),
+    ).toBe(true);
   });
 
   it('logs a missing root and carries on', () => {
@@ -134,7 +156,16 @@ describe('roots', () => {
 });
 
 describe('path escapes are refused', () => {
-  const attempts = ['../etc/passwd', '../../../../etc/passwd', '/etc/passwd', 'pxelinux.cfg/../../etc/passwd', '..\\..\\etc\\passwd', 'escape', 'etc-dir/passwd', 'pxelinux.cfg/default'];
+  const attempts = [
+    '../etc/passwd',
+    '../../../../etc/passwd',
+    '/etc/passwd',
+    'pxelinux.cfg/../../etc/passwd',
+    '..\\..\\etc\\passwd',
+    'escape',
+    'etc-dir/passwd',
+    'pxelinux.cfg/default',
+  ];
   it.each(attempts)('tftp-hpa %s', async (name) => {
     const local = target();
     const result = await run(...clients.tftpHpa(port, name, local));
@@ -169,14 +200,18 @@ describe('rollover past block 65535', () => {
 
   it('curl --tftp-blksize 512 fetches it byte-identical', async () => {
     const local = target();
-    const result = await run(...clients.curl(port, 'rollover.bin', local, ['--tftp-blksize', '512']), { timeoutMs: 120_000 });
+    const result = await run(...clients.curl(port, 'rollover.bin', local, ['--tftp-blksize', '512']), {
+      timeoutMs: 120_000,
+    });
     expect(result.code, result.stderr).toBe(0);
     expect((await readFile(local)).equals(await original('rollover.bin'))).toBe(true);
   }, 130_000);
 
   it('atftp blksize 512 windowsize 8 fetches it byte-identical', async () => {
     const local = target();
-    const result = await run(...clients.atftp(port, 'rollover.bin', local, { blksize: '512', windowsize: '8' }), { timeoutMs: 120_000 });
+    const result = await run(...clients.atftp(port, 'rollover.bin', local, { blksize: '512', windowsize: '8' }), {
+      timeoutMs: 120_000,
+    });
     expect(result.code, result.stderr).toBe(0);
     expect((await readFile(local)).equals(await original('rollover.bin'))).toBe(true);
   }, 130_000);

@@ -31,7 +31,10 @@ const isOack = (b: Buffer): boolean => b.length >= 2 && b[1] === 6;
 const isAck0 = (b: Buffer): boolean => b.length >= 4 && b[1] === 4 && b[2] === 0 && b[3] === 0;
 
 /** A UDP socket that silently drops what `dropSent` and `dropReceived` pick. */
-function droppingSocketFactory(dropSent: (msg: Buffer) => boolean, dropReceived: (msg: Buffer) => boolean): () => Socket {
+function droppingSocketFactory(
+  dropSent: (msg: Buffer) => boolean,
+  dropReceived: (msg: Buffer) => boolean,
+): () => Socket {
   return () => {
     const socket = createSocket('udp4');
     const send = socket.send.bind(socket) as (...args: unknown[]) => void;
@@ -39,7 +42,8 @@ function droppingSocketFactory(dropSent: (msg: Buffer) => boolean, dropReceived:
       if (!dropSent(args[0] as Buffer)) send(...args);
     };
     const emit = socket.emit.bind(socket);
-    socket.emit = ((event: string, ...args: unknown[]) => (event === 'message' && dropReceived(args[0] as Buffer) ? false : emit(event, ...args))) as typeof socket.emit;
+    socket.emit = ((event: string, ...args: unknown[]) =>
+      event === 'message' && dropReceived(args[0] as Buffer) ? false : emit(event, ...args)) as typeof socket.emit;
     return socket;
   };
 }
@@ -65,25 +69,38 @@ function lossySocketFactory(seed: number): () => Socket {
 describe('5% loss emulated in the server sockets', () => {
   const cases: Array<[string, (port: number, local: string) => [string, string[]]]> = [
     ['tftp-hpa, lock-step 512', (port, local) => clients.tftpHpa(port, 'payload.bin', local)],
-    ['atftp blksize 1468 windowsize 8', (port, local) => clients.atftp(port, 'payload.bin', local, { blksize: '1468', windowsize: '8' })],
+    [
+      'atftp blksize 1468 windowsize 8',
+      (port, local) => clients.atftp(port, 'payload.bin', local, { blksize: '1468', windowsize: '8' }),
+    ],
     // curl asks for the RFC 2349 timeout option (5 s here), and the server then waits
     // exactly that long before each retransmission, so every loss costs 5 s. Without
     // options the server's own back-off (100 ms here) applies. --max-time also shortens
     // curl's own retry spacing, which defaults to 72 s.
-    ['curl without options', (port, local) => clients.curl(port, 'payload.bin', local, ['--tftp-no-options', '--max-time', '60'])],
+    [
+      'curl without options',
+      (port, local) => clients.curl(port, 'payload.bin', local, ['--tftp-no-options', '--max-time', '60']),
+    ],
   ];
-  it.each(cases)('%s completes byte-identical', async (_name, client) => {
-    const { server, port } = await startLoopbackServer([root], { socketFactory: lossySocketFactory(7), retransmit: { initialMs: 100, maxMs: 1000, retries: 10 } });
-    try {
-      const local = join(dir.path, `out-${Math.random().toString(36).slice(2)}`);
-      const [cmd, args] = client(port, local);
-      const result = await run(cmd, args, { timeoutMs: 100_000 });
-      expect(result.code, result.stderr).toBe(0);
-      expect((await readFile(local)).equals(await readFile(join(root, 'payload.bin')))).toBe(true);
-    } finally {
-      await server.close();
-    }
-  }, 110_000);
+  it.each(cases)(
+    '%s completes byte-identical',
+    async (_name, client) => {
+      const { server, port } = await startLoopbackServer([root], {
+        socketFactory: lossySocketFactory(7),
+        retransmit: { initialMs: 100, maxMs: 1000, retries: 10 },
+      });
+      try {
+        const local = join(dir.path, `out-${Math.random().toString(36).slice(2)}`);
+        const [cmd, args] = client(port, local);
+        const result = await run(cmd, args, { timeoutMs: 100_000 });
+        expect(result.code, result.stderr).toBe(0);
+        expect((await readFile(local)).equals(await readFile(join(root, 'payload.bin')))).toBe(true);
+      } finally {
+        await server.close();
+      }
+    },
+    110_000,
+  );
 });
 
 /** Sockets that never hear the first `times` ACKs for `block`. */
@@ -150,8 +167,16 @@ describe('across namespaces joined by a veth', () => {
     if (!netnsOk) return;
     pair = createNetnsPair();
     // The back-off reaches 2 s, past atftp's 1 s timeout below (see the lossy case).
-    const settings = { config: { listen: pair.server.ip, roots: [root] }, retransmit: { initialMs: 200, maxMs: 2000, retries: 10 } };
-    child = pair.spawn(pair.server.ns, process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'support', 'serve.ts'), JSON.stringify(settings)]);
+    const settings = {
+      config: { listen: pair.server.ip, roots: [root] },
+      retransmit: { initialMs: 200, maxMs: 2000, retries: 10 },
+    };
+    child = pair.spawn(pair.server.ns, process.execPath, [
+      '--import',
+      'tsx',
+      join(import.meta.dirname, 'support', 'serve.ts'),
+      JSON.stringify(settings),
+    ]);
     port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('server child did not start')), 20_000);
       createInterface({ input: child!.stdout! }).on('line', (line) => {
@@ -172,35 +197,56 @@ describe('across namespaces joined by a veth', () => {
   });
 
   /** Runs a client from the client namespace against the server namespace's address. */
-  const fetchAcross = async (client: (port: number, local: string, host: string) => [string, string[]], local: string): Promise<void> => {
+  const fetchAcross = async (
+    client: (port: number, local: string, host: string) => [string, string[]],
+    local: string,
+  ): Promise<void> => {
     const [cmd, args] = client(port, local, pair!.server.ip);
     const result = await run('ip', ['netns', 'exec', pair!.client.ns, cmd, ...args], { timeoutMs: 100_000 });
     expect(result.code, `${cmd}: ${result.stderr}`).toBe(0);
     expect((await readFile(local)).equals(await readFile(join(root, 'payload.bin'))), cmd).toBe(true);
   };
 
-  it.skipIf(!netnsOk)('fetches byte-identical from a server in another namespace', async () => {
-    await fetchAcross((p, local, host) => clients.atftp(p, 'payload.bin', local, { blksize: '1468', windowsize: '4' }, host), join(dir.path, 'veth-clean'));
-  }, 110_000);
+  it.skipIf(!netnsOk)(
+    'fetches byte-identical from a server in another namespace',
+    async () => {
+      await fetchAcross(
+        (p, local, host) => clients.atftp(p, 'payload.bin', local, { blksize: '1468', windowsize: '4' }, host),
+        join(dir.path, 'veth-clean'),
+      );
+    },
+    110_000,
+  );
 
-  it.skipIf(!netnsOk)('completes byte-identical with 5% of the packets lost each way on the veth', async () => {
-    for (const ns of [pair!.server.ns, pair!.client.ns]) pair!.exec(ns, 'nft', ['-f', '-'], { input: LOSS_RULESET });
-    const cases: Array<[string, (p: number, local: string, host: string) => [string, string[]]]> = [
-      ['tftp-hpa lock-step 512', (p, local, host) => clients.tftpHpa(p, 'payload.bin', local, 'binary', host)],
-      // atftp 0.8 answers a repeated window with one ACK and then ignores repeats until
-      // its own timeout; when that one ACK is lost, only the client's timeout (5 s by
-      // default) resends it, and only if the server falls silent that long. The
-      // server's default back-off (1 s doubling to 8 s) does; this test's is shorter,
-      // so the client's timeout is too.
-      ['atftp blksize 1468 windowsize 8', (p, local, host) => {
-        const [cmd, args] = clients.atftp(p, 'payload.bin', local, { blksize: '1468', windowsize: '8' }, host);
-        return [cmd, ['--tftp-timeout', '1', ...args]];
-      }],
-      ['curl without options', (p, local, host) => clients.curl(p, 'payload.bin', local, ['--tftp-no-options', '--max-time', '60'], host)],
-    ];
-    for (const [label, client] of cases) await fetchAcross(client, join(dir.path, `lossy-${label.replace(/\W+/g, '-')}`));
-    // The clients lost DATA and the server lost ACKs: the link really was lossy.
-    expect(droppedIn(pair!, pair!.server.ns)).toBeGreaterThan(0);
-    expect(droppedIn(pair!, pair!.client.ns)).toBeGreaterThan(0);
-  }, 300_000);
+  it.skipIf(!netnsOk)(
+    'completes byte-identical with 5% of the packets lost each way on the veth',
+    async () => {
+      for (const ns of [pair!.server.ns, pair!.client.ns]) pair!.exec(ns, 'nft', ['-f', '-'], { input: LOSS_RULESET });
+      const cases: Array<[string, (p: number, local: string, host: string) => [string, string[]]]> = [
+        ['tftp-hpa lock-step 512', (p, local, host) => clients.tftpHpa(p, 'payload.bin', local, 'binary', host)],
+        // atftp 0.8 answers a repeated window with one ACK and then ignores repeats until
+        // its own timeout; when that one ACK is lost, only the client's timeout (5 s by
+        // default) resends it, and only if the server falls silent that long. The
+        // server's default back-off (1 s doubling to 8 s) does; this test's is shorter,
+        // so the client's timeout is too.
+        [
+          'atftp blksize 1468 windowsize 8',
+          (p, local, host) => {
+            const [cmd, args] = clients.atftp(p, 'payload.bin', local, { blksize: '1468', windowsize: '8' }, host);
+            return [cmd, ['--tftp-timeout', '1', ...args]];
+          },
+        ],
+        [
+          'curl without options',
+          (p, local, host) => clients.curl(p, 'payload.bin', local, ['--tftp-no-options', '--max-time', '60'], host),
+        ],
+      ];
+      for (const [label, client] of cases)
+        await fetchAcross(client, join(dir.path, `lossy-${label.replace(/\W+/g, '-')}`));
+      // The clients lost DATA and the server lost ACKs: the link really was lossy.
+      expect(droppedIn(pair!, pair!.server.ns)).toBeGreaterThan(0);
+      expect(droppedIn(pair!, pair!.client.ns)).toBeGreaterThan(0);
+    },
+    300_000,
+  );
 });

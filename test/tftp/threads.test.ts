@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePacket, encodeAck, encodeError, encodeRequest } from '../../src/tftp/packet.js';
 import type { TftpServer } from '../../src/tftp/index.js';
-import { RawClient, makeTempDir, openHandles, startLoopbackServer, waitFor, writeRandomFile } from './support/harness.js';
+import {
+  RawClient,
+  makeTempDir,
+  openHandles,
+  startLoopbackServer,
+  waitFor,
+  writeRandomFile,
+} from './support/harness.js';
 
 let dir: { path: string; remove: () => Promise<void> };
 let root: string;
@@ -23,7 +30,11 @@ beforeAll(async () => {
   await mkdir(root);
   await writeRandomFile(join(root, 'large.bin'), SIZE);
   await writeRandomFile(join(root, 'small.bin'), 50_001);
-  ({ server, port, logs } = await startLoopbackServer([root], { transferThreads: 2, cacheFileBytes: 64 * 1024, retransmit: { initialMs: 200, maxMs: 400, retries: 2 } }));
+  ({ server, port, logs } = await startLoopbackServer([root], {
+    transferThreads: 2,
+    cacheFileBytes: 64 * 1024,
+    retransmit: { initialMs: 200, maxMs: 400, retries: 2 },
+  }));
 });
 
 afterAll(async () => {
@@ -86,7 +97,9 @@ describe('transfer threads', () => {
   it('serve a cached small file from one shared copy: byte-identical, one disk read', async () => {
     const expected = await readFile(join(root, 'small.bin'));
     const before = server.stats().cache;
-    const got = await Promise.all(Array.from({ length: 8 }, (_, i) => fetchRaw(i % 2 === 0 ? [['blksize', '1468']] : [], 'small.bin')));
+    const got = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => fetchRaw(i % 2 === 0 ? [['blksize', '1468']] : [], 'small.bin')),
+    );
     expect(got.every((b) => b.equals(expected))).toBe(true);
     expect(server.stats().cache.diskReads - before.diskReads).toBe(1);
     expect(server.stats().cache.hits - before.hits).toBe(7);

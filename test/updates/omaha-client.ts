@@ -36,7 +36,8 @@ export class OmahaClient {
   private async post(body: string): Promise<OmahaAnswer> {
     const res = await fetch(this.server, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
     const text = await res.text();
-    if (res.status !== 200) return { status: res.status, body: text, appStatus: undefined, check: undefined, offer: null };
+    if (res.status !== 200)
+      return { status: res.status, body: text, appStatus: undefined, check: undefined, offer: null };
     const app = child(parseXml(text), 'app');
     const check = child(app, 'updatecheck');
     let offer: Offer | null = null;
@@ -45,16 +46,37 @@ export class OmahaClient {
       const pkg = child(child(manifest, 'packages'), 'package');
       const action = child(child(manifest, 'actions'), 'action');
       const codebase = child(child(check, 'urls'), 'url')?.attrs['codebase'] ?? '';
-      offer = { version: manifest?.attrs['version'] ?? '', url: (codebase.endsWith('/') ? codebase : `${codebase}/`) + (pkg?.attrs['name'] ?? ''), size: Number(pkg?.attrs['size']), sha256: action?.attrs['sha256'] ?? '' };
+      offer = {
+        version: manifest?.attrs['version'] ?? '',
+        url: (codebase.endsWith('/') ? codebase : `${codebase}/`) + (pkg?.attrs['name'] ?? ''),
+        size: Number(pkg?.attrs['size']),
+        sha256: action?.attrs['sha256'] ?? '',
+      };
     }
     return { status: res.status, body: text, appStatus: app?.attrs['status'], check: check?.attrs['status'], offer };
   }
 
   check(previous?: string): Promise<OmahaAnswer> {
-    return this.post(updateEngineCheck({ version: this.version, track: this.group, machineId: this.machineId, ...(previous ? { previous } : {}) }));
+    return this.post(
+      updateEngineCheck({
+        version: this.version,
+        track: this.group,
+        machineId: this.machineId,
+        ...(previous ? { previous } : {}),
+      }),
+    );
   }
 
   event(type: number, result: number, errorCode?: number): Promise<OmahaAnswer> {
-    return this.post(updateEngineEvent({ version: this.version, track: this.group, machineId: this.machineId, type, result, ...(errorCode === undefined ? {} : { errorCode }) }));
+    return this.post(
+      updateEngineEvent({
+        version: this.version,
+        track: this.group,
+        machineId: this.machineId,
+        type,
+        result,
+        ...(errorCode === undefined ? {} : { errorCode }),
+      }),
+    );
   }
 }

@@ -66,7 +66,9 @@ describe('first boot', () => {
 
 describe('sessions', () => {
   it('marks the cookie Secure when served over TLS', () => {
-    expect(sessionCookieHeader({ value: 'abc', maxAgeSeconds: 60, secure: true })).toBe('kindling_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure');
+    expect(sessionCookieHeader({ value: 'abc', maxAgeSeconds: 60, secure: true })).toBe(
+      'kindling_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure',
+    );
   });
 
   it('rate-limits wrong passwords per address, even refusing the right one while locked', async () => {
@@ -111,14 +113,19 @@ describe('sessions', () => {
     expect((await c.request('GET', '/api/machines')).status).toBe(401);
   });
 
-  it('refuses state changes without the session\'s CSRF token and changes nothing', async () => {
+  it("refuses state changes without the session's CSRF token and changes nothing", async () => {
     const kk = await start();
     const c = new SessionClient(kk);
     await c.setPassword(password);
     await kk.get('/ipxe?mac=52:54:00:00:00:01&arch=x86_64&platform=pcbios');
     const forged = [null, 'forged-token', `${c.csrf}x`, (c.csrf ?? '').replace(/^./, (ch) => (ch === 'A' ? 'B' : 'A'))];
     for (const csrf of forged) {
-      const assign = await c.request('POST', '/api/machines/52:54:00:00:00:01/assign', { profile: 'flatcar-install' }, { csrf });
+      const assign = await c.request(
+        'POST',
+        '/api/machines/52:54:00:00:00:01/assign',
+        { profile: 'flatcar-install' },
+        { csrf },
+      );
       expect(assign.status).toBe(403);
       expect(await assign.json()).toMatchObject({ error: { code: 'CSRF_INVALID' } });
       expect((await c.request('PUT', '/api/profiles/new-one', { yaml: 'os: flatcar\n' }, { csrf })).status).toBe(403);
@@ -127,12 +134,23 @@ describe('sessions', () => {
     // Another session's token is no good either.
     const other = new SessionClient(kk);
     await other.login(password);
-    expect((await c.request('POST', '/api/machines/52:54:00:00:00:01/assign', { profile: 'flatcar-install' }, { csrf: other.csrf })).status).toBe(403);
+    expect(
+      (
+        await c.request(
+          'POST',
+          '/api/machines/52:54:00:00:00:01/assign',
+          { profile: 'flatcar-install' },
+          { csrf: other.csrf },
+        )
+      ).status,
+    ).toBe(403);
     expect(kk.inventory.get('52:54:00:00:00:01')?.state).toBe('discovered');
     expect(listConfig(kk)).toEqual(['flatcar-install.yaml']);
     // Reading needs no CSRF token; the right one changes things.
     expect((await c.request('GET', '/api/machines', undefined, { csrf: null })).status).toBe(200);
-    expect((await c.request('POST', '/api/machines/52:54:00:00:00:01/assign', { profile: 'flatcar-install' })).status).toBe(200);
+    expect(
+      (await c.request('POST', '/api/machines/52:54:00:00:00:01/assign', { profile: 'flatcar-install' })).status,
+    ).toBe(200);
     expect(kk.inventory.get('52:54:00:00:00:01')?.state).toBe('assigned');
   });
 
@@ -153,19 +171,27 @@ describe('bad input', () => {
     await c.setPassword(password);
     const before = readFileSync(path.join(kk.dataDir, 'config', 'profiles', 'flatcar-install.yaml'), 'utf8');
 
-    const huge = await c.request('PUT', '/api/profiles/flatcar-install', { yaml: `os: flatcar\n# ${'x'.repeat(100_000)}\n` });
+    const huge = await c.request('PUT', '/api/profiles/flatcar-install', {
+      yaml: `os: flatcar\n# ${'x'.repeat(100_000)}\n`,
+    });
     expect(huge.status).toBe(413);
     const malformed = await c.request('PUT', '/api/profiles/flatcar-install', '{"yaml": "os: fl');
     expect(malformed.status).toBe(400);
-    const notJson = await c.request('POST', '/api/login', 'password=x', { contentType: 'application/x-www-form-urlencoded' });
+    const notJson = await c.request('POST', '/api/login', 'password=x', {
+      contentType: 'application/x-www-form-urlencoded',
+    });
     expect(notJson.status).toBe(415);
     const neither = await c.request('PUT', '/api/profiles/flatcar-install', { something: 1 });
     expect(neither.status).toBe(400);
-    const invalid = await c.request('PUT', '/api/profiles/flatcar-install', { yaml: 'os: windows\nusers: [{ name: core, sshAuthorizedKeys: ["not a key"] }]\n' });
+    const invalid = await c.request('PUT', '/api/profiles/flatcar-install', {
+      yaml: 'os: windows\nusers: [{ name: core, sshAuthorizedKeys: ["not a key"] }]\n',
+    });
     expect(invalid.status).toBe(422);
     const body = (await invalid.json()) as { error: { code: string; details: { issues: Array<{ path: string[] }> } } };
     expect(body.error.code).toBe('PROFILE_INVALID');
-    expect(body.error.details.issues.map((i) => i.path.join('.'))).toEqual(expect.arrayContaining(['os', 'users.0.sshAuthorizedKeys.0']));
+    expect(body.error.details.issues.map((i) => i.path.join('.'))).toEqual(
+      expect.arrayContaining(['os', 'users.0.sshAuthorizedKeys.0']),
+    );
 
     for (const name of ['..%2F..%2Fstate%2Fevil', 'a%2Fb', '..', 'a..b', '%2E%2E', 'UPPER', 'x'.repeat(70)]) {
       const res = await c.request('PUT', `/api/profiles/${name}`, { yaml: 'os: flatcar\n' });
@@ -174,13 +200,21 @@ describe('bad input', () => {
       const err = (await res.json()) as { error: { code: string } };
       expect(['PATH_INVALID', 'REQUEST_INVALID', 'NOT_FOUND'], name).toContain(err.error.code);
     }
-    expect(((await (await c.request('PUT', '/api/profiles/..%2Fevil', { yaml: 'os: flatcar\n' })).json()) as { error: { code: string } }).error.code).toBe('PATH_INVALID');
+    expect(
+      (
+        (await (await c.request('PUT', '/api/profiles/..%2Fevil', { yaml: 'os: flatcar\n' })).json()) as {
+          error: { code: string };
+        }
+      ).error.code,
+    ).toBe('PATH_INVALID');
     expect(listConfig(kk)).toEqual(['flatcar-install.yaml']);
     expect(readdirSync(path.join(kk.dataDir, 'config')).sort()).toEqual(['machines.yaml', 'profiles']);
     expect(existsSync(path.join(kk.dataDir, 'state', 'evil.yaml'))).toBe(false);
     expect(readFileSync(path.join(kk.dataDir, 'config', 'profiles', 'flatcar-install.yaml'), 'utf8')).toBe(before);
 
-    const badRule = await c.request('PUT', '/api/settings', { unknownRule: { profile: 'missing', name: 'node-{{n}}' } });
+    const badRule = await c.request('PUT', '/api/settings', {
+      unknownRule: { profile: 'missing', name: 'node-{{n}}' },
+    });
     expect(badRule.status).toBe(404);
     const badKeys = await c.request('PUT', '/api/settings', { sshKeys: ['ssh-ed25519 !!!'] });
     expect(badKeys.status).toBe(400);
@@ -189,40 +223,87 @@ describe('bad input', () => {
   });
 });
 
-describe('profiles and settings through the page\'s API', () => {
+describe("profiles and settings through the page's API", () => {
   it('validates drafts with key paths, creates, previews, edits and deletes profiles', async () => {
     const kk = await start();
     const c = new SessionClient(kk);
     await c.setPassword(password);
-    const bad = await c.json<{ ok: boolean; issues: Array<{ path: string[]; message: string }> }>('POST', '/api/profiles/validate', { profile: { users: [{ name: 'core', sshAuthorizedKeys: ['ssh-rsa'] }], mode: 'sometimes' } });
+    const bad = await c.json<{ ok: boolean; issues: Array<{ path: string[]; message: string }> }>(
+      'POST',
+      '/api/profiles/validate',
+      { profile: { users: [{ name: 'core', sshAuthorizedKeys: ['ssh-rsa'] }], mode: 'sometimes' } },
+    );
     expect(bad.ok).toBe(false);
-    expect(bad.issues).toEqual(expect.arrayContaining([expect.objectContaining({ path: ['users', '0', 'sshAuthorizedKeys', '0'], message: expect.stringMatching(/SSH public key/) }), expect.objectContaining({ path: ['mode'] })]));
-    expect(await c.json('POST', '/api/profiles/validate', { yaml: 'os: [' })).toMatchObject({ ok: false, issues: [{ path: [], message: expect.stringMatching(/YAML/) }] });
+    expect(bad.issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          path: ['users', '0', 'sshAuthorizedKeys', '0'],
+          message: expect.stringMatching(/SSH public key/),
+        }),
+        expect.objectContaining({ path: ['mode'] }),
+      ]),
+    );
+    expect(await c.json('POST', '/api/profiles/validate', { yaml: 'os: [' })).toMatchObject({
+      ok: false,
+      issues: [{ path: [], message: expect.stringMatching(/YAML/) }],
+    });
 
-    const draft = `# workers\nos: flatcar\nchannel: beta\nhostname: "{{name}}.lab"\nusers:\n  - name: core\n    sshAuthorizedKeys: ["${sharedKey}"]\n`;
-    expect(await c.json('POST', '/api/profiles/validate', { yaml: draft })).toEqual({ ok: true, issues: [], yaml: draft, data: { os: 'flatcar', channel: 'beta', hostname: '{{name}}.lab', users: [{ name: 'core', sshAuthorizedKeys: [sharedKey] }] } });
+    const draft =
+      `# workers\nos: flatcar\nchannel: beta\nhostname: "{{name}}.lab"\nusers:\n  - ` +
+      `name: core\n    sshAuthorizedKeys: ["${sharedKey}"]\n`;
+    expect(await c.json('POST', '/api/profiles/validate', { yaml: draft })).toEqual({
+      ok: true,
+      issues: [],
+      yaml: draft,
+      data: {
+        os: 'flatcar',
+        channel: 'beta',
+        hostname: '{{name}}.lab',
+        users: [{ name: 'core', sshAuthorizedKeys: [sharedKey] }],
+      },
+    });
     // The form's draft comes back as the YAML saving it would write, and a broken YAML as no data.
-    expect(await c.json('POST', '/api/profiles/validate', { profile: { os: 'flatcar', kernelArgs: ['quiet'] } })).toMatchObject({ ok: true, yaml: 'os: flatcar\nkernelArgs:\n  - quiet\n' });
-    expect(await c.json('POST', '/api/profiles/validate', { yaml: 'os: [' })).toMatchObject({ data: null, yaml: 'os: [' });
+    expect(
+      await c.json('POST', '/api/profiles/validate', { profile: { os: 'flatcar', kernelArgs: ['quiet'] } }),
+    ).toMatchObject({ ok: true, yaml: 'os: flatcar\nkernelArgs:\n  - quiet\n' });
+    expect(await c.json('POST', '/api/profiles/validate', { yaml: 'os: [' })).toMatchObject({
+      data: null,
+      yaml: 'os: [',
+    });
     await kk.get('/ipxe?mac=52:54:00:00:00:03&arch=x86_64&platform=efi');
-    const preview = await c.request('POST', '/api/profiles/preview', { yaml: draft, mac: '52:54:00:00:00:03', as: 'ignition' });
+    const preview = await c.request('POST', '/api/profiles/preview', {
+      yaml: draft,
+      mac: '52:54:00:00:00:03',
+      as: 'ignition',
+    });
     expect(preview.status).toBe(200);
     const ign = await preview.text();
     expect(ign).toContain(sharedKey);
     expect(ign).toContain('.lab');
-    for (const phase of ['install', 'target'] as const) expect(ign).not.toContain(kk.inventory.callbackToken('52:54:00:00:00:03', phase));
+    for (const phase of ['install', 'target'] as const)
+      expect(ign).not.toContain(kk.inventory.callbackToken('52:54:00:00:00:03', phase));
     expect(ign).toContain('********');
-    expect(await (await c.request('POST', '/api/profiles/preview', { yaml: draft, mac: '52:54:00:00:00:03', as: 'ipxe' })).text()).toMatch(/^#!ipxe/);
+    expect(
+      await (
+        await c.request('POST', '/api/profiles/preview', { yaml: draft, mac: '52:54:00:00:00:03', as: 'ipxe' })
+      ).text(),
+    ).toMatch(/^#!ipxe/);
 
-    const created = await c.json<{ created: boolean; profile: { channel: string } }>('PUT', '/api/profiles/workers', { yaml: draft });
+    const created = await c.json<{ created: boolean; profile: { channel: string } }>('PUT', '/api/profiles/workers', {
+      yaml: draft,
+    });
     expect(created).toMatchObject({ created: true, profile: { channel: 'beta' } });
     expect(readFileSync(path.join(kk.dataDir, 'config', 'profiles', 'workers.yaml'), 'utf8')).toBe(draft);
     expect(await (await c.request('GET', '/api/profiles/workers/source')).text()).toBe(draft);
-    const edited = await c.json<{ created: boolean }>('PUT', '/api/profiles/workers', { profile: { os: 'flatcar', channel: 'alpha' } });
+    const edited = await c.json<{ created: boolean }>('PUT', '/api/profiles/workers', {
+      profile: { os: 'flatcar', channel: 'alpha' },
+    });
     expect(edited.created).toBe(false);
     expect(kk.declarations.profiles.get('workers')?.channel).toBe('alpha');
 
-    expect((await c.request('POST', '/api/machines/52:54:00:00:00:03/assign', { profile: 'workers' })).status).toBe(200);
+    expect((await c.request('POST', '/api/machines/52:54:00:00:00:03/assign', { profile: 'workers' })).status).toBe(
+      200,
+    );
     const inUse = await c.request('DELETE', '/api/profiles/workers');
     expect(inUse.status).toBe(400);
     expect(existsSync(path.join(kk.dataDir, 'config', 'profiles', 'workers.yaml'))).toBe(true);
@@ -231,7 +312,7 @@ describe('profiles and settings through the page\'s API', () => {
     expect(kk.declarations.profiles.has('workers')).toBe(false);
   });
 
-  it('saves the wizard\'s settings atomically and applies the unknown-machine rule at once', async () => {
+  it("saves the wizard's settings atomically and applies the unknown-machine rule at once", async () => {
     const kk = await start();
     const c = new SessionClient(kk);
     await c.setPassword(password);
@@ -244,10 +325,16 @@ describe('profiles and settings through the page\'s API', () => {
     });
     expect(saved.inForce.mirrorSources.map((s) => s.name)).toEqual(['flatcar-beta']);
     expect(kk.settings.mirrorSources()[0]).toMatchObject({ channel: 'beta', arch: 'arm64', baseUrl: null });
-    const file = JSON.parse(readFileSync(path.join(kk.dataDir, 'state', 'settings.json'), 'utf8')) as { setupComplete: boolean };
+    const file = JSON.parse(readFileSync(path.join(kk.dataDir, 'state', 'settings.json'), 'utf8')) as {
+      setupComplete: boolean;
+    };
     expect(file.setupComplete).toBe(true);
     await kk.get('/ipxe?mac=52:54:00:00:00:04');
-    expect(kk.inventory.get('52:54:00:00:00:04')).toMatchObject({ name: 'rack-1', profile: 'flatcar-install', state: 'installing' });
+    expect(kk.inventory.get('52:54:00:00:00:04')).toMatchObject({
+      name: 'rack-1',
+      profile: 'flatcar-install',
+      state: 'installing',
+    });
     expect(await c.json('GET', '/api/session')).toMatchObject({ setupComplete: true });
     const network = await c.json<{ recommendation: { mode: string; why: string } }>('GET', '/api/setup/network');
     expect(network.recommendation.why).toMatch(/DHCP/);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Component } from 'svelte';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedKey } from '../support/kindling.js';
@@ -11,10 +12,17 @@ import { repoRoot } from './build.js';
 let vite: ViteDevServer;
 // The renderer comes through Vite too, so it shares one Svelte runtime with the components.
 let render: typeof import('svelte/server').render;
-const load = async <T = any>(file: string): Promise<T> => (await vite.ssrLoadModule(file)) as T;
+/** A compiled `.svelte` module, its props left open: each test passes the props its view takes. */
+type SvelteModule = { default: Component<Record<string, unknown>> };
+const load = async <T = SvelteModule>(file: string): Promise<T> => (await vite.ssrLoadModule(file)) as T;
 
 beforeAll(async () => {
-  vite = await createServer({ configFile: path.join(repoRoot, 'webui', 'vite.config.ts'), server: { middlewareMode: true, hmr: false, watch: null }, appType: 'custom', logLevel: 'silent' });
+  vite = await createServer({
+    configFile: path.join(repoRoot, 'webui', 'vite.config.ts'),
+    server: { middlewareMode: true, hmr: false, watch: null },
+    appType: 'custom',
+    logLevel: 'silent',
+  });
   render = ((await vite.ssrLoadModule('svelte/server')) as typeof import('svelte/server')).render;
 }, 60_000);
 afterAll(async () => {
@@ -24,7 +32,13 @@ afterAll(async () => {
 describe('components', () => {
   it('SshKeys shows each server issue at its line, with the line it is about', async () => {
     const { default: SshKeys } = await load('/src/views/SshKeys.svelte');
-    const { body } = render(SshKeys, { props: { id: 'keys', value: `${sharedKey}\nssh-rsa AAAA!!bad`, errors: [{ index: 1, message: 'expected an SSH public key' }] } });
+    const { body } = render(SshKeys, {
+      props: {
+        id: 'keys',
+        value: `${sharedKey}\nssh-rsa AAAA!!bad`,
+        errors: [{ index: 1, message: 'expected an SSH public key' }],
+      },
+    });
     expect(body).toContain('aria-invalid="true"');
     expect(body).toMatch(/Line 2 \(ssh-rsa AAAA!!bad…\): expected an SSH public key/);
     expect(body).not.toMatch(/Line 1/);
@@ -37,7 +51,9 @@ describe('components', () => {
     const { default: Field } = await load('/src/views/Field.svelte');
     const { createRawSnippet } = (await vite.ssrLoadModule('svelte')) as typeof import('svelte');
     const children = createRawSnippet(() => ({ render: () => '<input id="hostname">' }));
-    const { body } = render(Field, { props: { id: 'hostname', label: 'Hostname pattern', error: 'expected a host name', children } });
+    const { body } = render(Field, {
+      props: { id: 'hostname', label: 'Hostname pattern', error: 'expected a host name', children },
+    });
     expect(body).toMatch(/<label for="hostname">Hostname pattern<\/label>/);
     expect(body).toMatch(/role="alert"[^>]*>expected a host name</);
   });
@@ -45,7 +61,15 @@ describe('components', () => {
   it('MirrorProgress shows bytes, rate and time left for files still downloading', async () => {
     const { default: MirrorProgress } = await load('/src/views/MirrorProgress.svelte');
     const progress = [
-      { source: 'flatcar-stable', file: 'flatcar_production_pxe_image.cpio.gz', bytes: 50 * 1024 * 1024, total: 200 * 1024 * 1024, rate: 10 * 1024 * 1024, eta: 15, done: false },
+      {
+        source: 'flatcar-stable',
+        file: 'flatcar_production_pxe_image.cpio.gz',
+        bytes: 50 * 1024 * 1024,
+        total: 200 * 1024 * 1024,
+        rate: 10 * 1024 * 1024,
+        eta: 15,
+        done: false,
+      },
       { source: 'flatcar-stable', file: 'version.txt', bytes: 300, total: 300, rate: 0, eta: 0, done: true },
     ];
     const { body } = render(MirrorProgress, { props: { progress } });
@@ -57,7 +81,9 @@ describe('components', () => {
 
   it('Login renders a labelled password field and no error before a try', async () => {
     const { default: Login } = await load('/src/views/Login.svelte');
-    const { body } = render(Login, { props: { notice: 'Your session expired; log in again.', onLogin: () => undefined } });
+    const { body } = render(Login, {
+      props: { notice: 'Your session expired; log in again.', onLogin: () => undefined },
+    });
     expect(body).toMatch(/<label for="password">Admin password<\/label>/);
     expect(body).toContain('autocomplete="current-password"');
     expect(body).toContain('Your session expired');
@@ -71,16 +97,38 @@ describe('profile form model', () => {
     m.users[0]!.keys = `\n${sharedKey}\n\n`;
     m.units.push({ name: 'docker.service', enabled: true, contents: '' });
     m.disks.push({ device: '/dev/sdb', wipe: true, partitions: [{ label: 'docker', sizeMiB: '' }] });
-    m.filesystems.push({ device: '/dev/disk/by-partlabel/docker', format: 'ext4', path: '/var/lib/docker', wipe: true });
+    m.filesystems.push({
+      device: '/dev/disk/by-partlabel/docker',
+      format: 'ext4',
+      path: '/var/lib/docker',
+      wipe: true,
+    });
     const p = f.toProfile(m);
     expect(p).toEqual({
-      os: 'flatcar', channel: 'stable', version: 'current', arch: 'amd64', mode: 'install', installDisk: '/dev/sda', config: 'ignition', hostname: '{{name}}',
+      os: 'flatcar',
+      channel: 'stable',
+      version: 'current',
+      arch: 'amd64',
+      mode: 'install',
+      installDisk: '/dev/sda',
+      config: 'ignition',
+      hostname: '{{name}}',
       users: [{ name: 'core', groups: ['sudo', 'docker'], sshAuthorizedKeys: [sharedKey] }],
       units: [{ name: 'docker.service', enabled: true }],
-      storage: { disks: [{ device: '/dev/sdb', wipe: true, partitions: [{ label: 'docker', sizeMiB: 0 }] }], filesystems: [{ device: '/dev/disk/by-partlabel/docker', format: 'ext4', path: '/var/lib/docker', wipe: true }] },
+      storage: {
+        disks: [{ device: '/dev/sdb', wipe: true, partitions: [{ label: 'docker', sizeMiB: 0 }] }],
+        filesystems: [{ device: '/dev/disk/by-partlabel/docker', format: 'ext4', path: '/var/lib/docker', wipe: true }],
+      },
     });
     expect(f.toProfile(f.fromProfile(p))).toEqual(p);
-    const fcos = { ...f.emptyModel(), os: 'fcos' as const, channel: 'testing', arch: 'x86_64', kind: 'template' as const, template: '{"ignition":{"version":"3.3.0"}}' };
+    const fcos = {
+      ...f.emptyModel(),
+      os: 'fcos' as const,
+      channel: 'testing',
+      arch: 'x86_64',
+      kind: 'template' as const,
+      template: '{"ignition":{"version":"3.3.0"}}',
+    };
     expect(f.toProfile(fcos)).toMatchObject({ os: 'fcos', stream: 'testing', template: fcos.template });
     expect(f.toProfile(fcos)).not.toHaveProperty('channel');
     expect(f.keyLines('a\n b \n')).toEqual(['a', 'b']);
@@ -89,12 +137,25 @@ describe('profile form model', () => {
   it('keeps what the form has no field for, so form and YAML round trips lose nothing', async () => {
     const f = await load<typeof import('../../webui/src/lib/profile-form.js')>('/src/lib/profile-form.ts');
     const written = {
-      os: 'flatcar', channel: 'beta', version: 'current', arch: 'arm64', mode: 'live', installDisk: '/dev/vda', config: 'ignition',
-      hostname: 'n-{{name}}', kernelArgs: ['console=ttyS0'], autologin: true,
+      os: 'flatcar',
+      channel: 'beta',
+      version: 'current',
+      arch: 'arm64',
+      mode: 'live',
+      installDisk: '/dev/vda',
+      config: 'ignition',
+      hostname: 'n-{{name}}',
+      kernelArgs: ['console=ttyS0'],
+      autologin: true,
       users: [{ name: 'core', groups: ['sudo'], sshAuthorizedKeys: [sharedKey], passwordHash: '$6$salt$hash' }],
       files: [{ path: '/etc/x', mode: '0600', contents: 'x', overwrite: false }],
       units: [{ name: 'a.service', enabled: true, mask: false }],
-      storage: { disks: [{ device: '/dev/sdb', wipe: true, partitions: [{ label: 'data', sizeMiB: 0, number: 2 }] }], filesystems: [{ device: '/dev/sdb2', format: 'xfs', path: '/data', wipe: false, label: 'data', mountOptions: ['noatime'] }] },
+      storage: {
+        disks: [{ device: '/dev/sdb', wipe: true, partitions: [{ label: 'data', sizeMiB: 0, number: 2 }] }],
+        filesystems: [
+          { device: '/dev/sdb2', format: 'xfs', path: '/data', wipe: false, label: 'data', mountOptions: ['noatime'] },
+        ],
+      },
     };
     expect(f.toProfile(f.fromProfile(written))).toEqual(written);
   });
@@ -108,10 +169,28 @@ describe('profile form model', () => {
   it('UpdateGroups shows each group with its policy, target and machines updating now', async () => {
     const { default: UpdateGroups } = await load('/src/views/UpdateGroups.svelte');
     const groups = [
-      { name: 'stable', policy: { source: null, version: 'current', paused: true, rolloutLimit: 3 }, configured: true, source: 'flatcar-stable', target: '3815.2.1', slotsInUse: 2, machines: 7 },
-      { name: 'beta', policy: { source: null, version: 'current', paused: false, rolloutLimit: null }, configured: false, source: null, target: null, slotsInUse: 0, machines: 0 },
+      {
+        name: 'stable',
+        policy: { source: null, version: 'current', paused: true, rolloutLimit: 3 },
+        configured: true,
+        source: 'flatcar-stable',
+        target: '3815.2.1',
+        slotsInUse: 2,
+        machines: 7,
+      },
+      {
+        name: 'beta',
+        policy: { source: null, version: 'current', paused: false, rolloutLimit: null },
+        configured: false,
+        source: null,
+        target: null,
+        slotsInUse: 0,
+        machines: 0,
+      },
     ];
-    const { body } = render(UpdateGroups, { props: { groups, sources: ['flatcar-stable'], onSave: () => undefined, onReset: () => undefined } });
+    const { body } = render(UpdateGroups, {
+      props: { groups, sources: ['flatcar-stable'], onSave: () => undefined, onReset: () => undefined },
+    });
     expect(body).toMatch(/data-group="stable"/);
     expect(body).toContain('3815.2.1');
     expect(body).toContain('nothing mirrored');
@@ -119,6 +198,9 @@ describe('profile form model', () => {
     expect(body).toMatch(/value="3"/);
     // Only a configured group has defaults to go back to.
     expect(body.match(/>Defaults</g)?.length).toBe(1);
-    expect(render(UpdateGroups, { props: { groups: [], sources: [], onSave: () => undefined, onReset: () => undefined } }).body).toContain('No update groups yet');
+    expect(
+      render(UpdateGroups, { props: { groups: [], sources: [], onSave: () => undefined, onReset: () => undefined } })
+        .body,
+    ).toContain('No update groups yet');
   });
 });

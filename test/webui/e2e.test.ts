@@ -14,7 +14,9 @@ import { ensureWebuiBuilt, repoRoot } from './build.js';
 const chromiumPath = '/usr/bin/chromium';
 // KINDLING_SCREENSHOTS=1 refreshes docs/screenshots; otherwise they go to a temp
 // directory, so a test run leaves the tracked files alone.
-const shots = process.env['KINDLING_SCREENSHOTS'] ? path.join(repoRoot, 'docs', 'screenshots') : mkdtempSync(path.join(tmpdir(), 'kindling-shots-'));
+const shots = process.env['KINDLING_SCREENSHOTS']
+  ? path.join(repoRoot, 'docs', 'screenshots')
+  : mkdtempSync(path.join(tmpdir(), 'kindling-shots-'));
 const password = 'rack-admin-2024';
 const mac = '52:54:00:ab:cd:01';
 
@@ -29,7 +31,19 @@ describe.skipIf(!existsSync(chromiumPath))('setup page in chromium', () => {
     await ensureWebuiBuilt();
     mkdirSync(shots, { recursive: true });
     k = await startTestKindling({ files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile } });
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
     page = await browser.newPage({ viewport: { width: 1200, height: 820 } });
     page.setDefaultTimeout(10_000);
   }, 120_000);
@@ -77,8 +91,16 @@ describe.skipIf(!existsSync(chromiumPath))('setup page in chromium', () => {
     await page.getByRole('button', { name: /Finish/ }).click();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
 
-    expect(k.declarations.profiles.get('rack-default')).toMatchObject({ channel: 'beta', users: [{ name: 'core', sshAuthorizedKeys: [sharedKey] }] });
-    expect(k.settings.current).toMatchObject({ setupComplete: true, defaultProfile: 'rack-default', unknownRule: 'wait', sshKeys: [sharedKey] });
+    expect(k.declarations.profiles.get('rack-default')).toMatchObject({
+      channel: 'beta',
+      users: [{ name: 'core', sshAuthorizedKeys: [sharedKey] }],
+    });
+    expect(k.settings.current).toMatchObject({
+      setupComplete: true,
+      defaultProfile: 'rack-default',
+      unknownRule: 'wait',
+      sshKeys: [sharedKey],
+    });
     expect(k.settings.mirrorSources()[0]).toMatchObject({ os: 'flatcar', channel: 'beta', arch: 'amd64' });
     await page.getByTestId('service-http').waitFor();
     await shot('dashboard');
@@ -165,7 +187,11 @@ describe.skipIf(!existsSync(chromiumPath))('setup page in chromium', () => {
   it('shows the mirror view, degrading when there is no mirror', async () => {
     await page.goto(`${k.httpUrl}/#/mirror`);
     await page.getByRole('heading', { name: 'Mirror' }).waitFor();
-    await page.locator('main').getByText(/Mirror not available|Schedule/).first().waitFor();
+    await page
+      .locator('main')
+      .getByText(/Mirror not available|Schedule/)
+      .first()
+      .waitFor();
     await shot('mirror');
   });
 

@@ -13,7 +13,9 @@ import { ensureWebuiBuilt, repoRoot } from './build.js';
 
 const chromiumPath = '/usr/bin/chromium';
 // KINDLING_SCREENSHOTS=1 refreshes docs/screenshots, as in e2e.test.ts.
-const shots = process.env['KINDLING_SCREENSHOTS'] ? path.join(repoRoot, 'docs', 'screenshots') : mkdtempSync(path.join(tmpdir(), 'kindling-shots-'));
+const shots = process.env['KINDLING_SCREENSHOTS']
+  ? path.join(repoRoot, 'docs', 'screenshots')
+  : mkdtempSync(path.join(tmpdir(), 'kindling-shots-'));
 const password = 'rack-admin-2024';
 
 describe.skipIf(!existsSync(chromiumPath) || !canUseNetns())('network settings in chromium', () => {
@@ -29,12 +31,35 @@ describe.skipIf(!existsSync(chromiumPath) || !canUseNetns())('network settings i
     await ensureWebuiBuilt();
     mkdirSync(shots, { recursive: true });
     pair = createNetnsPair();
-    k = await startNetnsKindling(pair, { config: { dhcp: { mode: 'full', interface: pair.server.dev, range: { start: `${net()}.100`, end: `${net()}.150` }, router: `${net()}.1`, dns: [`${net()}.1`], domain: 'rack.test' } } });
+    k = await startNetnsKindling(pair, {
+      config: {
+        dhcp: {
+          mode: 'full',
+          interface: pair.server.dev,
+          range: { start: `${net()}.100`, end: `${net()}.150` },
+          router: `${net()}.1`,
+          dns: [`${net()}.1`],
+          domain: 'rack.test',
+        },
+      },
+    });
     wrapperDir = mkdtempSync(path.join(tmpdir(), 'kindling-chromium-'));
     const wrapper = path.join(wrapperDir, 'chromium');
     writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${pair.server.ns} ${chromiumPath} "$@"\n`);
     chmodSync(wrapper, 0o755);
-    browser = await chromium.launch({ executablePath: wrapper, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await chromium.launch({
+      executablePath: wrapper,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
     page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
     page.setDefaultTimeout(15_000);
   }, 120_000);
@@ -64,32 +89,41 @@ describe.skipIf(!existsSync(chromiumPath) || !canUseNetns())('network settings i
     expect(await page.inputValue('#net-mode')).toBe('full');
   });
 
-  it('shows a range outside the subnet under its field, then saves a good one and DHCP hands it out at once', async () => {
-    expect((await k.api('PUT', '/api/settings', { setupComplete: true })).status).toBe(200);
-    await page.goto(`${k.httpUrl}/#/settings`);
-    await page.reload();
-    await page.getByRole('heading', { name: 'Network' }).waitFor();
-    await expect.poll(() => page.inputValue('#net-start')).toBe(`${net()}.100`);
+  it(
+    'shows a range outside the subnet under its field, then ' + 'saves a good one and DHCP hands it out at once',
+    async () => {
+      expect((await k.api('PUT', '/api/settings', { setupComplete: true })).status).toBe(200);
+      await page.goto(`${k.httpUrl}/#/settings`);
+      await page.reload();
+      await page.getByRole('heading', { name: 'Network' }).waitFor();
+      await expect.poll(() => page.inputValue('#net-start')).toBe(`${net()}.100`);
 
-    await page.fill('#net-start', '10.99.0.10');
-    await page.getByRole('button', { name: 'Save network settings' }).click();
-    const error = page.locator('#net-start-error');
-    await error.waitFor();
-    expect(await error.textContent()).toContain(`dhcp.range.start "10.99.0.10" is outside the subnet of ${pair.server.dev}`);
-    expect(await error.textContent()).toContain(`expected an address in ${net()}.0/24`);
-    expect(await page.getAttribute('#net-start', 'aria-invalid')).toBe('true');
-    expect(await page.locator('#net-end-error').count()).toBe(0);
-    await shot('settings-network-error');
-    expect(readFileSync(k.configFile, 'utf8')).not.toContain('10.99.0.10');
+      await page.fill('#net-start', '10.99.0.10');
+      await page.getByRole('button', { name: 'Save network settings' }).click();
+      const error = page.locator('#net-start-error');
+      await error.waitFor();
+      expect(await error.textContent()).toContain(
+        `dhcp.range.start "10.99.0.10" is outside the subnet of ${pair.server.dev}`,
+      );
+      expect(await error.textContent()).toContain(`expected an address in ${net()}.0/24`);
+      expect(await page.getAttribute('#net-start', 'aria-invalid')).toBe('true');
+      expect(await page.locator('#net-end-error').count()).toBe(0);
+      await shot('settings-network-error');
+      expect(readFileSync(k.configFile, 'utf8')).not.toContain('10.99.0.10');
 
-    await page.fill('#net-start', `${net()}.160`);
-    await page.fill('#net-end', `${net()}.200`);
-    await page.getByRole('button', { name: 'Save network settings' }).click();
-    await page.getByTestId('network-saved').waitFor();
-    expect(await page.getByTestId('network-saved').textContent()).toContain('Saved dhcp.range.start, dhcp.range.end; applied now.');
-    expect(await page.getByTestId('dhcp-now').textContent()).toContain(`full mode, handing out ${net()}.160–${net()}.200`);
-    expect(await page.locator('#net-start-error').count()).toBe(0);
-    await shot('settings-network');
-    expect(readFileSync(k.configFile, 'utf8')).toContain(`start: ${net()}.160`);
-  });
+      await page.fill('#net-start', `${net()}.160`);
+      await page.fill('#net-end', `${net()}.200`);
+      await page.getByRole('button', { name: 'Save network settings' }).click();
+      await page.getByTestId('network-saved').waitFor();
+      expect(await page.getByTestId('network-saved').textContent()).toContain(
+        'Saved dhcp.range.start, dhcp.range.end; applied now.',
+      );
+      expect(await page.getByTestId('dhcp-now').textContent()).toContain(
+        `full mode, handing out ${net()}.160–${net()}.200`,
+      );
+      expect(await page.locator('#net-start-error').count()).toBe(0);
+      await shot('settings-network');
+      expect(readFileSync(k.configFile, 'utf8')).toContain(`start: ${net()}.160`);
+    },
+  );
 });

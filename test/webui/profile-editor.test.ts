@@ -27,7 +27,19 @@ describe.skipIf(!existsSync(chromiumPath))('profile editor tabs in chromium', ()
     const c = new SessionClient(k);
     await c.setPassword(password);
     await c.json('PUT', '/api/settings', { setupComplete: true });
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     page.setDefaultTimeout(10_000);
     await page.goto(k.httpUrl);
@@ -61,7 +73,9 @@ describe.skipIf(!existsSync(chromiumPath))('profile editor tabs in chromium', ()
     expect(await yamlText()).toContain('/var/lib/docker');
 
     // YAML → form, with a key the form has no field for and a comment.
-    const edited = (await yamlText()).replace('installDisk: /dev/vdb', 'installDisk: /dev/nvme0n1') + '# kept: serial console\nkernelArgs:\n  - console=ttyS0\n';
+    const edited =
+      (await yamlText()).replace('installDisk: /dev/vdb', 'installDisk: /dev/nvme0n1') +
+      '# kept: serial console\nkernelArgs:\n  - console=ttyS0\n';
     await page.fill('#yaml', edited);
     await valid();
     await tab('Form').click();
@@ -85,8 +99,15 @@ describe.skipIf(!existsSync(chromiumPath))('profile editor tabs in chromium', ()
     await valid();
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Saved profile flatcar-install.').waitFor();
-    expect(k.declarations.profiles.get('flatcar-install')).toMatchObject({ installDisk: '/dev/nvme0n1', hostname: 'edited-{{name}}', version: '3815.2.0', kernelArgs: ['console=ttyS0'] });
-    expect(readFileSync(path.join(k.dataDir, 'config', 'profiles', 'flatcar-install.yaml'), 'utf8')).toContain('console=ttyS0');
+    expect(k.declarations.profiles.get('flatcar-install')).toMatchObject({
+      installDisk: '/dev/nvme0n1',
+      hostname: 'edited-{{name}}',
+      version: '3815.2.0',
+      kernelArgs: ['console=ttyS0'],
+    });
+    expect(readFileSync(path.join(k.dataDir, 'config', 'profiles', 'flatcar-install.yaml'), 'utf8')).toContain(
+      'console=ttyS0',
+    );
   });
 
   it('keeps a YAML that does not parse on its tab, unchanged, and says why', async () => {

@@ -6,13 +6,22 @@ export class SessionClient {
   csrf: string | null = null;
   constructor(private readonly k: TestKindling) {}
 
-  async request(method: string, url: string, body?: unknown, options: { csrf?: string | null; contentType?: string } = {}): Promise<Response> {
+  async request(
+    method: string,
+    url: string,
+    body?: unknown,
+    options: { csrf?: string | null; contentType?: string } = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = {};
     if (this.cookie) headers['cookie'] = this.cookie;
     const csrf = options.csrf === undefined ? this.csrf : options.csrf;
     if (csrf) headers['x-csrf-token'] = csrf;
     if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
-    const res = await fetch(`${this.k.httpUrl}${url}`, { method, headers, body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(`${this.k.httpUrl}${url}`, {
+      method,
+      headers,
+      body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const set = res.headers.get('set-cookie');
     if (set) {
       const value = set.split(';')[0] ?? '';

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { KindlingError } from '../../errors.js';
 import type { Machine } from '../../inventory/inventory.js';
 import { profileNamePattern } from '../../inventory/profile.js';
@@ -42,11 +42,15 @@ export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
     return { machine: publicMachine(machine), events: inventory.recentEvents(machine.mac) };
   });
 
-  app.post<{ Params: { mac: string }; Body: { profile: string; name?: string } }>('/machines/:mac/assign', { schema: { body: assignBody } }, async (request) => {
-    const mac = macParam(request.params.mac);
-    const machine = await inventory.assign(mac, request.body.profile, request.body.name);
-    return { machine: publicMachine(machine) };
-  });
+  app.post<{ Params: { mac: string }; Body: { profile: string; name?: string } }>(
+    '/machines/:mac/assign',
+    { schema: { body: assignBody } },
+    async (request) => {
+      const mac = macParam(request.params.mac);
+      const machine = await inventory.assign(mac, request.body.profile, request.body.name);
+      return { machine: publicMachine(machine) };
+    },
+  );
 
   app.post<{ Params: { mac: string } }>('/machines/:mac/reinstall', async (request) => {
     return { machine: publicMachine(await inventory.requestReinstall(macParam(request.params.mac))) };
@@ -59,27 +63,48 @@ export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   // What a machine would get now, secrets masked: the page's preview and `kindling render`.
-  app.get<{ Params: { mac: string }; Querystring: { as?: string; phase?: 'install' | 'target' } }>('/machines/:mac/render', async (request, reply) => {
-    const machine = inventory.require(macParam(request.params.mac));
-    const as = request.query.as ?? 'ipxe';
-    const serverUrl = serverUrlFor(request, config);
-    reply.type('text/plain; charset=utf-8');
-    // The plan /ipxe would serve, from what the machine said last; nothing is recorded.
-    if (as === 'ipxe') return renderBootPlan(boot.plan(machine, { serverUrl }));
-    if (as !== 'ignition' && as !== 'cloud-config') throw new KindlingError('REQUEST_INVALID', `as must be ipxe, ignition or cloud-config, found "${as.slice(0, 20)}"`);
-    const { config: rendered } = boot.renderConfig(machine, { phase: request.query.phase, serverUrl, requestIp: null, token: () => maskedToken });
-    reply.type(rendered.contentType);
-    return rendered.body;
-  });
+  app.get<{ Params: { mac: string }; Querystring: { as?: string; phase?: 'install' | 'target' } }>(
+    '/machines/:mac/render',
+    async (request, reply) => {
+      const machine = inventory.require(macParam(request.params.mac));
+      const as = request.query.as ?? 'ipxe';
+      const serverUrl = serverUrlFor(request, config);
+      reply.type('text/plain; charset=utf-8');
+      // The plan /ipxe would serve, from what the machine said last; nothing is recorded.
+      if (as === 'ipxe') return renderBootPlan(boot.plan(machine, { serverUrl }));
+      if (as !== 'ignition' && as !== 'cloud-config')
+        throw new KindlingError(
+          'REQUEST_INVALID',
+          `as must be ipxe, ignition or cloud-config, found "${as.slice(0, 20)}"`,
+        );
+      const { config: rendered } = boot.renderConfig(machine, {
+        phase: request.query.phase,
+        serverUrl,
+        requestIp: null,
+        token: () => maskedToken,
+      });
+      reply.type(rendered.contentType);
+      return rendered.body;
+    },
+  );
 
   app.get('/profiles', async () => ({
-    profiles: [...declarations.profiles.values()].map((p) => ({ name: p.name, os: p.os, channel: p.channel ?? p.stream, version: p.version, arch: p.arch, mode: p.mode, config: p.config })),
+    profiles: [...declarations.profiles.values()].map((p) => ({
+      name: p.name,
+      os: p.os,
+      channel: p.channel ?? p.stream,
+      version: p.version,
+      arch: p.arch,
+      mode: p.mode,
+      config: p.config,
+    })),
     problems: declarations.problems,
   }));
 
   app.get<{ Params: { name: string } }>('/profiles/:name', async (request) => {
     const profile = declarations.profiles.get(request.params.name);
-    if (!profile) throw new KindlingError('PROFILE_UNKNOWN', `there is no profile "${request.params.name.slice(0, 64)}"`);
+    if (!profile)
+      throw new KindlingError('PROFILE_UNKNOWN', `there is no profile "${request.params.name.slice(0, 64)}"`);
     return { profile };
   });
 
@@ -94,7 +119,11 @@ export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const owner = request.adminSession?.id ?? 'bearer';
     const mine = [...streams.values()].filter((o) => o === owner).length;
     if (streams.size >= maxStreams || mine >= maxStreamsPerSession) {
-      throw new KindlingError('REQUEST_INVALID', `too many open event streams (${mine} for this session, ${streams.size} in all; at most ${maxStreamsPerSession} and ${maxStreams}); close another page first`);
+      throw new KindlingError(
+        'REQUEST_INVALID',
+        `too many open event streams (${mine} for this session, ${streams.size} in all; at ` +
+          `most ${maxStreamsPerSession} and ${maxStreams}); close another page first`,
+      );
     }
     reply.hijack();
     const res = reply.raw;
@@ -117,7 +146,11 @@ export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
     // only machine events); a meter sends at most two a second per file (progress.ts).
     const mirrorEvents = deps.mirror?.events;
     const named = (name: string) => (data: unknown) => write(`event: ${name}\ndata: ${JSON.stringify(data ?? {})}\n\n`);
-    const mirrorListeners = { progress: named('mirror-progress'), outcome: named('mirror-outcome'), idle: named('mirror-idle') };
+    const mirrorListeners = {
+      progress: named('mirror-progress'),
+      outcome: named('mirror-outcome'),
+      idle: named('mirror-idle'),
+    };
     if (!mac) for (const [event, listener] of Object.entries(mirrorListeners)) mirrorEvents?.on(event, listener);
     streams.set(res, owner);
     res.on('close', () => {

@@ -10,14 +10,28 @@ export function healthRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const storage = deps.inventory.storageStatus();
     const services = [
       { name: 'http', state: 'running' as const, detail: 'boot, config and admin routes', listen },
-      ...(storage.lastError ? [{ name: 'storage', state: 'degraded' as const, detail: `the event history cannot be written (${storage.failures} failed writes; last: ${storage.lastError}); events are kept in memory until it can` }] : []),
+      ...(storage.lastError
+        ? [
+            {
+              name: 'storage',
+              state: 'degraded' as const,
+              detail:
+                `the event history cannot be written (${storage.failures} failed writes; ` +
+                `last: ${storage.lastError}); events are kept in memory until it can`,
+            },
+          ]
+        : []),
       ...deps.services(),
     ];
     const problems = deps.declarations.problems;
     const machines = Object.fromEntries(machineStates.map((s) => [s, 0]));
     for (const m of deps.inventory.list()) machines[m.state] = (machines[m.state] ?? 0) + 1;
     const failing = services.some((s) => s.state === 'failed');
-    const status = failing ? 'failed' : problems.length > 0 || services.some((s) => s.state === 'degraded') ? 'degraded' : 'ok';
+    const status = failing
+      ? 'failed'
+      : problems.length > 0 || services.some((s) => s.state === 'degraded')
+        ? 'degraded'
+        : 'ok';
     reply.status(failing ? 503 : 200);
     // The certificate is public; a script can pin this fingerprint after checking it on the console.
     const tls = { fingerprint: deps.tls.fingerprint, port: deps.tls.port() };

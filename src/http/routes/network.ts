@@ -35,7 +35,10 @@ export function networkRoutes(app: FastifyInstance, deps: HttpDeps): void {
       configFile: control.configFile,
       rackInterface: rackInterfaceOf(settings, deps.config.server.interface),
       interfaces: Object.entries(interfaces)
-        .map(([name, list]) => ({ name, addresses: (list ?? []).filter((a) => a.family === 'IPv4').map((a) => `${a.address}/${a.netmask}`) }))
+        .map(([name, list]) => ({
+          name,
+          addresses: (list ?? []).filter((a) => a.family === 'IPv4').map((a) => `${a.address}/${a.netmask}`),
+        }))
         .sort((a, b) => a.name.localeCompare(b.name)),
       dhcp: deps.services().find((s) => s.name === 'dhcp') ?? null,
     };
@@ -47,7 +50,10 @@ export function networkRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const parsed = networkChangeSchema.safeParse(request.body ?? {});
     if (!parsed.success) {
       const problems = describeIssues('settings/network', parsed.error.issues);
-      throw new KindlingError('REQUEST_INVALID', problems.join('\n'), { problems, issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) });
+      throw new KindlingError('REQUEST_INVALID', problems.join('\n'), {
+        problems,
+        issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+      });
     }
     const current = networkSettingsOf(deps.config);
     const next = mergeNetwork(current, parsed.data);
@@ -61,15 +67,25 @@ export function networkRoutes(app: FastifyInstance, deps: HttpDeps): void {
     }
     const changes = networkChanges(current, next);
     if (changes.length === 0) return { ...view(), changed: [], restartNeeded: [] };
-    if (!control.configFile) throw new KindlingError('CONFIG_NOT_WRITABLE', 'Kindling runs on its embedded defaults, with no kindling.yaml to save to; start it with --config FILE to change the network from the page', {});
+    if (!control.configFile)
+      throw new KindlingError(
+        'CONFIG_NOT_WRITABLE',
+        'Kindling runs on its embedded defaults, with no kindling.yaml to save to; start ' +
+          'it with --config FILE to change the network from the page',
+        {},
+      );
 
-    if (next.dhcp.mode === 'full' && !parsed.data.force) await refuseBesideAnotherServer(control, deps, next, interfaces);
+    if (next.dhcp.mode === 'full' && !parsed.data.force)
+      await refuseBesideAnotherServer(control, deps, next, interfaces);
     await control.save(changes);
     const changed = changes.map((c) => c.path.join('.'));
     request.log.info({ keys: changed }, 'network settings changed');
     const restartNeeded =
       next.server.advertise !== current.server.advertise
-        ? ['the HTTPS certificate names the old server.advertise, and the rack address is followed (advertise: auto) as it was at start, until Kindling restarts']
+        ? [
+            'the HTTPS certificate names the old server.advertise, and the rack address is followed ' +
+              '(advertise: auto) as it was at start, until Kindling restarts',
+          ]
         : [];
     return { ...view(), changed, restartNeeded };
   });
@@ -79,19 +95,39 @@ export function networkRoutes(app: FastifyInstance, deps: HttpDeps): void {
  * Full mode hands out addresses; beside another DHCP server the two would fight. Probe
  * (src/dhcp/probe.ts) unless full mode already runs on the same interface and address.
  */
-async function refuseBesideAnotherServer(control: NetworkControl, deps: HttpDeps, next: NetworkSettings, interfaces: InterfaceTable): Promise<void> {
+async function refuseBesideAnotherServer(
+  control: NetworkControl,
+  deps: HttpDeps,
+  next: NetworkSettings,
+  interfaces: InterfaceTable,
+): Promise<void> {
   const rackInterface = rackInterfaceOf(next, deps.config.server.interface);
   const serverIp = serverAddressOf(next, rackInterface, interfaces);
   if (serverIp === null) return; // networkProblems already refused this for any mode but off
   const running = deps.services().find((s) => s.name === 'dhcp');
   const now = running?.dhcp;
-  if (now?.mode === 'full' && running?.listen === `${serverIp}:67` && next.dhcp.interface === deps.config.dhcp.interface) return;
+  if (
+    now?.mode === 'full' &&
+    running?.listen === `${serverIp}:67` &&
+    next.dhcp.interface === deps.config.dhcp.interface
+  )
+    return;
   const answer = await control.probe(serverIp, next.dhcp.interface);
   if (!answer) return;
   const refusal: OtherServerRefusal = { servers: [answer], interface: next.dhcp.interface };
   throw new KindlingError(
     'DHCP_OTHER_SERVER',
-    `dhcp.mode "full": another DHCP server answered the probe on ${next.dhcp.interface ?? 'every interface'} from ${serverIp}: ${answer.server} offered ${answer.offered}; expected no other server before Kindling hands out addresses. Use proxy or auto, or switch it off, or send force to switch anyway`,
-    { ...refusal, issues: [{ path: ['dhcp', 'mode'], message: `another DHCP server answered at ${answer.server} (offered ${answer.offered})` }] },
+    `dhcp.mode "full": another DHCP server answered the probe on ${next.dhcp.interface ?? 'every interface'} ` +
+      `from ${serverIp}: ${answer.server} offered ${answer.offered}; expected no other server before Kindling ` +
+      `hands out addresses. Use proxy or auto, or switch it off, or send force to switch anyway`,
+    {
+      ...refusal,
+      issues: [
+        {
+          path: ['dhcp', 'mode'],
+          message: `another DHCP server answered at ${answer.server} (offered ${answer.offered})`,
+        },
+      ],
+    },
   );
 }

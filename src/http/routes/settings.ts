@@ -17,7 +17,12 @@ export function settingsRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const view = () => ({
     settings: settings.current,
     inForce: { mirrorSources: settings.mirrorSources(), unknownRule: settings.unknownRule() },
-    fromConfig: { mirrorSources: deps.config.mirror.sources, unknownRule: deps.config.machines.unknown, mirrorSchedule: deps.config.mirror.schedule, mirrorKeep: deps.config.mirror.keep },
+    fromConfig: {
+      mirrorSources: deps.config.mirror.sources,
+      unknownRule: deps.config.machines.unknown,
+      mirrorSchedule: deps.config.mirror.schedule,
+      mirrorKeep: deps.config.mirror.keep,
+    },
   });
 
   app.get('/settings', async () => view());
@@ -26,14 +31,21 @@ export function settingsRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const parsed = settingsPatchSchema.safeParse(request.body ?? {});
     if (!parsed.success) {
       const problems = describeIssues('settings', parsed.error.issues);
-      throw new KindlingError('REQUEST_INVALID', problems.join('\n'), { problems, issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) });
+      throw new KindlingError('REQUEST_INVALID', problems.join('\n'), {
+        problems,
+        issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+      });
     }
     // The schema fills defaults for absent keys; a patch changes only the keys it sends.
     const sent = (request.body ?? {}) as Record<string, unknown>;
     const patch = Object.fromEntries(Object.entries(parsed.data).filter(([key]) => key in sent)) as SettingsPatch;
     const rule = patch.unknownRule;
     if (rule && rule !== 'wait' && !deps.declarations.profiles.has(rule.profile)) {
-      throw new KindlingError('PROFILE_UNKNOWN', `settings: key "unknownRule.profile": there is no profile "${rule.profile}"`, { issues: [{ path: ['unknownRule', 'profile'], message: `there is no profile "${rule.profile}"` }] });
+      throw new KindlingError(
+        'PROFILE_UNKNOWN',
+        `settings: key "unknownRule.profile": there is no profile "${rule.profile}"`,
+        { issues: [{ path: ['unknownRule', 'profile'], message: `there is no profile "${rule.profile}"` }] },
+      );
     }
     // The inventory follows the new unknown-machine rule through settings.onChange (src/main.ts).
     await settings.update(patch);
@@ -43,7 +55,9 @@ export function settingsRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.get('/setup/network', async () => {
     const addresses = Object.entries(networkInterfaces()).flatMap(([name, list]) =>
-      (list ?? []).filter((a) => !a.internal).map((a) => ({ interface: name, address: a.address, family: a.family, cidr: a.cidr })),
+      (list ?? [])
+        .filter((a) => !a.internal)
+        .map((a) => ({ interface: name, address: a.address, family: a.family, cidr: a.cidr })),
     );
     const dhcp = deps.services().find((s) => s.name === 'dhcp') ?? null;
     return {

@@ -11,7 +11,18 @@ const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdi
 
 const tools: Record<'amd64' | 'arm64', string[]> = {
   amd64: ['debootstrap', 'qemu-system-x86_64', 'mkfs.ext4', 'ip', 'curl', 'zstd'],
-  arm64: ['debootstrap', 'qemu-system-aarch64', 'mkfs.ext4', 'mkfs.vfat', 'mcopy', 'sfdisk', 'aarch64-linux-gnu-g++', 'ip', 'curl', 'zstd'],
+  arm64: [
+    'debootstrap',
+    'qemu-system-aarch64',
+    'mkfs.ext4',
+    'mkfs.vfat',
+    'mcopy',
+    'sfdisk',
+    'aarch64-linux-gnu-g++',
+    'ip',
+    'curl',
+    'zstd',
+  ],
 };
 
 /** Why the lane cannot run here, or null. */
@@ -24,12 +35,16 @@ export function bootTestSkipReason(arch: 'amd64' | 'arm64'): string | null {
   return null;
 }
 
-export async function runBootTest(arch: 'amd64' | 'arm64', budgetMs: number): Promise<{ code: number | null; lines: string[] }> {
+export async function runBootTest(
+  arch: 'amd64' | 'arm64',
+  budgetMs: number,
+): Promise<{ code: number | null; lines: string[] }> {
   const lines: string[] = [];
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn('bash', [script, '--arch', arch], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGTERM'), budgetMs - 30_000);
-    for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+    for (const stream of [child.stdout, child.stderr])
+      stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
     child.on('close', (status) => {
       clearTimeout(timer);
       resolve(status);

@@ -35,16 +35,49 @@ export interface FakeRelayPool {
   leaseSeconds?: number;
 }
 
-export function fullSetup(options: { range?: { start: string; end: string }; reservations?: Record<string, string>; maxOffers?: number; failJournal?: boolean; relayPools?: FakeRelayPool[]; logger?: pino.Logger } = {}) {
+export function fullSetup(
+  options: {
+    range?: { start: string; end: string };
+    reservations?: Record<string, string>;
+    maxOffers?: number;
+    failJournal?: boolean;
+    relayPools?: FakeRelayPool[];
+    logger?: pino.Logger;
+  } = {},
+) {
   let clock = 1_000_000;
   const inventory = new FakeInventory(options.reservations);
   const records: JournalRecord[] = [];
-  const pool = makePool({ range: options.range ?? { start: '10.77.0.100', end: '10.77.0.110' }, subnetMask: '255.255.255.0', serverIp: SERVER });
-  const newTable = (p: Pool) => new LeaseTable({ pool: p, serverIp: SERVER, offerMs: 60_000, maxOffers: options.maxOffers ?? 64, declineMs: 600_000, reservationFor: (m) => inventory.reservationFor(m), reservationOwner: (ip) => inventory.reservationOwner(ip) });
+  const pool = makePool({
+    range: options.range ?? { start: '10.77.0.100', end: '10.77.0.110' },
+    subnetMask: '255.255.255.0',
+    serverIp: SERVER,
+  });
+  const newTable = (p: Pool) =>
+    new LeaseTable({
+      pool: p,
+      serverIp: SERVER,
+      offerMs: 60_000,
+      maxOffers: options.maxOffers ?? 64,
+      declineMs: 600_000,
+      reservationFor: (m) => inventory.reservationFor(m),
+      reservationOwner: (ip) => inventory.reservationOwner(ip),
+    });
   const table = newTable(pool);
   const relayPools: RelayPoolSetup[] = (options.relayPools ?? []).map((r, i) => {
     const p = makeRelayPool(r, i, SERVER);
-    return { key: `dhcp.relayPools[${i}]`, pool: p, network: { subnetMask: r.subnetMask, router: r.router, dns: r.dns, domain: r.domain === undefined ? 'rack.local' : r.domain, leaseSeconds: r.leaseSeconds ?? 3600 }, table: newTable(p) };
+    return {
+      key: `dhcp.relayPools[${i}]`,
+      pool: p,
+      network: {
+        subnetMask: r.subnetMask,
+        router: r.router,
+        dns: r.dns,
+        domain: r.domain === undefined ? 'rack.local' : r.domain,
+        leaseSeconds: r.leaseSeconds ?? 3600,
+      },
+      table: newTable(p),
+    };
   });
   const journal = {
     append: async (r: JournalRecord) => {
@@ -55,7 +88,13 @@ export function fullSetup(options: { range?: { start: string; end: string }; res
   const handler = createFullModeHandler({
     serverIp: SERVER,
     pool,
-    network: { subnetMask: '255.255.255.0', router: '10.77.0.1', dns: ['10.77.0.1', '9.9.9.9'], domain: 'rack.local', leaseSeconds: 3600 },
+    network: {
+      subnetMask: '255.255.255.0',
+      router: '10.77.0.1',
+      dns: ['10.77.0.1', '9.9.9.9'],
+      domain: 'rack.local',
+      leaseSeconds: 3600,
+    },
     policy: { bootFiles: { bios: 'undionly.kpxe', uefi: 'ipxe.efi', arm64: null }, httpBaseUrl: `http://${SERVER}` },
     table,
     relayPools,
@@ -64,12 +103,26 @@ export function fullSetup(options: { range?: { start: string; end: string }; res
     logger: options.logger ?? silent,
     now: () => clock,
   });
-  return { handler, table, relayTables: relayPools.map((r) => r.table), inventory, records, pool, advance: (ms: number) => (clock += ms), now: () => clock };
+  return {
+    handler,
+    table,
+    relayTables: relayPools.map((r) => r.table),
+    inventory,
+    records,
+    pool,
+    advance: (ms: number) => (clock += ms),
+    now: () => clock,
+  };
 }
 
 export function proxySetup() {
   const inventory = new FakeInventory();
-  const handler = createProxyModeHandler({ serverIp: SERVER, policy: { bootFiles: { bios: 'undionly.kpxe', uefi: 'ipxe.efi', arm64: null }, httpBaseUrl: `http://${SERVER}` }, inventory, logger: silent });
+  const handler = createProxyModeHandler({
+    serverIp: SERVER,
+    policy: { bootFiles: { bios: 'undionly.kpxe', uefi: 'ipxe.efi', arm64: null }, httpBaseUrl: `http://${SERVER}` },
+    inventory,
+    logger: silent,
+  });
   return { handler, inventory };
 }
 

@@ -1,6 +1,13 @@
 // Client-side packets for handler tests, built with the codec itself.
 import { encode, MessageType, Opt } from '../../../src/dhcp/options.js';
-import { BOOTREQUEST, BROADCAST_FLAG, encodePacket, macToChaddr, parsePacket, type DhcpPacket } from '../../../src/dhcp/packet.js';
+import {
+  BOOTREQUEST,
+  BROADCAST_FLAG,
+  encodePacket,
+  macToChaddr,
+  parsePacket,
+  type DhcpPacket,
+} from '../../../src/dhcp/packet.js';
 
 export interface ClientPacketOptions {
   type: number;

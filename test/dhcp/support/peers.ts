@@ -28,15 +28,38 @@ function envFromScript(file: string): Record<string, string> {
 }
 
 /** Runs `dhclient -1` once and returns the BOUND environment its script saw (new_ip_address, new_filename...). */
-export function runDhclient(pair: NetnsPair, options: { conf?: string; timeoutSeconds?: number } = {}): Record<string, string> | null {
+export function runDhclient(
+  pair: NetnsPair,
+  options: { conf?: string; timeoutSeconds?: number } = {},
+): Record<string, string> | null {
   const dir = tempDir('dhclient');
   const script = path.join(dir, 'script.sh');
   writeFileSync(script, `#!/bin/sh\ncase "$reason" in BOUND|REBOOT|RENEW) env > "${dir}/bound.env";; esac\nexit 0\n`);
   chmodSync(script, 0o755);
   const conf = path.join(dir, 'dhclient.conf');
-  writeFileSync(conf, `timeout ${options.timeoutSeconds ?? 10};\nretry 1;\ninitial-interval 1;\n${options.conf ?? ''}\n`);
+  writeFileSync(
+    conf,
+    `timeout ${options.timeoutSeconds ?? 10};\nretry 1;\ninitial-interval 1;\n${options.conf ?? ''}\n`,
+  );
   try {
-    pair.exec(pair.client.ns, 'dhclient', ['-1', '-4', '-sf', script, '-cf', conf, '-lf', path.join(dir, 'leases'), '-pf', path.join(dir, 'dhclient.pid'), pair.client.dev], { timeoutMs: ((options.timeoutSeconds ?? 10) + 10) * 1000 });
+    pair.exec(
+      pair.client.ns,
+      'dhclient',
+      [
+        '-1',
+        '-4',
+        '-sf',
+        script,
+        '-cf',
+        conf,
+        '-lf',
+        path.join(dir, 'leases'),
+        '-pf',
+        path.join(dir, 'dhclient.pid'),
+        pair.client.dev,
+      ],
+      { timeoutMs: ((options.timeoutSeconds ?? 10) + 10) * 1000 },
+    );
   } catch {
     /* no lease: bound.env is absent */
   } finally {
@@ -90,7 +113,12 @@ export function runUdhcpc(pair: NetnsPair, extraArgs: string[] = []): Record<str
   writeFileSync(script, `#!/bin/sh\n[ "$1" = bound ] && env > "${dir}/bound.env"\nexit 0\n`);
   chmodSync(script, 0o755);
   try {
-    pair.exec(pair.client.ns, 'udhcpc', ['-i', pair.client.dev, '-f', '-q', '-n', '-t', '5', '-T', '1', '-A', '1', '-s', script, ...extraArgs], { timeoutMs: 20_000 });
+    pair.exec(
+      pair.client.ns,
+      'udhcpc',
+      ['-i', pair.client.dev, '-f', '-q', '-n', '-t', '5', '-T', '1', '-A', '1', '-s', script, ...extraArgs],
+      { timeoutMs: 20_000 },
+    );
   } catch {
     rmSync(dir, { recursive: true, force: true });
     return null;
@@ -110,9 +138,17 @@ export interface PxeReply {
   option43: number[] | null;
 }
 
-export function runPxeClient(pair: NetnsPair, options: { mac: string; arch: number; userClass?: string; listenMs?: number; bootServer?: string }): PxeReply[] {
+export function runPxeClient(
+  pair: NetnsPair,
+  options: { mac: string; arch: number; userClass?: string; listenMs?: number; bootServer?: string },
+): PxeReply[] {
   const input = JSON.stringify({ clientIp: pair.client.ip, listenMs: 2000, ...options });
-  const out = pair.exec(pair.client.ns, process.execPath, ['--import', 'tsx', path.join(here, 'pxe-client.ts'), input], { timeoutMs: 20_000 });
+  const out = pair.exec(
+    pair.client.ns,
+    process.execPath,
+    ['--import', 'tsx', path.join(here, 'pxe-client.ts'), input],
+    { timeoutMs: 20_000 },
+  );
   return JSON.parse(out.trim().split('\n').at(-1)!) as PxeReply[];
 }
 
@@ -128,8 +164,21 @@ export interface KindlingProcess {
 }
 
 /** Starts the DHCP service in the server namespace; resolves on READY, rejects on FAILED or after 20 s. */
-export function startKindling(pair: NetnsPair, input: { dhcp: Record<string, unknown>; dataDir: string; reservations?: Record<string, string>; probeTimeoutMs?: number }): Promise<KindlingProcess> {
-  const child = pair.spawn(pair.server.ns, process.execPath, ['--import', 'tsx', path.join(here, 'server-process.ts'), JSON.stringify({ serverIp: pair.server.ip, ...input })]);
+export function startKindling(
+  pair: NetnsPair,
+  input: {
+    dhcp: Record<string, unknown>;
+    dataDir: string;
+    reservations?: Record<string, string>;
+    probeTimeoutMs?: number;
+  },
+): Promise<KindlingProcess> {
+  const child = pair.spawn(pair.server.ns, process.execPath, [
+    '--import',
+    'tsx',
+    path.join(here, 'server-process.ts'),
+    JSON.stringify({ serverIp: pair.server.ip, ...input }),
+  ]);
   const events: Array<Record<string, unknown>> = [];
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -177,10 +226,26 @@ export function startKindling(pair: NetnsPair, input: { dhcp: Record<string, unk
 }
 
 /** dnsmasq as the site's DHCP server, bound to one interface (--bind-interfaces) so it shares port 67. */
-export function startDnsmasq(pair: NetnsPair, side: 'server' | 'client', range: string, extra: readonly string[] = [], mask = '255.255.255.0'): { child: ChildProcess; stop(): Promise<void> } {
+export function startDnsmasq(
+  pair: NetnsPair,
+  side: 'server' | 'client',
+  range: string,
+  extra: readonly string[] = [],
+  mask = '255.255.255.0',
+): { child: ChildProcess; stop(): Promise<void> } {
   const dir = tempDir('dnsmasq');
   const host = pair[side];
-  const child = pair.spawn(host.ns, 'dnsmasq', ['--no-daemon', '--port=0', '--conf-file=/dev/null', `--interface=${host.dev}`, '--bind-interfaces', `--dhcp-range=${range},${mask},1h`, `--dhcp-leasefile=${dir}/leases`, `--pid-file=${dir}/pid`, ...(extra.length ? extra : ['--log-dhcp'])]);
+  const child = pair.spawn(host.ns, 'dnsmasq', [
+    '--no-daemon',
+    '--port=0',
+    '--conf-file=/dev/null',
+    `--interface=${host.dev}`,
+    '--bind-interfaces',
+    `--dhcp-range=${range},${mask},1h`,
+    `--dhcp-leasefile=${dir}/leases`,
+    `--pid-file=${dir}/pid`,
+    ...(extra.length ? extra : ['--log-dhcp']),
+  ]);
   child.stdout?.resume();
   child.stderr?.resume();
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -5,7 +5,14 @@ import dgram from 'node:dgram';
 import { encode, MessageType, messageType, Opt, optionIp, optionString } from '../../../src/dhcp/options.js';
 import { BOOTREQUEST, BROADCAST_FLAG, encodePacket, macToChaddr, parsePacket } from '../../../src/dhcp/packet.js';
 
-const o = JSON.parse(process.argv[2] ?? '{}') as { mac: string; clientIp: string; arch: number; userClass?: string; listenMs: number; bootServer?: string };
+const o = JSON.parse(process.argv[2] ?? '{}') as {
+  mac: string;
+  clientIp: string;
+  arch: number;
+  userClass?: string;
+  listenMs: number;
+  bootServer?: string;
+};
 const xid = Math.floor(Math.random() * 2 ** 32);
 const packet = (type: number, ciaddr = '0.0.0.0') => {
   const options = new Map<number, Uint8Array>([
@@ -17,15 +24,51 @@ const packet = (type: number, ciaddr = '0.0.0.0') => {
     [Opt.MachineUuid, Uint8Array.from([0, ...Array.from({ length: 16 }, (_, i) => i + 1)])],
   ]);
   if (o.userClass) options.set(Opt.UserClass, encode.str(o.userClass));
-  return encodePacket({ op: BOOTREQUEST, htype: 1, hlen: 6, hops: 0, xid, secs: 0, flags: BROADCAST_FLAG, ciaddr, yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: '0.0.0.0', chaddr: macToChaddr(o.mac), sname: '', file: '', options }).bytes;
+  return encodePacket({
+    op: BOOTREQUEST,
+    htype: 1,
+    hlen: 6,
+    hops: 0,
+    xid,
+    secs: 0,
+    flags: BROADCAST_FLAG,
+    ciaddr,
+    yiaddr: '0.0.0.0',
+    siaddr: '0.0.0.0',
+    giaddr: '0.0.0.0',
+    chaddr: macToChaddr(o.mac),
+    sname: '',
+    file: '',
+    options,
+  }).bytes;
 };
-const replies: Array<{ port: number; from: string; type: number | null; yiaddr: string; siaddr: string; file: string; serverId: string | null; vendorClass: string | null; option43: number[] | null }> = [];
+const replies: Array<{
+  port: number;
+  from: string;
+  type: number | null;
+  yiaddr: string;
+  siaddr: string;
+  file: string;
+  serverId: string | null;
+  vendorClass: string | null;
+  option43: number[] | null;
+}> = [];
 const record = (port: number) => (data: Buffer, rinfo: dgram.RemoteInfo) => {
   const r = parsePacket(data);
   if (!r.ok || r.packet.xid !== xid) return;
   const p = r.packet;
   const v43 = p.options.get(Opt.VendorSpecific);
-  replies.push({ port, from: rinfo.address, type: messageType(p), yiaddr: p.yiaddr, siaddr: p.siaddr, file: p.file, serverId: optionIp(p, Opt.ServerId), vendorClass: optionString(p, Opt.VendorClass), option43: v43 ? Array.from(v43) : null });
+  replies.push({
+    port,
+    from: rinfo.address,
+    type: messageType(p),
+    yiaddr: p.yiaddr,
+    siaddr: p.siaddr,
+    file: p.file,
+    serverId: optionIp(p, Opt.ServerId),
+    vendorClass: optionString(p, Opt.VendorClass),
+    option43: v43 ? Array.from(v43) : null,
+  });
 };
 const wild = dgram.createSocket({ type: 'udp4', reuseAddr: true });
 const bound = dgram.createSocket({ type: 'udp4', reuseAddr: true });

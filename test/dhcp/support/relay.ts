@@ -14,7 +14,9 @@ import { tempDir } from './peers.js';
 export interface RelayedRack {
   /** server: Kindling's namespace; client: the relay's upstream side. */
   upstream: NetnsPair;
-  /** server: the relay's downstream side (giaddr); client: the client namespace (no address). Usable with runDhclient. */
+  /**
+   * server: the relay's downstream side (giaddr); client: the client namespace (no address). Usable with runDhclient.
+   */
   downstream: NetnsPair;
   /** The relayed network, e.g. 10.202.7 (a /24). */
   relayedNet: string;
@@ -43,7 +45,20 @@ export function createRelayedRack(): RelayedRack {
   };
   try {
     run(['netns', 'add', clientNs]);
-    run(['link', 'add', relayDev, 'netns', upstream.client.ns, 'type', 'veth', 'peer', 'name', clientDev, 'netns', clientNs]);
+    run([
+      'link',
+      'add',
+      relayDev,
+      'netns',
+      upstream.client.ns,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      clientDev,
+      'netns',
+      clientNs,
+    ]);
     run(['-n', clientNs, 'link', 'set', 'lo', 'up']);
     run(['-n', clientNs, 'link', 'set', clientDev, 'up']);
     run(['-n', upstream.client.ns, 'link', 'set', relayDev, 'up']);
@@ -69,10 +84,32 @@ export function createRelayedRack(): RelayedRack {
  * side go to `server` with giaddr set and (with `-a`) option 82 added; replies come
  * back to port 67 and go on to the client. Resolves once it is listening (10 s at most).
  */
-export async function startDhcrelay(rack: RelayedRack, server: string): Promise<{ child: ChildProcess; output(): string; stop(): Promise<void> }> {
+export async function startDhcrelay(
+  rack: RelayedRack,
+  server: string,
+): Promise<{ child: ChildProcess; output(): string; stop(): Promise<void> }> {
   const dir = tempDir('dhcrelay');
   const ns = rack.downstream.server.ns;
-  const child = spawn('ip', ['netns', 'exec', ns, 'dhcrelay', '-4', '-d', '-a', '-pf', path.join(dir, 'pid'), '-id', rack.downstream.server.dev, '-iu', rack.upstream.client.dev, server], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      'dhcrelay',
+      '-4',
+      '-d',
+      '-a',
+      '-pf',
+      path.join(dir, 'pid'),
+      '-id',
+      rack.downstream.server.dev,
+      '-iu',
+      rack.upstream.client.dev,
+      server,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   const collect = (d: Buffer) => (output = (output + d.toString()).slice(-8000));
   child.stdout?.on('data', collect);

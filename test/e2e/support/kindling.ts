@@ -31,7 +31,8 @@ export async function startKindling(options: KindlingOptions): Promise<E2eKindli
   const { rack, workDir } = options;
   const dataDir = path.join(workDir, 'data');
   mkdirSync(path.join(dataDir, 'config', 'profiles'), { recursive: true });
-  for (const [name, text] of Object.entries(options.profiles)) writeFileSync(path.join(dataDir, 'config', 'profiles', `${name}.yaml`), text);
+  for (const [name, text] of Object.entries(options.profiles))
+    writeFileSync(path.join(dataDir, 'config', 'profiles', `${name}.yaml`), text);
   writeFileSync(path.join(dataDir, 'config', 'machines.yaml'), '[]\n');
   const net = rack.serverIp.split('.').slice(0, 3).join('.');
   const config = {
@@ -39,8 +40,33 @@ export async function startKindling(options: KindlingOptions): Promise<E2eKindli
     server: { advertise: rack.serverIp, interface: 'eth0' },
     http: { listen: '0.0.0.0', port: 80 },
     tftp: { enabled: true, listen: '0.0.0.0', port: 69, roots: ['/usr/lib/ipxe'] },
-    dhcp: { mode: options.dhcp, interface: 'eth0', range: { start: `${net}.100`, end: `${net}.150` }, subnetMask: '255.255.255.0', router: rack.serverIp, dns: [rack.serverIp], bootFiles: { bios: 'undionly.kpxe', uefi: process.env['KINDLING_E2E_UEFI_BOOTFILE'] ?? 'snponly.efi', arm64: null } },
-    mirror: { schedule: null, keep: 2, sources: [{ name: 'flatcar-stable', os: 'flatcar', channel: 'stable', arch: 'amd64', baseUrl: options.upstream.baseUrl, keys: options.upstream.keys }] },
+    dhcp: {
+      mode: options.dhcp,
+      interface: 'eth0',
+      range: { start: `${net}.100`, end: `${net}.150` },
+      subnetMask: '255.255.255.0',
+      router: rack.serverIp,
+      dns: [rack.serverIp],
+      bootFiles: {
+        bios: 'undionly.kpxe',
+        uefi: process.env['KINDLING_E2E_UEFI_BOOTFILE'] ?? 'snponly.efi',
+        arm64: null,
+      },
+    },
+    mirror: {
+      schedule: null,
+      keep: 2,
+      sources: [
+        {
+          name: 'flatcar-stable',
+          os: 'flatcar',
+          channel: 'stable',
+          arch: 'amd64',
+          baseUrl: options.upstream.baseUrl,
+          keys: options.upstream.keys,
+        },
+      ],
+    },
     machines: { unknown: 'wait' },
     boot: { retrySeconds: 3 },
     log: { level: 'debug' },
@@ -51,11 +77,23 @@ export async function startKindling(options: KindlingOptions): Promise<E2eKindli
   const logFile = path.join(workDir, 'kindling.log');
   const log = createWriteStream(logFile);
   const children: ChildProcess[] = [];
-  const upstream = rack.spawn(rack.serverNs, process.execPath, [staticServerScript, options.upstream.root, '127.0.0.1', String(options.upstreamPort)]);
+  const upstream = rack.spawn(rack.serverNs, process.execPath, [
+    staticServerScript,
+    options.upstream.root,
+    '127.0.0.1',
+    String(options.upstreamPort),
+  ]);
   children.push(upstream);
   // KINDLING_E2E_CHECKOUT runs another checkout's Kindling against this rack (to bisect).
   const checkout = process.env['KINDLING_E2E_CHECKOUT'] ?? repoRoot;
-  const kindling = rack.spawn(rack.serverNs, process.execPath, ['--import', 'tsx', path.join(checkout, 'src/cli.ts'), 'serve', '--config', configFile]);
+  const kindling = rack.spawn(rack.serverNs, process.execPath, [
+    '--import',
+    'tsx',
+    path.join(checkout, 'src/cli.ts'),
+    'serve',
+    '--config',
+    configFile,
+  ]);
   children.push(kindling);
   kindling.stdout?.pipe(log);
   kindling.stderr?.pipe(log);
@@ -89,7 +127,8 @@ export async function startKindling(options: KindlingOptions): Promise<E2eKindli
     } catch {
       /* not yet */
     }
-    if (Date.now() > deadline) throw new Error(`Kindling did not answer /healthz within 60 s; its log:\n${readFileSync(logFile, 'utf8')}`);
+    if (Date.now() > deadline)
+      throw new Error(`Kindling did not answer /healthz within 60 s; its log:\n${readFileSync(logFile, 'utf8')}`);
     await new Promise((r) => setTimeout(r, 300));
   }
   token = readFileSync(path.join(dataDir, 'state', 'admin-token'), 'utf8').trim();

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { killAllIn } from '../../support/netns.js';
 
-// The rack's network, made by the test and removed by it (design.md, "Testing"):
+// The rack's network, made by the test and removed by it (docs/decisions.md, "The rack in a box"):
 //
 //   namespace SERVER: Kindling on `eth0` (10.210.N.1/24), the fake upstream on its loopback
 //       | veth
@@ -37,7 +37,10 @@ export interface Rack {
 const live = new Set<Rack>();
 let hooked = false;
 
-/** Removes every rack still alive: on process exit and on SIGINT/SIGTERM too, so a failing or interrupted run leaves nothing. */
+/**
+ * Removes every rack still alive: on process exit and on SIGINT/SIGTERM too, so a failing or interrupted run leaves
+ * nothing.
+ */
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
@@ -56,7 +59,7 @@ function hookExit(): void {
 export function createRack(options: { octet?: number } = {}): Rack {
   hookExit();
   const id = `${(process.pid % 1000).toString(36)}${randomBytes(2).toString('hex')}`;
-  const octet = options.octet ?? 1 + (randomBytes(1)[0] as number) % 250;
+  const octet = options.octet ?? 1 + ((randomBytes(1)[0] as number) % 250);
   const serverNs = `ke2s${id}`;
   const rackNs = `ke2r${id}`;
   const siteNs = `ke2d${id}`;
@@ -86,10 +89,15 @@ export function createRack(options: { octet?: number } = {}): Rack {
       rack.siteNs = siteNs;
     },
     spawn(ns, cmd, args, o = {}) {
-      return spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: o.stdio === 'ignore' ? 'ignore' : ['ignore', 'pipe', 'pipe'] });
+      return spawn('ip', ['netns', 'exec', ns, cmd, ...args], {
+        stdio: o.stdio === 'ignore' ? 'ignore' : ['ignore', 'pipe', 'pipe'],
+      });
     },
     async exec(ns, cmd, args, timeoutMs = 30_000) {
-      const { stdout } = await run('ip', ['netns', 'exec', ns, cmd, ...args], { timeout: timeoutMs, maxBuffer: 16 << 20 });
+      const { stdout } = await run('ip', ['netns', 'exec', ns, cmd, ...args], {
+        timeout: timeoutMs,
+        maxBuffer: 16 << 20,
+      });
       return stdout;
     },
     destroy() {

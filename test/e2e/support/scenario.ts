@@ -41,9 +41,15 @@ export interface RackInBox {
 
 const upstreamPort = 8081;
 
-export async function openRackInBox(options: { dhcp: 'full' | 'proxy'; log?: (line: string) => void; keepWorkDir?: boolean }): Promise<RackInBox> {
+export async function openRackInBox(options: {
+  dhcp: 'full' | 'proxy';
+  log?: (line: string) => void;
+  keepWorkDir?: boolean;
+}): Promise<RackInBox> {
   const t0 = Date.now();
-  const log = options.log ?? ((line: string) => process.stdout.write(`[e2e +${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}\n`));
+  const log =
+    options.log ??
+    ((line: string) => process.stdout.write(`[e2e +${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}\n`));
   mkdirSync('/tmp', { recursive: true });
   const workDir = mkdtempSync('/tmp/kindling-e2e-');
   const rack = createRack();
@@ -58,15 +64,43 @@ export async function openRackInBox(options: { dhcp: 'full' | 'proxy'; log?: (li
   try {
     const standin = buildStandin();
     log(`stand-in OS: ${standin}`);
-    const upstream = await writeUpstream({ standinDir: standin, root: path.join(workDir, 'upstream'), host: '127.0.0.1', port: upstreamPort });
+    const upstream = await writeUpstream({
+      standinDir: standin,
+      root: path.join(workDir, 'upstream'),
+      host: '127.0.0.1',
+      port: upstreamPort,
+    });
     if (options.dhcp === 'proxy') {
       rack.addSiteDhcp();
       const net = rack.siteIp.split('.').slice(0, 3).join('.');
       // The site's DHCP server: addresses only, no PXE, no DNS (--port=0).
-      rack.spawn(rack.siteNs as string, 'dnsmasq', ['--keep-in-foreground', '--port=0', '--no-resolv', '--no-hosts', '--interface=eth0', '--bind-interfaces', `--dhcp-range=${net}.160,${net}.200,255.255.255.0,1h`, `--dhcp-leasefile=${path.join(workDir, 'dnsmasq.leases')}`, '--log-dhcp', `--log-facility=${path.join(workDir, 'dnsmasq.log')}`], { stdio: 'ignore' });
+      rack.spawn(
+        rack.siteNs as string,
+        'dnsmasq',
+        [
+          '--keep-in-foreground',
+          '--port=0',
+          '--no-resolv',
+          '--no-hosts',
+          '--interface=eth0',
+          '--bind-interfaces',
+          `--dhcp-range=${net}.160,${net}.200,255.255.255.0,1h`,
+          `--dhcp-leasefile=${path.join(workDir, 'dnsmasq.leases')}`,
+          '--log-dhcp',
+          `--log-facility=${path.join(workDir, 'dnsmasq.log')}`,
+        ],
+        { stdio: 'ignore' },
+      );
       log(`site DHCP: dnsmasq on ${rack.siteIp}, addresses ${net}.160-200`);
     }
-    kindling = await startKindling({ rack, workDir, upstream, upstreamPort, dhcp: options.dhcp, profiles: { e2e: e2eProfile } });
+    kindling = await startKindling({
+      rack,
+      workDir,
+      upstream,
+      upstreamPort,
+      dhcp: options.dhcp,
+      profiles: { e2e: e2eProfile },
+    });
     log(`Kindling on ${kindling.url} (DHCP ${options.dhcp}), log ${kindling.logFile}`);
     const mirrorMissing = await syncMirror(kindling, log);
     const accel = await chooseAccel(rack, kindling, workDir, log);
@@ -81,7 +115,10 @@ export async function openRackInBox(options: { dhcp: 'full' | 'proxy'; log?: (li
       startVm(name, mac, firmware, bootOrder = 'network-first') {
         const vm = startVm({ rack, name, mac, firmware, accel, workDir, bootOrder });
         vms.push(vm);
-        log(`${name}: powered on (${firmware === 'bios' ? 'SeaBIOS + iPXE ROM' : 'OVMF, EDK2 PXE'}, ${mac}, ${accel}, ${bootOrder})`);
+        log(
+          `${name}: powered on ` +
+            `(${firmware === 'bios' ? 'SeaBIOS + iPXE ROM' : 'OVMF, EDK2 PXE'}, ${mac}, ${accel}, ${bootOrder})`,
+        );
         return vm;
       },
       close,
@@ -94,12 +131,22 @@ export async function openRackInBox(options: { dhcp: 'full' | 'proxy'; log?: (li
 
 async function syncMirror(kindling: E2eKindling, log: (l: string) => void): Promise<string | null> {
   const first = await kindling.api('GET', '/api/mirror');
-  if (first.status === 404) return 'this Kindling does not serve /api/mirror yet (the mirror is not wired into main.ts), so nodes have nothing to install';
+  if (first.status === 404)
+    return (
+      'this Kindling does not serve /api/mirror yet (the mirror is not wired ' +
+      'into main.ts), so nodes have nothing to install'
+    );
   const started = await kindling.api('POST', '/api/mirror/sync', {});
-  if (started.status >= 300) throw new Error(`POST /api/mirror/sync answered ${started.status}: ${JSON.stringify(started.body)}`);
+  if (started.status >= 300)
+    throw new Error(`POST /api/mirror/sync answered ${started.status}: ${JSON.stringify(started.body)}`);
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const state = (await kindling.api<{ running: boolean; sources: Array<{ name: string; current: string | null; lastSync: unknown }> }>('GET', '/api/mirror')).body;
+    const state = (
+      await kindling.api<{
+        running: boolean;
+        sources: Array<{ name: string; current: string | null; lastSync: unknown }>;
+      }>('GET', '/api/mirror')
+    ).body;
     const source = state.sources.find((s) => s.name === 'flatcar-stable');
     if (source?.current === standinVersion) {
       log(`mirror: flatcar-stable ${standinVersion} verified and published`);
@@ -109,25 +156,36 @@ async function syncMirror(kindling: E2eKindling, log: (l: string) => void): Prom
       const outcome = JSON.stringify(source.lastSync);
       if (/error|fail/i.test(outcome)) throw new Error(`the mirror sync failed: ${outcome}`);
     }
-    if (Date.now() > deadline) throw new Error(`the mirror did not publish ${standinVersion} within 120 s: ${JSON.stringify(state)}`);
+    if (Date.now() > deadline)
+      throw new Error(`the mirror did not publish ${standinVersion} within 120 s: ${JSON.stringify(state)}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
 
 /**
- * KVM only when it really passes network traffic: design.md ("Testing") saw a KVM guest
- * on a tap send no DHCP at all. A throwaway VM must get a DHCP offer within 25 s.
+ * KVM only when it really passes network traffic: a KVM guest on a tap was seen to send
+ * no DHCP at all (docs/decisions.md, "The rack in a box"). A throwaway VM must get a DHCP offer within 25 s.
  */
 let chosenAccel: Accel | null = null;
 
-async function chooseAccel(rack: Rack, kindling: E2eKindling, workDir: string, log: (l: string) => void): Promise<Accel> {
+async function chooseAccel(
+  rack: Rack,
+  kindling: E2eKindling,
+  workDir: string,
+  log: (l: string) => void,
+): Promise<Accel> {
   const forced = process.env['KINDLING_E2E_ACCEL'];
   if (forced === 'kvm' || forced === 'tcg') return forced;
   chosenAccel ??= await probeAccel(rack, kindling, workDir, log);
   return chosenAccel;
 }
 
-async function probeAccel(rack: Rack, kindling: E2eKindling, workDir: string, log: (l: string) => void): Promise<Accel> {
+async function probeAccel(
+  rack: Rack,
+  kindling: E2eKindling,
+  workDir: string,
+  log: (l: string) => void,
+): Promise<Accel> {
   try {
     execFileSync('sh', ['-c', 'test -r /dev/kvm && test -w /dev/kvm']);
   } catch {
@@ -145,7 +203,7 @@ async function probeAccel(rack: Rack, kindling: E2eKindling, workDir: string, lo
       }
       await new Promise((r) => setTimeout(r, 500));
     }
-    log('accelerator: TCG (a KVM guest on the bridge sent no DHCP within 25 s; design.md, "Testing")');
+    log('accelerator: TCG (a KVM guest on the bridge sent no DHCP within 25 s; docs/decisions.md)');
     return 'tcg';
   } finally {
     probe.stop();
@@ -172,14 +230,20 @@ interface ApiMachine {
  * reached /ipxe, then waits for every state up to `running`. Throws with the VM's serial
  * console and Kindling's log for its MAC when it fails or runs out of time.
  */
-export async function walk(box: RackInBox, vm: Vm, name: string, options: { timeoutMs: number; profile?: string }): Promise<Walk> {
+export async function walk(
+  box: RackInBox,
+  vm: Vm,
+  name: string,
+  options: { timeoutMs: number; profile?: string },
+): Promise<Walk> {
   const t0 = Date.now();
   const seen = new Map<string, number>();
   const at = () => (Date.now() - t0) / 1000;
   let assigned = false;
   const fail = (why: string): never => {
     throw new Error(
-      `${name} (${vm.mac}, ${vm.firmware}): ${why} after ${at().toFixed(0)} s; states seen: ${[...seen].map(([s, t]) => `${s}@${t.toFixed(0)}s`).join(' ')}\n` +
+      `${name} (${vm.mac}, ${vm.firmware}): ${why} after ${at().toFixed(0)} s; states ` +
+        `seen: ${[...seen].map(([s, t]) => `${s}@${t.toFixed(0)}s`).join(' ')}\n` +
         `--- serial console of ${name} (last 6000 characters) ---\n${vm.serial().slice(-6000)}\n` +
         `--- Kindling's log for ${vm.mac} (last 6000 characters) ---\n${box.kindling.logFor(vm.mac).slice(-6000)}\n`,
     );
@@ -187,7 +251,10 @@ export async function walk(box: RackInBox, vm: Vm, name: string, options: { time
   for (;;) {
     if (Date.now() - t0 > options.timeoutMs) fail(`not running within ${options.timeoutMs / 1000} s`);
     if (!vm.running()) fail('QEMU exited');
-    const res = await box.kindling.api<{ machine: ApiMachine; events: Walk['events'] }>('GET', `/api/machines/${vm.mac}`);
+    const res = await box.kindling.api<{ machine: ApiMachine; events: Walk['events'] }>(
+      'GET',
+      `/api/machines/${vm.mac}`,
+    );
     if (res.status === 200) {
       const { machine, events } = res.body;
       for (const e of events) {
@@ -203,8 +270,14 @@ export async function walk(box: RackInBox, vm: Vm, name: string, options: { time
       if (machine.state === 'failed') fail('Kindling recorded the install as failed');
       // Kindling logs each wait-loop answer of /ipxe: the machine got DHCP, its iPXE and /boot.ipxe.
       if (!assigned && machine.state === 'discovered' && box.kindling.logFor(vm.mac).includes('"boot":"wait"')) {
-        box.log(`${name}: reached /ipxe at +${at().toFixed(1)}s (arch ${machine.facts.arch}, platform ${machine.facts.platform}, address ${machine.facts.lastIp}); in the wait loop`);
-        const r = await box.kindling.api('POST', `/api/machines/${vm.mac}/assign`, { profile: options.profile ?? 'e2e', name });
+        box.log(
+          `${name}: reached /ipxe at +${at().toFixed(1)}s (arch ${machine.facts.arch}, ` +
+            `platform ${machine.facts.platform}, address ${machine.facts.lastIp}); in the wait loop`,
+        );
+        const r = await box.kindling.api('POST', `/api/machines/${vm.mac}/assign`, {
+          profile: options.profile ?? 'e2e',
+          name,
+        });
         if (r.status !== 200) fail(`assign answered ${r.status} ${JSON.stringify(r.body)}`);
         assigned = true;
       }
@@ -215,6 +288,8 @@ export async function walk(box: RackInBox, vm: Vm, name: string, options: { time
 }
 
 export function failureReport(box: RackInBox | null, vm: Vm): string {
-  return `--- serial console of ${vm.name} ---\n${vm.serial().slice(-6000)}\n--- Kindling's log for ${vm.mac} ---\n${box?.kindling.logFor(vm.mac).slice(-6000) ?? ''}`;
+  return (
+    `--- serial console of ${vm.name} ---\n${vm.serial().slice(-6000)}\n--- Kindling's log ` +
+    `for ${vm.mac} ---\n${box?.kindling.logFor(vm.mac).slice(-6000) ?? ''}`
+  );
 }
-

@@ -15,7 +15,11 @@ export const standinVersion = '9999.0.0';
 
 /** Builds (or finds in the cache) the stand-in OS and returns its directory. */
 export function buildStandin(): string {
-  const out = execFileSync('bash', [path.join(repo, 'test/fixtures/standin-os/build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
+  const out = execFileSync('bash', [path.join(repo, 'test/fixtures/standin-os/build.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 600_000,
+  });
   return out.trim().split('\n').pop() as string;
 }
 
@@ -26,7 +30,12 @@ export interface Upstream {
   keys: string;
 }
 
-export async function writeUpstream(options: { standinDir: string; root: string; host: string; port: number }): Promise<Upstream> {
+export async function writeUpstream(options: {
+  standinDir: string;
+  root: string;
+  host: string;
+  port: number;
+}): Promise<Upstream> {
   const signer = await makeSigner('kindling-e2e-upstream');
   const base = path.join(options.root, 'stable', 'amd64-usr');
   const dir = path.join(base, standinVersion);
@@ -47,7 +56,8 @@ export async function writeUpstream(options: { standinDir: string; root: string;
   const [build, branch, patch] = standinVersion.split('.');
   writeFileSync(
     path.join(base, 'current', 'version.txt'),
-    `FLATCAR_BUILD=${build}\nFLATCAR_BRANCH=${branch}\nFLATCAR_PATCH=${patch}\nFLATCAR_VERSION=${standinVersion}\nFLATCAR_VERSION_ID=${standinVersion}\n`,
+    `FLATCAR_BUILD=${build}\nFLATCAR_BRANCH=${branch}\nFLATCAR_PATCH=${patch}\n` +
+      `FLATCAR_VERSION=${standinVersion}\nFLATCAR_VERSION_ID=${standinVersion}\n`,
   );
   return { root: options.root, baseUrl: `http://${options.host}:${options.port}/stable`, keys: signer.armoredPublic };
 }

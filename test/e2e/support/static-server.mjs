@@ -29,7 +29,11 @@ http
         res.writeHead(416, { 'content-range': `bytes */${size}` }).end();
         return;
       }
-      res.writeHead(206, { 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${size}`, 'accept-ranges': 'bytes' });
+      res.writeHead(206, {
+        'content-length': end - start + 1,
+        'content-range': `bytes ${start}-${end}/${size}`,
+        'accept-ranges': 'bytes',
+      });
     } else {
       res.writeHead(200, { 'content-length': size, 'accept-ranges': 'bytes' });
     }

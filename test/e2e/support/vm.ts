@@ -50,15 +50,24 @@ export function startVm(o: VmOptions): Vm {
   execFileSync('truncate', ['-s', `${o.diskMiB ?? 256}M`, disk]);
   const serialFile = path.join(o.workDir, `${o.name}.serial.log`);
   const args = [
-    '-name', o.name,
-    '-accel', o.accel,
-    '-m', String(o.memoryMiB ?? 512),
-    '-smp', '1',
-    '-display', 'none',
-    '-serial', `file:${serialFile}`,
-    '-monitor', 'none',
-    '-netdev', `tap,id=n0,ifname=${tap},script=no,downscript=no`,
-    '-drive', `file=${disk},if=none,id=d0,format=raw`,
+    '-name',
+    o.name,
+    '-accel',
+    o.accel,
+    '-m',
+    String(o.memoryMiB ?? 512),
+    '-smp',
+    '1',
+    '-display',
+    'none',
+    '-serial',
+    `file:${serialFile}`,
+    '-monitor',
+    'none',
+    '-netdev',
+    `tap,id=n0,ifname=${tap},script=no,downscript=no`,
+    '-drive',
+    `file=${disk},if=none,id=d0,format=raw`,
   ];
   const [netIndex, diskIndex] = o.bootOrder === 'disk-first' ? [2, 1] : [1, 2];
   args.push('-device', `virtio-blk-pci,drive=d0,bootindex=${diskIndex}`);
@@ -68,13 +77,18 @@ export function startVm(o: VmOptions): Vm {
     const vars = path.join(o.workDir, `${o.name}.vars.fd`);
     copyFileSync(ovmfVars, vars);
     args.push(
-      '-machine', 'q35',
-      '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${ovmfCode}`,
-      '-drive', `if=pflash,format=raw,unit=1,file=${vars}`,
+      '-machine',
+      'q35',
+      '-drive',
+      `if=pflash,format=raw,unit=0,readonly=on,file=${ovmfCode}`,
+      '-drive',
+      `if=pflash,format=raw,unit=1,file=${vars}`,
       // romfile= : no iPXE ROM, EDK2's own network stack (VirtioNetDxe, PXE) boots.
-      '-device', `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=${netIndex},romfile=`,
+      '-device',
+      `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=${netIndex},romfile=`,
       // IPv4 PXE only: an IPv6 PXE or HTTP boot attempt that nobody answers only costs time.
-      '-fw_cfg', 'name=opt/org.tianocore/IPv6PXESupport,string=n',
+      '-fw_cfg',
+      'name=opt/org.tianocore/IPv6PXESupport,string=n',
     );
   }
   const child: ChildProcess = o.rack.spawn(o.rack.rackNs, 'qemu-system-x86_64', args);
@@ -86,7 +100,8 @@ export function startVm(o: VmOptions): Vm {
     firmware: o.firmware,
     bootOrder: o.bootOrder ?? 'network-first',
     serialFile,
-    serial: () => (existsSync(serialFile) ? readFileSync(serialFile, 'latin1') : '') + (stderr ? `\n[qemu stderr]\n${stderr}` : ''),
+    serial: () =>
+      (existsSync(serialFile) ? readFileSync(serialFile, 'latin1') : '') + (stderr ? `\n[qemu stderr]\n${stderr}` : ''),
     running: () => child.exitCode === null && child.signalCode === null,
     stop: () => {
       if (child.exitCode === null) child.kill('SIGKILL');

@@ -30,7 +30,12 @@ export interface Signer {
 }
 
 export async function makeSigner(name: string): Promise<Signer> {
-  const { privateKey, publicKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name, email: `${name}@test.invalid` }], format: 'object' });
+  const { privateKey, publicKey } = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ name, email: `${name}@test.invalid` }],
+    format: 'object',
+  });
   return { key: privateKey, armoredPublic: publicKey.armor() };
 }
 
@@ -39,7 +44,12 @@ export async function sign(signer: Signer, data: Uint8Array): Promise<Uint8Array
   return (await openpgp.sign({ message, signingKeys: signer.key, detached: true, format: 'binary' })) as Uint8Array;
 }
 
-export const flatcarNames = ['flatcar_production_pxe.vmlinuz', 'flatcar_production_pxe_image.cpio.gz', 'flatcar_production_image.bin.bz2', 'flatcar_production_update.gz'] as const;
+export const flatcarNames = [
+  'flatcar_production_pxe.vmlinuz',
+  'flatcar_production_pxe_image.cpio.gz',
+  'flatcar_production_image.bin.bz2',
+  'flatcar_production_update.gz',
+] as const;
 
 /** Sizes kept small: the suite builds everything at run time. */
 export const defaultSizes: Record<string, number> = {
@@ -66,7 +76,9 @@ export class FakeUpstream {
   /** With `tls`, serves HTTPS (an upstream behind a CONNECT proxy). */
   async start(tls?: { key: string; cert: string }): Promise<void> {
     this.secure = tls !== undefined;
-    this.server = tls ? https.createServer(tls, (req, res) => this.handle(req, res)) : http.createServer((req, res) => this.handle(req, res));
+    this.server = tls
+      ? https.createServer(tls, (req, res) => this.handle(req, res))
+      : http.createServer((req, res) => this.handle(req, res));
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }
@@ -81,7 +93,10 @@ export class FakeUpstream {
   }
 
   /** Adds a Flatcar release under /CHANNEL/ARCH-usr/VERSION and, unless told not to, makes it current. */
-  async addFlatcar(version: string, options: { channel?: string; arch?: string; current?: boolean; sizes?: Record<string, number> } = {}): Promise<Map<string, Buffer>> {
+  async addFlatcar(
+    version: string,
+    options: { channel?: string; arch?: string; current?: boolean; sizes?: Record<string, number> } = {},
+  ): Promise<Map<string, Buffer>> {
     const base = `/${options.channel ?? 'stable'}/${options.arch ?? 'amd64'}-usr`;
     const made = new Map<string, Buffer>();
     for (const name of flatcarNames) {
@@ -96,12 +111,21 @@ export class FakeUpstream {
 
   setFlatcarCurrent(version: string, options: { channel?: string; arch?: string } = {}): void {
     const [build, branch, patch] = version.split('.');
-    const text = `FLATCAR_BUILD=${build}\nFLATCAR_BRANCH=${branch}\nFLATCAR_PATCH=${patch}\nFLATCAR_VERSION=${version}\nFLATCAR_VERSION_ID=${version}\nFLATCAR_BUILD_ID="2024-01-01-0000"\nFLATCAR_SDK_VERSION=${version}\n`;
-    this.files.set(`/${options.channel ?? 'stable'}/${options.arch ?? 'amd64'}-usr/current/version.txt`, Buffer.from(text));
+    const text =
+      `FLATCAR_BUILD=${build}\nFLATCAR_BRANCH=${branch}\nFLATCAR_PATCH=${patch}\n` +
+      `FLATCAR_VERSION=${version}\nFLATCAR_VERSION_ID=${version}\n` +
+      `FLATCAR_BUILD_ID="2024-01-01-0000"\nFLATCAR_SDK_VERSION=${version}\n`;
+    this.files.set(
+      `/${options.channel ?? 'stable'}/${options.arch ?? 'amd64'}-usr/current/version.txt`,
+      Buffer.from(text),
+    );
   }
 
   /** Adds a Fedora CoreOS release and writes /streams/STREAM.json pointing at it. */
-  async addFcos(version: string, options: { stream?: string; arch?: string; corruptSha?: string } = {}): Promise<Record<string, string>> {
+  async addFcos(
+    version: string,
+    options: { stream?: string; arch?: string; corruptSha?: string } = {},
+  ): Promise<Record<string, string>> {
     const stream = options.stream ?? 'stable';
     const arch = options.arch ?? 'x86_64';
     const dir = `/prod/streams/${stream}/builds/${version}/${arch}`;
@@ -111,12 +135,19 @@ export class FakeUpstream {
       rootfs: `fedora-coreos-${version}-live-rootfs.${arch}.img`,
       disk: `fedora-coreos-${version}-metal.${arch}.raw.xz`,
     };
-    const artifact = async (kind: keyof typeof names, size: number): Promise<{ location: string; signature: string; sha256: string }> => {
+    const artifact = async (
+      kind: keyof typeof names,
+      size: number,
+    ): Promise<{ location: string; signature: string; sha256: string }> => {
       const data = randomBytes(size);
       this.files.set(`${dir}/${names[kind]}`, data);
       this.files.set(`${dir}/${names[kind]}.sig`, Buffer.from(await sign(this.signer, data)));
       const sha256 = options.corruptSha === kind ? 'f'.repeat(64) : createHash('sha256').update(data).digest('hex');
-      return { location: `${this.url}${dir}/${names[kind]}`, signature: `${this.url}${dir}/${names[kind]}.sig`, sha256 };
+      return {
+        location: `${this.url}${dir}/${names[kind]}`,
+        signature: `${this.url}${dir}/${names[kind]}.sig`,
+        sha256,
+      };
     };
     const doc = {
       stream,
@@ -127,7 +158,11 @@ export class FakeUpstream {
             metal: {
               release: version,
               formats: {
-                pxe: { kernel: await artifact('kernel', 32 << 10), initramfs: await artifact('initramfs', 64 << 10), rootfs: await artifact('rootfs', 128 << 10) },
+                pxe: {
+                  kernel: await artifact('kernel', 32 << 10),
+                  initramfs: await artifact('initramfs', 64 << 10),
+                  rootfs: await artifact('rootfs', 128 << 10),
+                },
                 'raw.xz': { disk: await artifact('disk', 256 << 10) },
                 iso: { disk: { location: `${this.url}/unused.iso`, sha256: '0'.repeat(64) } },
               },
@@ -164,7 +199,10 @@ export class FakeUpstream {
         res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
         return;
       }
-      res.writeHead(206, { 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${body.length}` });
+      res.writeHead(206, {
+        'content-length': end - start + 1,
+        'content-range': `bytes ${start}-${end}/${body.length}`,
+      });
     } else {
       res.writeHead(200, { 'content-length': body.length });
     }

@@ -4,7 +4,11 @@
 import pino from 'pino';
 import { openMirror } from '../../../src/mirror/index.js';
 
-const { dataDir, source, stopAt } = JSON.parse(process.argv[2] as string) as { dataDir: string; source: never; stopAt: string | null };
+const { dataDir, source, stopAt } = JSON.parse(process.argv[2] as string) as {
+  dataDir: string;
+  source: never;
+  stopAt: string | null;
+};
 const mirror = await openMirror({
   config: { schedule: null, keep: 2, sources: [source] },
   dataDir,
@@ -16,7 +20,9 @@ const mirror = await openMirror({
     await new Promise(() => undefined);
   },
 });
-mirror.events.on('progress', (e: { file: string; bytes: number }) => process.stdout.write(`PROGRESS ${e.file} ${e.bytes}\n`));
+mirror.events.on('progress', (e: { file: string; bytes: number }) =>
+  process.stdout.write(`PROGRESS ${e.file} ${e.bytes}\n`),
+);
 const outcomes = await mirror.sync();
 process.stdout.write(`DONE ${JSON.stringify(outcomes)}\n`);
 await mirror.close();

@@ -11,12 +11,26 @@ export interface RawResponse {
  * the WHATWG URL parser normalise `/./`, `..` and case in ways an attacker's own
  * client does not, so attack tests need the raw path on the wire.
  */
-export function rawRequest(baseUrl: string, method: string, rawPath: string, options: { headers?: Record<string, string>; body?: string; timeoutMs?: number; localAddress?: string } = {}): Promise<RawResponse> {
+export function rawRequest(
+  baseUrl: string,
+  method: string,
+  rawPath: string,
+  options: { headers?: Record<string, string>; body?: string; timeoutMs?: number; localAddress?: string } = {},
+): Promise<RawResponse> {
   const url = new URL(baseUrl);
   // localAddress 127.0.0.N: every address of 127/8 is on lo, so one test plays many clients.
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: url.hostname, port: url.port, agent: false, ...(options.localAddress ? { localAddress: options.localAddress } : {}), method, path: rawPath, headers: { ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers }, timeout: options.timeoutMs ?? 5000 },
+      {
+        host: url.hostname,
+        port: url.port,
+        agent: false,
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+        method,
+        path: rawPath,
+        headers: { ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
+        timeout: options.timeoutMs ?? 5000,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -32,7 +46,9 @@ export function rawRequest(baseUrl: string, method: string, rawPath: string, opt
         res.on('end', done);
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${rawPath}: no answer within ${options.timeoutMs ?? 5000} ms`)));
+    req.on('timeout', () =>
+      req.destroy(new Error(`${method} ${rawPath}: no answer within ${options.timeoutMs ?? 5000} ms`)),
+    );
     req.on('error', reject);
     req.end(options.body);
   });

@@ -52,7 +52,13 @@ export function createRemoteHost(): RemoteHost {
   return {
     localIp,
     remoteIp,
-    curl: async (args) => (await run('ip', ['netns', 'exec', ns, 'curl', '-sS', '--max-time', '10', ...args], { encoding: 'utf8', timeout: 20_000 })).stdout,
+    curl: async (args) =>
+      (
+        await run('ip', ['netns', 'exec', ns, 'curl', '-sS', '--max-time', '10', ...args], {
+          encoding: 'utf8',
+          timeout: 20_000,
+        })
+      ).stdout,
     destroy,
   };
 }

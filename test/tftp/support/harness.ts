@@ -24,7 +24,7 @@ export async function writeRandomFile(path: string, size: number): Promise<void>
   const { open } = await import('node:fs/promises');
   const handle = await open(path, 'w');
   try {
-    for (let done = 0; done < size; ) {
+    for (let done = 0; done < size;) {
       const n = Math.min(1 << 20, size - done);
       await handle.write(randomBytes(n));
       done += n;
@@ -40,12 +40,27 @@ export interface ServerOptions extends Partial<Omit<StartTftpServerOptions, 'con
   config?: Partial<StartTftpServerOptions['config']>;
 }
 
-export async function startLoopbackServer(roots: string[], options: ServerOptions = {}): Promise<{ server: TftpServer; port: number; logs: string[] }> {
+export async function startLoopbackServer(
+  roots: string[],
+  options: ServerOptions = {},
+): Promise<{ server: TftpServer; port: number; logs: string[] }> {
   const logs: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
   const { config, ...rest } = options;
   const server = await startTftpServer({
-    config: { enabled: true, listen: LOOPBACK, port: 0, roots, extraRoot: null, maxBlksize: 1468, maxTransfers: 256, maxPerClient: 64, maxTimeoutSeconds: 10, maxTransferSeconds: 600, ...config },
+    config: {
+      enabled: true,
+      listen: LOOPBACK,
+      port: 0,
+      roots,
+      extraRoot: null,
+      maxBlksize: 1468,
+      maxTransfers: 256,
+      maxPerClient: 64,
+      maxTimeoutSeconds: 10,
+      maxTransferSeconds: 600,
+      ...config,
+    },
     logger,
     ...rest,
   });
@@ -58,23 +73,53 @@ export interface RunResult {
   stderr: string;
 }
 
-export function run(cmd: string, args: string[], options: { timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  options: { timeoutMs?: number; cwd?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: options.timeoutMs ?? 30_000, cwd: options.cwd, encoding: 'utf8', maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      cmd,
+      args,
+      { timeout: options.timeoutMs ?? 30_000, cwd: options.cwd, encoding: 'utf8', maxBuffer: 1 << 20 },
+      (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
 /** The three real clients, each as the argument list that fetches `remote` from HOST:PORT into `local`. */
 export const clients = {
-  tftpHpa: (port: number, remote: string, local: string, mode = 'binary', host = LOOPBACK): [string, string[]] => ['tftp', ['-m', mode, host, String(port), '-c', 'get', remote, local]],
-  atftp: (port: number, remote: string, local: string, options: Record<string, string> = {}, host = LOOPBACK): [string, string[]] => [
-    'atftp',
-    ['-g', '-r', remote, '-l', local, ...Object.entries(options).flatMap(([k, v]) => ['--option', `${k} ${v}`]), host, String(port)],
+  tftpHpa: (port: number, remote: string, local: string, mode = 'binary', host = LOOPBACK): [string, string[]] => [
+    'tftp',
+    ['-m', mode, host, String(port), '-c', 'get', remote, local],
   ],
-  curl: (port: number, remote: string, local: string, extra: string[] = [], host = LOOPBACK): [string, string[]] => ['curl', ['-sS', '--path-as-is', '-o', local, ...extra, `tftp://${host}:${port}/${remote}`]],
+  atftp: (
+    port: number,
+    remote: string,
+    local: string,
+    options: Record<string, string> = {},
+    host = LOOPBACK,
+  ): [string, string[]] => [
+    'atftp',
+    [
+      '-g',
+      '-r',
+      remote,
+      '-l',
+      local,
+      ...Object.entries(options).flatMap(([k, v]) => ['--option', `${k} ${v}`]),
+      host,
+      String(port),
+    ],
+  ],
+  curl: (port: number, remote: string, local: string, extra: string[] = [], host = LOOPBACK): [string, string[]] => [
+    'curl',
+    ['-sS', '--path-as-is', '-o', local, ...extra, `tftp://${host}:${port}/${remote}`],
+  ],
 };
 
 export async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {

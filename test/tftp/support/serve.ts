@@ -20,7 +20,9 @@ const server = await startTftpServer({
     ...(input.config as object),
   },
   logger: pino({ level: (input.logLevel as string) ?? 'warn' }, pino.destination(2)),
-  ...(input.retransmit ? { retransmit: input.retransmit as { initialMs: number; maxMs: number; retries: number } } : {}),
+  ...(input.retransmit
+    ? { retransmit: input.retransmit as { initialMs: number; maxMs: number; retries: number } }
+    : {}),
 });
 process.stdout.write(`PORT ${server.address().port}\n`);
 const stop = async (): Promise<void> => {

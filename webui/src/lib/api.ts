@@ -20,7 +20,8 @@ export function whenAuthLost(handler: (code: string) => void): void {
 export const client = new KindlingClient({
   baseUrl: '',
   credentials: 'same-origin',
-  headers: (method): Record<string, string> => (method !== 'GET' && method !== 'HEAD' && csrf ? { 'x-csrf-token': csrf } : {}),
+  headers: (method): Record<string, string> =>
+    method !== 'GET' && method !== 'HEAD' && csrf ? { 'x-csrf-token': csrf } : {},
   // A wrong password is a 401 too, and is no lost session.
   onError: (err, path) => {
     if (err.status === 401 && !path.startsWith('/api/login') && !path.startsWith('/api/password')) onAuthLost(err.code);
@@ -36,7 +37,10 @@ export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: numb
   };
 }
 
-/** PUTs a file as application/octet-stream with upload progress (fetch reports none), the CSRF token and ApiError like request(). */
+/**
+ * PUTs a file as application/octet-stream with upload progress (fetch reports none), the CSRF token and ApiError like
+ * request().
+ */
 export function upload(url: string, file: Blob, onProgress: (sent: number) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
@@ -48,8 +52,18 @@ export function upload(url: string, file: Blob, onProgress: (sent: number) => vo
     xhr.onload = () => {
       if (xhr.status >= 200 && xhr.status < 300) return resolve();
       try {
-        const data = JSON.parse(xhr.responseText) as { error?: { code: string; message: string; details?: Record<string, unknown> } };
-        reject(new ApiError(xhr.status, (data.error?.code ?? 'HTTP') as ConstructorParameters<typeof ApiError>[1], data.error?.message ?? xhr.statusText, data.error?.details ?? {}, url));
+        const data = JSON.parse(xhr.responseText) as {
+          error?: { code: string; message: string; details?: Record<string, unknown> };
+        };
+        reject(
+          new ApiError(
+            xhr.status,
+            (data.error?.code ?? 'HTTP') as ConstructorParameters<typeof ApiError>[1],
+            data.error?.message ?? xhr.statusText,
+            data.error?.details ?? {},
+            url,
+          ),
+        );
       } catch {
         reject(new ApiError(xhr.status, 'HTTP', `${xhr.status} ${xhr.statusText}`, {}, url));
       }

@@ -30,12 +30,18 @@ export function time(iso: string | null | undefined): string {
 }
 
 /** The issue message for one field, by its key path ("users.0.name"). */
-export function issueAt(issues: Array<{ path: string[]; message: string }>, ...path: Array<string | number>): string | undefined {
+export function issueAt(
+  issues: Array<{ path: string[]; message: string }>,
+  ...path: Array<string | number>
+): string | undefined {
   const key = path.map(String).join('.');
   return issues.find((i) => i.path.join('.') === key)?.message;
 }
 
 /** Issues under a prefix that no field shows (so none is ever hidden). */
-export function issuesUnder(issues: Array<{ path: string[]; message: string }>, shown: Set<string>): Array<{ path: string[]; message: string }> {
+export function issuesUnder(
+  issues: Array<{ path: string[]; message: string }>,
+  shown: Set<string>,
+): Array<{ path: string[]; message: string }> {
   return issues.filter((i) => !shown.has(i.path.join('.')));
 }
