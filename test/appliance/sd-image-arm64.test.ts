@@ -5,7 +5,9 @@ import { bootTestSkipReason, runBootTest } from './support/boot-test.js';
 // arm64 kernel, Kindling installed by the image's own install-kindling.sh from a bundle
 // whose addon was cross-built, laid out as a two-partition SD card image, checked
 // statically, and booted under qemu-system-aarch64 -M virt (TCG) with the kernel,
-// initramfs and cmdline.txt from its FAT partition; then the amd64 lane's checks.
+// initramfs and cmdline.txt from its FAT partition; then the amd64 lane's checks, an x86
+// SeaBIOS machine PXE-booting from it to `installing`, and the same card booted fresh
+// under -M raspi3b with the Pi 3's own DTB.
 
 const reason = bootTestSkipReason('arm64');
 // debootstrap under qemu-user the first time (~15 min, then cached) and a TCG guest.
