@@ -309,7 +309,7 @@ is_active() { [ "$(unit_state)" = active ]; }
 
 # --- 5. boot: KVM if a real boot works with it, else TCG -------------------------------
 # A kernel that prints its banner within 20 s under KVM counts as working. Seen here:
-# nested KVM that aborts on an MSR with -cpu host, and (design.md) a KVM guest whose
+# nested KVM that aborts on an MSR with -cpu host, and (docs/decisions.md, "The rack in a box") a KVM guest whose
 # network stayed silent; either way the test falls back to TCG.
 kvm_works() {
   [ -w /dev/kvm ] || return 1
