@@ -68,7 +68,7 @@ function fail(message: string, code: number): number {
 /** One line: what failed, the code the server sent, and where the command looked. */
 export function explain(err: unknown, target: ServiceTarget | null, action: 'mirror-sync' | 'other'): string {
   if (err instanceof Unreachable && target) {
-    const checkout = target.where.startsWith('the checkout defaults');
+    const checkout = target.configFile === null;
     const hint =
       action === 'mirror-sync'
         ? `the mirror syncs inside the service, so start it first ` +

@@ -15,6 +15,8 @@ export interface ServiceTarget {
   url: string;
   /** Which file and keys gave the URL, e.g. "from /etc/kindling/kindling.yaml http.port". */
   where: string;
+  /** The config file the URL came from; null on the embedded defaults (a checkout, not the appliance). */
+  configFile: string | null;
   tokenFile: string;
   /** Why the admin token could not be read; null when it was. */
   tokenProblem: string | null;
@@ -77,5 +79,13 @@ export function serviceTarget(configFlag: string | undefined, timeoutSeconds: nu
     headers: (): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {}),
     timeoutMs: timeoutSeconds * 1000,
   });
-  return { config, url, where: describeWhere(file, configFlag), tokenFile, tokenProblem: problem, client };
+  return {
+    config,
+    url,
+    where: describeWhere(file, configFlag),
+    configFile: file,
+    tokenFile,
+    tokenProblem: problem,
+    client,
+  };
 }
