@@ -143,6 +143,9 @@ async function expectUpdatedFromMirror(box: RackInBox, w: Walk): Promise<void> {
     path.join(box.upstream.root, 'stable', 'amd64-usr', updateVersion, 'flatcar_production_update.gz'),
   ).size;
   const serial = w.vm.serial();
+  // The client's own account of the exchange, for the timeline (the API polls can miss a short `offered`).
+  for (const line of serial.split('\n').filter((l) => l.startsWith('omaha: ')))
+    box.log(`${w.name} serial: ${line.trim()}`);
   expect(serial).toContain(`omaha: offered ${updateVersion}: ${box.kindling.url}/mirror/flatcar/stable/amd64-usr/`);
   expect(serial).toContain(`omaha: downloaded ${payload} bytes`);
   expect(serial).toContain('omaha: size and sha256 match the answer');
