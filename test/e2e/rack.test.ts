@@ -1,7 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rackUnavailable } from './support/rack.js';
-import { lifecycle, openRackInBox, walk, type RackInBox, type Walk } from './support/scenario.js';
+import { lifecycle, openRackInBox, syncMirror, walk, type RackInBox, type Walk } from './support/scenario.js';
+import { standinVersion } from './support/standin.js';
 import { ovmfCode } from './support/vm.js';
 
 // The rack in a box (docs/decisions.md, "The rack in a box"): real firmware PXE-boots from Kindling through install
@@ -74,6 +76,82 @@ async function expectInstalledAndBootedFromDisk(box: RackInBox, w: Walk): Promis
   await expectBootedFromDisk(box, w);
 }
 
+/** The release the fake upstream publishes after the installs, for the installed nodes' update checks. */
+const updateVersion = '9999.1.0';
+
+interface UpdateMachine {
+  mac: string | null;
+  machineId: string;
+  version: string;
+  state: string;
+  reason: string | null;
+}
+
+/**
+ * The installed node's Omaha client (test/fixtures/standin-os/rootfs/usr/lib/standin/omaha-client) asks
+ * Kindling's POST /v1/update/ as update.conf says; after a sync of a newer signed release it is told of
+ * it, downloads it from the mirror, checks its size and sha256, and reports back until the machines API
+ * shows it updated.
+ */
+async function expectUpdatedFromMirror(box: RackInBox, w: Walk): Promise<void> {
+  const t0 = Date.now();
+  const at = () => `+${((Date.now() - t0) / 1000).toFixed(1)}s`;
+  const report = (why: string): Error => {
+    const log = readFileSync(box.kindling.logFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('/v1/update') || l.includes('mirror') || l.includes(w.vm.mac))
+      .join('\n');
+    return new Error(
+      `${w.name}: ${why} at ${at()}\n--- serial console of ${w.name} (last 6000 characters) ---\n` +
+        `${w.vm.serial().slice(-6000)}\n--- Kindling's log: updates, mirror, ${w.vm.mac} (last 6000 characters) ---\n` +
+        `${log.slice(-6000)}\n`,
+    );
+  };
+  const record = async () =>
+    (await box.kindling.api<{ machines: UpdateMachine[] }>('GET', '/api/updates')).body.machines.find(
+      (m) => m.mac === w.vm.mac,
+    );
+  // Its first check, before the new release exists: the version it was installed as, nothing to do.
+  let seen = await record();
+  for (let i = 0; i < 60 && !seen; i++) {
+    await new Promise((r) => setTimeout(r, 2000));
+    seen = await record();
+  }
+  if (!seen) throw report('no Omaha update check from the installed node within 120 s');
+  box.log(`${w.name}: Omaha check at ${at()}: ${seen.version} ${seen.state} (machine id ${seen.machineId})`);
+  expect(seen).toMatchObject({ version: standinVersion, state: 'up-to-date' });
+
+  await box.upstream.publish(updateVersion);
+  const missing = await syncMirror(box.kindling, box.log, updateVersion);
+  if (missing) throw report(missing);
+  box.log(`${w.name}: ${updateVersion} published on the mirror at ${at()}`);
+  let state = seen.state;
+  for (let i = 0; i < 120; i++) {
+    const now = await record();
+    if (now && now.state !== state) {
+      state = now.state;
+      box.log(`${w.name}: update ${now.state.padEnd(11)} at ${at()} (version ${now.version})`);
+    }
+    if (now?.state === 'error') throw report(`the node reported an update error: ${now.reason ?? '?'}`);
+    if (now?.state === 'updated' && now.version === updateVersion) break;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  const last = await record();
+  if (last?.state !== 'updated' || last.version !== updateVersion)
+    throw report(`not updated to ${updateVersion} within 240 s: ${JSON.stringify(last)}`);
+  const payload = statSync(
+    path.join(box.upstream.root, 'stable', 'amd64-usr', updateVersion, 'flatcar_production_update.gz'),
+  ).size;
+  const serial = w.vm.serial();
+  // The client's own account of the exchange, for the timeline (the API polls can miss a short `offered`).
+  for (const line of serial.split('\n').filter((l) => l.startsWith('omaha: ')))
+    box.log(`${w.name} serial: ${line.trim()}`);
+  expect(serial).toContain(`omaha: offered ${updateVersion}: ${box.kindling.url}/mirror/flatcar/stable/amd64-usr/`);
+  expect(serial).toContain(`omaha: downloaded ${payload} bytes`);
+  expect(serial).toContain('omaha: size and sha256 match the answer');
+  expect(serial).toContain(`running ${updateVersion}, previous version ${standinVersion} (event 3/2)`);
+}
+
 describe.skipIf(unavailable)('a rack in a box: full DHCP', () => {
   let box: RackInBox | null = null;
 
@@ -87,7 +165,7 @@ describe.skipIf(unavailable)('a rack in a box: full DHCP', () => {
 
   it(
     'a SeaBIOS machine (iPXE ROM) and an OVMF machine (EDK2 PXE, ' +
-      'snponly.efi by TFTP) install and boot from their disks',
+      'snponly.efi by TFTP) install and boot from their disks; the SeaBIOS one then updates from the mirror',
     async ({ skip }) => {
       const b = box as RackInBox;
       if (b.mirrorMissing) skip(b.mirrorMissing);
@@ -117,8 +195,10 @@ describe.skipIf(unavailable)('a rack in a box: full DHCP', () => {
         state: 'running',
         facts: { platform: 'efi' },
       });
+      // Then the lifecycle after the install: an update for the installed SeaBIOS node from the mirror.
+      await expectUpdatedFromMirror(b, walks[0] as Walk);
     },
-    2 * machineTimeoutMs,
+    2 * machineTimeoutMs + 8 * 60_000,
   );
 });
 

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { startKindling, type E2eKindling } from './kindling.js';
 import { createRack, type Rack } from './rack.js';
-import { buildStandin, standinVersion, writeUpstream } from './standin.js';
+import { buildStandin, standinVersion, writeUpstream, type Upstream } from './standin.js';
 import { startVm, type Accel, type Firmware, type Vm } from './vm.js';
 
 // One rack in a box, shared by the e2e suite and `npm run lab`: the network, Kindling
@@ -29,6 +29,8 @@ files:
 export interface RackInBox {
   rack: Rack;
   kindling: E2eKindling;
+  /** The fake upstream Kindling's mirror syncs from. */
+  upstream: Upstream;
   workDir: string;
   accel: Accel;
   /** Why installs cannot run here (no mirror in this Kindling), or null. */
@@ -107,6 +109,7 @@ export async function openRackInBox(options: {
     return {
       rack,
       kindling,
+      upstream,
       workDir,
       accel,
       mirrorMissing,
@@ -129,13 +132,19 @@ export async function openRackInBox(options: {
   }
 }
 
-async function syncMirror(kindling: E2eKindling, log: (l: string) => void): Promise<string | null> {
+/** Starts a sync and waits until flatcar-stable publishes `version`; null when this Kindling has no mirror. */
+export async function syncMirror(
+  kindling: E2eKindling,
+  log: (l: string) => void,
+  version = standinVersion,
+): Promise<string | null> {
   const first = await kindling.api('GET', '/api/mirror');
   if (first.status === 404)
     return (
       'this Kindling does not serve /api/mirror yet (the mirror is not wired ' +
       'into main.ts), so nodes have nothing to install'
     );
+  const startedAt = Date.now();
   const started = await kindling.api('POST', '/api/mirror/sync', {});
   if (started.status >= 300)
     throw new Error(`POST /api/mirror/sync answered ${started.status}: ${JSON.stringify(started.body)}`);
@@ -144,20 +153,23 @@ async function syncMirror(kindling: E2eKindling, log: (l: string) => void): Prom
     const state = (
       await kindling.api<{
         running: boolean;
-        sources: Array<{ name: string; current: string | null; lastSync: unknown }>;
+        sources: Array<{
+          name: string;
+          current: string | null;
+          lastSync: { ok: boolean; finishedAt: string } | null;
+        }>;
       }>('GET', '/api/mirror')
     ).body;
     const source = state.sources.find((s) => s.name === 'flatcar-stable');
-    if (source?.current === standinVersion) {
-      log(`mirror: flatcar-stable ${standinVersion} verified and published`);
+    if (source?.current === version) {
+      log(`mirror: flatcar-stable ${version} verified and published`);
       return null;
     }
-    if (!state.running && source?.lastSync && Date.now() > deadline - 110_000) {
-      const outcome = JSON.stringify(source.lastSync);
-      if (/error|fail/i.test(outcome)) throw new Error(`the mirror sync failed: ${outcome}`);
-    }
+    const last = source?.lastSync;
+    if (!state.running && last && last.ok === false && Date.parse(last.finishedAt) >= startedAt - 1000)
+      throw new Error(`the mirror sync failed: ${JSON.stringify(last)}`);
     if (Date.now() > deadline)
-      throw new Error(`the mirror did not publish ${standinVersion} within 120 s: ${JSON.stringify(state)}`);
+      throw new Error(`the mirror did not publish ${version} within 120 s: ${JSON.stringify(state)}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }

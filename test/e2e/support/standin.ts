@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeSigner, sign } from '../../mirror/support/fake-upstream.js';
@@ -28,6 +28,8 @@ export interface Upstream {
   /** What Kindling's mirror source says: baseUrl and the armored public key. */
   baseUrl: string;
   keys: string;
+  /** Publishes the stand-in's files again as VERSION, signed, and makes it `current`. */
+  publish(version: string): Promise<void>;
 }
 
 export async function writeUpstream(options: {
@@ -38,28 +40,39 @@ export async function writeUpstream(options: {
 }): Promise<Upstream> {
   const signer = await makeSigner('kindling-e2e-upstream');
   const base = path.join(options.root, 'stable', 'amd64-usr');
-  const dir = path.join(base, standinVersion);
-  mkdirSync(dir, { recursive: true });
-  mkdirSync(path.join(base, 'current'), { recursive: true });
   const files: Record<string, string> = {
     'flatcar_production_pxe.vmlinuz': 'vmlinuz',
     'flatcar_production_pxe_image.cpio.gz': 'initramfs.cpio.gz',
     'flatcar_production_image.bin.bz2': 'disk.img.bz2',
-    // update_engine's payload; the stand-in never applies it, the mirror only serves it.
+    // update_engine's payload; the stand-in's Omaha client downloads and checks it, never applies it.
     'flatcar_production_update.gz': 'initramfs.cpio.gz',
   };
-  for (const [name, built] of Object.entries(files)) {
-    const data = readFileSync(path.join(options.standinDir, built));
-    writeFileSync(path.join(dir, name), data);
-    writeFileSync(path.join(dir, `${name}.sig`), await sign(signer, data));
-  }
-  const [build, branch, patch] = standinVersion.split('.');
-  writeFileSync(
-    path.join(base, 'current', 'version.txt'),
-    `FLATCAR_BUILD=${build}\nFLATCAR_BRANCH=${branch}\nFLATCAR_PATCH=${patch}\n` +
-      `FLATCAR_VERSION=${standinVersion}\nFLATCAR_VERSION_ID=${standinVersion}\n`,
-  );
-  return { root: options.root, baseUrl: `http://${options.host}:${options.port}/stable`, keys: signer.armoredPublic };
+  const publish = async (version: string): Promise<void> => {
+    const dir = path.join(base, version);
+    mkdirSync(dir, { recursive: true });
+    mkdirSync(path.join(base, 'current'), { recursive: true });
+    for (const [name, built] of Object.entries(files)) {
+      const data = readFileSync(path.join(options.standinDir, built));
+      writeFileSync(path.join(dir, name), data);
+      writeFileSync(path.join(dir, `${name}.sig`), await sign(signer, data));
+    }
+    const [build, branch, patch] = version.split('.');
+    // The static server reads files as asked: version.txt last, so a sync never sees a half-written release.
+    const tmp = path.join(base, 'current', 'version.txt.tmp');
+    writeFileSync(
+      tmp,
+      `FLATCAR_BUILD=${build}\nFLATCAR_BRANCH=${branch}\nFLATCAR_PATCH=${patch}\n` +
+        `FLATCAR_VERSION=${version}\nFLATCAR_VERSION_ID=${version}\n`,
+    );
+    renameSync(tmp, path.join(base, 'current', 'version.txt'));
+  };
+  await publish(standinVersion);
+  return {
+    root: options.root,
+    baseUrl: `http://${options.host}:${options.port}/stable`,
+    keys: signer.armoredPublic,
+    publish,
+  };
 }
 
 export const staticServerScript = path.join(repo, 'test/e2e/support/static-server.mjs');
