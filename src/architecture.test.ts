@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from '../test/support/source-files.js';
 
 // The import rule of docs/architecture.md, checked on the real source: every import
 // goes to an area of the same or a lower layer, and the pure core (codecs, renderers,
@@ -59,15 +60,9 @@ const pure = [
 /** What a pure module may import from outside src/: no file system, sockets or processes. */
 const pureLibraries = new Set(['zod', 'yaml', 'node:crypto', 'node:buffer']);
 
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const full = path.join(dir, name);
-    if (statSync(full).isDirectory()) return sources(full);
-    return /\.ts$/.test(name) && !/\.test(-data)?\.ts$/.test(name) ? [full] : [];
-  });
-}
-
-const files = sources(src).map((file) => path.relative(src, file));
+const files = sourceFiles(src, /\.ts$/)
+  .filter((file) => !/\.test(-data)?\.ts$/.test(file))
+  .map((file) => path.relative(src, file));
 const areaOf = (file: string) => (file.split('/')[0] ?? file).replace(/\.ts$/, '');
 /** An unknown area fails the first test; here it counts as the top so it flags nothing twice. */
 const layerOf = (file: string) => layers[areaOf(file)] ?? Number.MAX_SAFE_INTEGER;

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from '../test/support/source-files.js';
 
 // The house rules of docs/architecture.md that prettier and eslint do not check, on the
 // real source: lines within 120 columns (prettier leaves long strings and comments
@@ -13,16 +14,6 @@ const repo = path.resolve(import.meta.dirname, '..');
 const roots = ['src', 'test', 'bench', 'scripts', 'webui/src'];
 const maxColumns = 120;
 const sourceFile = /\.(ts|mjs|svelte)$/;
-
-function sources(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const full = path.join(dir, name);
-    if (name === 'node_modules') return [];
-    if (statSync(full).isDirectory()) return sources(full);
-    return sourceFile.test(name) ? [full] : [];
-  });
-}
 
 /** `file:line (N columns)` for each line over the limit; columns are characters, not bytes. */
 function longLines(file: string, text: string): string[] {
@@ -95,7 +86,7 @@ function commentProblems(file: string, text: string, exists = mdExists): string[
   });
 }
 
-const files = roots.flatMap((root) => sources(path.join(repo, root)));
+const files = roots.flatMap((root) => sourceFiles(path.join(repo, root), sourceFile));
 
 describe('house rules', () => {
   it('the checks catch what they are for', () => {
