@@ -1,17 +1,9 @@
 // What the DHCP service needs from the inventory, as an interface so the service can be
 // tested with a fake and the inventory can be wired in later (src/main.ts).
 
-export interface BootOfferEvent {
-  mac: string;
-  /** RFC 4578 §2.1 architecture type the client reported, if any. */
-  arch: number | null;
-  vendorClass: string | null;
-  userClass: string | null;
-  /** The address given in full mode; null in proxy mode (the site's server gives it). */
-  ip: string | null;
-  bootFile: string;
-  mode: 'full' | 'proxy';
-}
+import type { BootOfferEvent } from '../inventory/machine-record.js';
+
+export type { BootOfferEvent };
 
 export interface DhcpInventory {
   /** The address machines.yaml reserves for this MAC (lower-case, colon form), or null. */

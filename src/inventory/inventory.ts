@@ -20,6 +20,7 @@ import {
   factKeys,
   machineView,
   newRecord,
+  type BootOfferEvent,
   type InventoryEvent,
   type Machine,
   type MachineFacts,
@@ -277,15 +278,7 @@ export class Inventory {
    * `discovered`) and a `dhcp-offer` event records what its firmware said. Called on
    * the packet path, so it never throws.
    */
-  recordBootOffer(offer: {
-    mac: string;
-    arch: number | null;
-    vendorClass: string | null;
-    userClass: string | null;
-    ip: string | null;
-    bootFile: string;
-    mode: 'full' | 'proxy';
-  }): void {
+  recordBootOffer(offer: BootOfferEvent): void {
     const firmware = offer.arch === null ? null : firmwareOfClientArch(offer.arch);
     // Counted as one source: the offered address is Kindling's choice, not the sender's.
     this.seen(

@@ -49,6 +49,19 @@ export interface Machine extends Omit<MachineRecord, keyof TokenFields> {
   declared: boolean;
 }
 
+/** What DHCP tells the inventory when it offers a boot file (`Inventory.recordBootOffer`). */
+export interface BootOfferEvent {
+  mac: string;
+  /** RFC 4578 §2.1 architecture type the client reported, if any. */
+  arch: number | null;
+  vendorClass: string | null;
+  userClass: string | null;
+  /** The address given in full mode; null in proxy mode (the site's server gives it). */
+  ip: string | null;
+  bootFile: string;
+  mode: 'full' | 'proxy';
+}
+
 export interface InventoryEvent {
   at: string;
   mac: string;
