@@ -1,7 +1,7 @@
 // Full DHCP (RFC 2131 §4.3): addresses from the pool or reservations, plus the boot
 // file for network-boot clients. An ACK leaves only after its lease is durable.
 import type pino from 'pino';
-import { recordSafely, type DhcpInventory } from './inventory.js';
+import { bootOffer, recordSafely, type DhcpInventory } from './inventory.js';
 import type { JournalRecord } from './lease-journal.js';
 import type { LeaseTable } from './lease-table.js';
 import { encode, MessageType, Opt, optionIp, optionString } from './options.js';
@@ -102,19 +102,7 @@ export function createFullModeHandler(o: FullModeOptions): DhcpHandler {
         );
       else {
         o.logger.info({ mac, arch: facts.arch, bootFile: decision.bootFile, ip, mode: 'full' }, 'dhcp: boot offer');
-        recordSafely(
-          o.inventory,
-          {
-            mac,
-            arch: facts.arch,
-            vendorClass: facts.vendorClass,
-            userClass: facts.userClasses[0] ?? null,
-            ip,
-            bootFile: decision.bootFile,
-            mode: 'full',
-          },
-          o.logger,
-        );
+        recordSafely(o.inventory, bootOffer(mac, facts, decision.bootFile, ip, 'full'), o.logger);
       }
     }
     return bootFields(req, decision, o.serverIp, false);

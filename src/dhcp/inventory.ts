@@ -2,6 +2,7 @@
 // tested with a fake and the inventory can be wired in later (src/main.ts).
 
 import type { BootOfferEvent } from '../inventory/machine-record.js';
+import type { PxeFacts } from './pxe-policy.js';
 
 export type { BootOfferEvent };
 
@@ -12,6 +13,18 @@ export interface DhcpInventory {
   reservationOwner(ip: string): string | null;
   /** Records a `dhcp-offer` event. Must not throw; called on the packet path. */
   recordBootOffer(event: BootOfferEvent): void;
+}
+
+/** The event of one boot offer, from what the client said and what it was given. */
+export function bootOffer(
+  mac: string,
+  facts: PxeFacts,
+  bootFile: string,
+  ip: string | null,
+  mode: BootOfferEvent['mode'],
+): BootOfferEvent {
+  const { arch, vendorClass } = facts;
+  return { mac, arch, vendorClass, userClass: facts.userClasses[0] ?? null, ip, bootFile, mode };
 }
 
 /** Records the event; an inventory failure is logged, never allowed to cost the client its reply. */

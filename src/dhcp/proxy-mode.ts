@@ -3,7 +3,7 @@
 // on port 67 and boot-server REQUESTs on port 4011. A client that is not booting from
 // the network never gets a reply.
 import type pino from 'pino';
-import { recordSafely, type DhcpInventory } from './inventory.js';
+import { bootOffer, recordSafely, type DhcpInventory } from './inventory.js';
 import { encode, MessageType, Opt } from './options.js';
 import { choosePxeBoot, isBootClient, type PxePolicyConfig } from './pxe-policy.js';
 import {
@@ -46,19 +46,7 @@ export function createProxyModeHandler(o: ProxyModeOptions): DhcpHandler {
     }
     if (!onBootPort) {
       o.logger.info({ mac, arch: facts.arch, bootFile: decision.bootFile, mode: 'proxy' }, 'dhcp: boot offer');
-      recordSafely(
-        o.inventory,
-        {
-          mac,
-          arch: facts.arch,
-          vendorClass: facts.vendorClass,
-          userClass: facts.userClasses[0] ?? null,
-          ip: null,
-          bootFile: decision.bootFile,
-          mode: 'proxy',
-        },
-        o.logger,
-      );
+      recordSafely(o.inventory, bootOffer(mac, facts, decision.bootFile, null, 'proxy'), o.logger);
     }
     const boot = bootFields(req, decision, o.serverIp, true);
     const data = buildReply(req, {
