@@ -134,22 +134,9 @@ export class UpdateService {
       options.logger,
     );
     // A hand-edited or older file: keep only entries of the right shape.
-    if (
-      typeof policy.data !== 'object' ||
-      policy.data === null ||
-      typeof policy.data.groups !== 'object' ||
-      policy.data.groups === null ||
-      Array.isArray(policy.data.groups)
-    )
-      await policy.set({ groups: {} });
-    if (
-      typeof records.data !== 'object' ||
-      records.data === null ||
-      typeof records.data.machines !== 'object' ||
-      records.data.machines === null ||
-      Array.isArray(records.data.machines)
-    )
-      await records.set({ machines: {} });
+    const isMap = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);
+    if (!isMap(policy.data) || !isMap(policy.data.groups)) await policy.set({ groups: {} });
+    if (!isMap(records.data) || !isMap(records.data.machines)) await records.set({ machines: {} });
     for (const [name, value] of Object.entries(policy.data.groups)) {
       const parsed = groupPolicySchema.safeParse(value);
       if (parsed.success && groupNamePattern.test(name)) policy.data.groups[name] = parsed.data;
