@@ -1,4 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { describeIssues } from '../config/yaml-document.js';
 import { errorBody, isKindlingError, KindlingError, type ErrorCode } from '../errors.js';
 
 // fastify's own 4xx errors, as codes of the table in src/errors.ts (docs/errors.md), so
@@ -55,4 +57,19 @@ export function installErrorHandler(app: FastifyInstance): void {
 /** For Fastify({ frameworkErrors }): a bad URL or an over-long parameter, before any route runs. */
 export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   sendError(reply, fromFastifyError(error) ?? new KindlingError('INTERNAL', 'internal error; the log has the details'));
+}
+
+/**
+ * A request body checked against its schema: the parsed value, or REQUEST_INVALID with
+ * one line per problem (`where: key "a.b": ...`) and the issues by path, for the page
+ * to show beside its fields.
+ */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown, where: string): z.output<T> {
+  const parsed = schema.safeParse(body ?? {});
+  if (parsed.success) return parsed.data;
+  const problems = describeIssues(where, parsed.error.issues);
+  throw new KindlingError('REQUEST_INVALID', problems.join('\n'), {
+    problems,
+    issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+  });
 }

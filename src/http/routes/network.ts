@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { describeIssues } from '../../config/yaml-document.js';
 import { KindlingError } from '../../errors.js';
 import {
   mergeNetwork,
@@ -17,6 +16,7 @@ import {
   type OtherServerRefusal,
 } from '../../settings/network.js';
 import type { HttpDeps } from '../context.js';
+import { parseBody } from '../errors.js';
 
 // GET/PUT /api/settings/network: the DHCP keys and server.advertise from the Settings
 // page and the wizard. A change is checked against this machine's interfaces, probed
@@ -47,16 +47,9 @@ export function networkRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/settings/network', async () => view());
 
   app.put('/settings/network', async (request): Promise<NetworkSaved> => {
-    const parsed = networkChangeSchema.safeParse(request.body ?? {});
-    if (!parsed.success) {
-      const problems = describeIssues('settings/network', parsed.error.issues);
-      throw new KindlingError('REQUEST_INVALID', problems.join('\n'), {
-        problems,
-        issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
-      });
-    }
+    const change = parseBody(networkChangeSchema, request.body, 'settings/network');
     const current = networkSettingsOf(deps.config);
-    const next = mergeNetwork(current, parsed.data);
+    const next = mergeNetwork(current, change);
     const interfaces = control.interfaces();
     const problems = networkProblems(next, deps.config.server.interface, interfaces);
     if (problems.length > 0) {
@@ -75,8 +68,7 @@ export function networkRoutes(app: FastifyInstance, deps: HttpDeps): void {
         {},
       );
 
-    if (next.dhcp.mode === 'full' && !parsed.data.force)
-      await refuseBesideAnotherServer(control, deps, next, interfaces);
+    if (next.dhcp.mode === 'full' && !change.force) await refuseBesideAnotherServer(control, deps, next, interfaces);
     await control.save(changes);
     const changed = changes.map((c) => c.path.join('.'));
     request.log.info({ keys: changed }, 'network settings changed');

@@ -144,7 +144,7 @@ export function profileEditRoutes(app: FastifyInstance, deps: HttpDeps): void {
       const body = request.body ?? {};
       const { issues, profile: spec } = checkDraft(body);
       if (!spec)
-        throw new KindlingError('PROFILE_INVALID', `the draft is not a valid profile: ${describeIssues(issues)}`, {
+        throw new KindlingError('PROFILE_INVALID', `the draft is not a valid profile: ${describeDraftIssues(issues)}`, {
           issues,
         });
       const profile: Profile = {
@@ -178,5 +178,5 @@ export function profileEditRoutes(app: FastifyInstance, deps: HttpDeps): void {
   );
 }
 
-const describeIssues = (issues: DraftIssue[]) =>
+const describeDraftIssues = (issues: DraftIssue[]) =>
   issues.map((i) => `${i.path.join('.') || 'top level'}: ${i.message}`).join('; ');

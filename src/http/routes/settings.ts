@@ -1,10 +1,10 @@
 import { networkInterfaces } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { describeIssues } from '../../config/yaml-document.js';
 import { KindlingError } from '../../errors.js';
 import { settingsPatchSchema, type SettingsPatch } from '../../settings/settings.js';
 import { recommend } from '../../settings/network.js';
 import type { HttpDeps } from '../context.js';
+import { parseBody } from '../errors.js';
 import { networkRoutes } from './network.js';
 
 // What the wizard and the Settings view read and write: settings.json (mirror
@@ -28,17 +28,10 @@ export function settingsRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/settings', async () => view());
 
   app.put('/settings', async (request) => {
-    const parsed = settingsPatchSchema.safeParse(request.body ?? {});
-    if (!parsed.success) {
-      const problems = describeIssues('settings', parsed.error.issues);
-      throw new KindlingError('REQUEST_INVALID', problems.join('\n'), {
-        problems,
-        issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
-      });
-    }
+    const parsed = parseBody(settingsPatchSchema, request.body, 'settings');
     // The schema fills defaults for absent keys; a patch changes only the keys it sends.
     const sent = (request.body ?? {}) as Record<string, unknown>;
-    const patch = Object.fromEntries(Object.entries(parsed.data).filter(([key]) => key in sent)) as SettingsPatch;
+    const patch = Object.fromEntries(Object.entries(parsed).filter(([key]) => key in sent)) as SettingsPatch;
     const rule = patch.unknownRule;
     if (rule && rule !== 'wait' && !deps.declarations.profiles.has(rule.profile)) {
       throw new KindlingError(
