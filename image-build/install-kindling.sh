@@ -103,7 +103,8 @@ SH
 install -D -m 0755 "$appliance/kindling-firstboot" "$rootfs/usr/libexec/kindling/kindling-firstboot"
 install -D -m 0755 "$appliance/kindling-mirror-resume" "$rootfs/usr/libexec/kindling/kindling-mirror-resume"
 install -D -m 0755 "$appliance/kindling-issue" "$rootfs/usr/libexec/kindling/kindling-issue"
-for unit in kindling.service kindling-firstboot.service kindling-mirror-resume.service kindling-mirror-resume.timer; do
+for unit in kindling.service kindling-firstboot.service kindling-mirror-resume.service kindling-mirror-resume.timer \
+  kindling-host-address.service kindling-host-address.path; do
   install -D -m 0644 "$appliance/$unit" "$rootfs/usr/lib/systemd/system/$unit"
 done
 install -D -m 0644 "$appliance/sysusers-kindling.conf" "$rootfs/usr/lib/sysusers.d/kindling.conf"
@@ -151,7 +152,8 @@ else
 fi
 
 # --- units -------------------------------------------------------------------------------
-in_root systemctl enable kindling.service kindling-firstboot.service kindling-mirror-resume.timer avahi-daemon.service
+in_root systemctl enable kindling.service kindling-firstboot.service kindling-mirror-resume.timer \
+  kindling-host-address.path avahi-daemon.service
 if in_root test -e /usr/lib/systemd/system/NetworkManager.service; then
   in_root systemctl enable NetworkManager.service
 fi

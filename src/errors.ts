@@ -43,6 +43,30 @@ export const errorCodes = {
     status: 409,
     summary: 'there is no kindling.yaml to save a change from the page to, or Kindling may not write it',
   },
+  HOST_ADDRESS_INVALID: {
+    status: 400,
+    summary: "the machine's own address from the page is not a usable address, prefix or gateway",
+  },
+  HOST_ADDRESS_UNMANAGED: {
+    status: 409,
+    summary: "this Kindling does not set its machine's address (server.hostAddress.manage is false off the appliance)",
+  },
+  HOST_ADDRESS_PENDING: {
+    status: 409,
+    summary: "another change of the machine's own address is waiting for its confirmation",
+  },
+  HOST_ADDRESS_NOT_WAITING: {
+    status: 409,
+    summary: "the address change to confirm is not waiting for a confirmation (finished, gone back, or another one)",
+  },
+  HOST_ADDRESS_REVERTED: {
+    status: 409,
+    summary: "the address change went back before its confirmation arrived",
+  },
+  HOST_ADDRESS_HELPER_SILENT: {
+    status: 504,
+    summary: "the root-side address helper did not answer (is kindling-host-address.path enabled?)",
+  },
   TFTP_LISTEN: { status: 500, summary: 'the TFTP port cannot be bound' },
   MIRROR_UPSTREAM: { status: 502, summary: 'a mirror source upstream is unreachable or answered with an error status' },
   MIRROR_TRUNCATED: { status: 502, summary: 'an upstream download ended before its announced length' },

@@ -14,6 +14,7 @@ import type { ServiceStatus } from './system/service-status.js';
 import { BootService, Declarations, Inventory, seedSampleConfig, type InventoryEvent } from './inventory/index.js';
 import { probeLink, startDhcpServer, startRackDhcp } from './dhcp/index.js';
 import { openMirror } from './mirror/index.js';
+import { HostAddressControl } from './settings/host-address-control.js';
 import type { NetworkControl } from './settings/network.js';
 import { removeStaleTemps, restrictToOwner, SerialQueue } from './store/index.js';
 import {
@@ -219,6 +220,11 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
     tls,
     leasedAddress,
     network,
+    hostAddress: new HostAddressControl({
+      managed: config.server.hostAddress.manage,
+      dir: path.join(config.dataDir, 'host-address'),
+      statusFile: config.server.hostAddress.statusFile,
+    }),
     services: () => services.map((s) => s()),
     version,
   });

@@ -13,6 +13,10 @@ import type {
   MachineDetail,
   MachineList,
   MirrorState,
+  HostAddressChange,
+  HostAddressConfirmed,
+  HostAddressRequested,
+  HostAddressView,
   NetworkChange,
   NetworkSaved,
   NetworkSettingsView,
@@ -240,6 +244,12 @@ export class KindlingClient {
   networkSettings = () => this.json<NetworkSettingsView>('GET', '/api/settings/network');
   /** Refused with NETWORK_INVALID (issues name the keys) or DHCP_OTHER_SERVER (details.servers) unless `force`. */
   saveNetwork = (change: NetworkChange) => this.json<NetworkSaved>('PUT', '/api/settings/network', change);
+  hostAddress = () => this.json<HostAddressView>('GET', '/api/settings/host-address');
+  /** 202: the helper applies it for this boot; confirm from `confirmUrl` before the deadline or it goes back. */
+  setHostAddress = (change: HostAddressChange) =>
+    this.json<HostAddressRequested>('PUT', '/api/settings/host-address', change);
+  confirmHostAddress = (id: string) =>
+    this.json<HostAddressConfirmed>('POST', '/api/settings/host-address/confirm', { id });
 
   // The page's session.
   session = () => this.json<SessionState>('GET', '/api/session');

@@ -20,6 +20,13 @@ import type {
   Recommendation,
 } from '../settings/network.js';
 import type {
+  HostAddressChange,
+  HostAddressConfirmed,
+  HostAddressRequested,
+  HostAddressView,
+} from '../settings/host-address.js';
+import type { HostAddressStatus } from '../system/host-address-protocol.js';
+import type {
   DhcpConfiguredMode,
   DhcpFacts,
   DhcpReason,
@@ -28,6 +35,11 @@ import type {
 } from '../system/service-status.js';
 
 export type {
+  HostAddressChange,
+  HostAddressConfirmed,
+  HostAddressRequested,
+  HostAddressStatus,
+  HostAddressView,
   DhcpConfiguredMode,
   DhcpFacts,
   DhcpReason,

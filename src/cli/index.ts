@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ApiError, Unreachable } from '../api-client/index.js';
 import { isKindlingError } from '../errors.js';
 import { checkCommand } from './check.js';
+import { hostAddressCommand } from './host-address.js';
 import { machinesCommand } from './machines.js';
 import { mirrorCommand } from './mirror.js';
 import { renderCommand } from './render.js';
@@ -46,6 +47,8 @@ export async function runCli(argv: string[]): Promise<number> {
         return await machinesCommand(service(), rest, values.name);
       case 'mirror':
         return await mirrorCommand(service(), rest[0], values.source, rest.slice(1));
+      case 'host-address':
+        return await hostAddressCommand(rest[0]);
       case 'render':
         return await renderCommand(service(), rest[0], values.as);
       default:

@@ -13,6 +13,7 @@ export const usage = `kindling: the network-boot server of a rack
   kindling mirror sync [--source NAME]   sync the mirror now and show progress until it ends
   kindling mirror status                 sources, versions held, last sync
   kindling mirror import DIR [--source NAME]   verify and publish a release copied from a USB stick
+  kindling host-address apply            the appliance's own address, as the page asked (root, from its unit)
 
   Commands that talk to the service find it through the configuration's http.listen and
   http.port and read DATADIR/state/admin-token; --timeout SECONDS bounds each request (10).

@@ -19,6 +19,17 @@ const server = z.strictObject({
     ])
     .default('auto'),
   interface: z.string().min(1).default('eth0'),
+  /**
+   * This machine's own address from the page: only on the appliance, where a root-side
+   * helper applies it (docs/appliance.md, "The Pi's own address").
+   */
+  hostAddress: z
+    .strictObject({
+      manage: z.boolean().default(false),
+      /** Where the helper reports; its own runtime directory. */
+      statusFile: z.string().min(1).default('/run/kindling-host-address/status.json'),
+    })
+    .prefault({}),
 });
 
 const http = z.strictObject({

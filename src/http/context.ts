@@ -5,6 +5,7 @@ import type { BootService } from '../inventory/boot-service.js';
 import type { Declarations } from '../inventory/declarations.js';
 import type { Inventory } from '../inventory/inventory.js';
 import type { Mirror } from '../mirror/mirror.js';
+import type { HostAddressControl } from '../settings/host-address-control.js';
 import type { NetworkControl } from '../settings/network.js';
 import type { SettingsStore } from '../settings/settings.js';
 import type { ServiceStatus } from '../system/service-status.js';
@@ -47,6 +48,8 @@ export interface HttpDeps {
   leasedAddress: (mac: string) => string | null;
   /** Changes the network from the page: kindling.yaml, the probe, DHCP started again. */
   network: NetworkControl;
+  /** The machine's own address from the page, through the root-side helper (appliance only). */
+  hostAddress: HostAddressControl;
   /** The built page (default: webui/dist of this checkout); null serves no page. */
   webuiDir?: string | null;
 }

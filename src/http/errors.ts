@@ -73,3 +73,14 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown, where: 
     issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
   });
 }
+
+/** Problems that each name a key (network and address settings), as one error the page shows field by field. */
+export function keyedProblemsError(
+  code: ErrorCode,
+  problems: ReadonlyArray<{ key: string; message: string }>,
+): KindlingError {
+  return new KindlingError(code, problems.map((p) => p.message).join('\n'), {
+    problems,
+    issues: problems.map((p) => ({ path: p.key.split(/[.[\]]+/).filter(Boolean), message: p.message })),
+  });
+}

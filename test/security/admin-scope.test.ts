@@ -39,6 +39,7 @@ async function adminRoutes(k: TestKindling): Promise<Array<{ method: string; url
     mirror,
     updates: {} as never,
     network: {} as never,
+    hostAddress: {} as never,
     tls,
     leasedAddress: () => null,
     services: () => [],

@@ -16,7 +16,7 @@ import {
   type OtherServerRefusal,
 } from '../../settings/network.js';
 import type { HttpDeps } from '../context.js';
-import { parseBody } from '../errors.js';
+import { keyedProblemsError, parseBody } from '../errors.js';
 
 // GET/PUT /api/settings/network: the DHCP keys and server.advertise from the Settings
 // page and the wizard. A change is checked against this machine's interfaces, probed
@@ -53,10 +53,7 @@ export function networkRoutes(app: FastifyInstance, deps: HttpDeps): void {
     const interfaces = control.interfaces();
     const problems = networkProblems(next, deps.config.server.interface, interfaces);
     if (problems.length > 0) {
-      throw new KindlingError('NETWORK_INVALID', problems.map((p) => p.message).join('\n'), {
-        problems,
-        issues: problems.map((p) => ({ path: p.key.split(/[.[\]]+/).filter(Boolean), message: p.message })),
-      });
+      throw keyedProblemsError('NETWORK_INVALID', problems);
     }
     const changes = networkChanges(current, next);
     if (changes.length === 0) return { ...view(), changed: [], restartNeeded: [] };

@@ -5,6 +5,7 @@ import { settingsPatchSchema, type SettingsPatch } from '../../settings/settings
 import { recommend } from '../../settings/network.js';
 import type { HttpDeps } from '../context.js';
 import { parseBody } from '../errors.js';
+import { hostAddressRoutes } from './host-address.js';
 import { networkRoutes } from './network.js';
 
 // What the wizard and the Settings view read and write: settings.json (mirror
@@ -64,4 +65,5 @@ export function settingsRoutes(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   networkRoutes(app, deps);
+  hostAddressRoutes(app, deps);
 }
