@@ -57,15 +57,15 @@ export const errorCodes = {
   },
   HOST_ADDRESS_NOT_WAITING: {
     status: 409,
-    summary: "the address change to confirm is not waiting for a confirmation (finished, gone back, or another one)",
+    summary: 'the address change to confirm is not waiting for a confirmation (finished, gone back, or another one)',
   },
   HOST_ADDRESS_REVERTED: {
     status: 409,
-    summary: "the address change went back before its confirmation arrived",
+    summary: 'the address change went back before its confirmation arrived',
   },
   HOST_ADDRESS_HELPER_SILENT: {
     status: 504,
-    summary: "the root-side address helper did not answer (is kindling-host-address.path enabled?)",
+    summary: 'the root-side address helper did not answer (is kindling-host-address.path enabled?)',
   },
   TFTP_LISTEN: { status: 500, summary: 'the TFTP port cannot be bound' },
   MIRROR_UPSTREAM: { status: 502, summary: 'a mirror source upstream is unreachable or answered with an error status' },

@@ -24,6 +24,7 @@ export async function hostAddressCommand(sub: string | undefined): Promise<numbe
   const env = process.env;
   const dir = env.KINDLING_HOST_ADDRESS_DIR ?? hostAddressDefaults.dir;
   const nmcliPath = env.KINDLING_NMCLI ?? 'nmcli';
+  const systemctlPath = env.KINDLING_SYSTEMCTL ?? 'systemctl';
   const status = await applyHostAddress({
     requestFile: path.join(dir, 'request.json'),
     confirmFile: path.join(dir, 'confirm.json'),
@@ -40,10 +41,11 @@ export async function hostAddressCommand(sub: string | undefined): Promise<numbe
     restartKindling: async () => {
       // A moment first, so Kindling's answer to the confirmation reaches the page.
       await new Promise((r) => setTimeout(r, 2000));
-      await run('systemctl', ['--no-block', 'try-restart', 'kindling.service'], { timeout: 30_000 });
+      await run(systemctlPath, ['--no-block', 'try-restart', 'kindling.service'], { timeout: 30_000 });
     },
   });
-  if (status) process.stdout.write(`host address ${status.id}: ${status.state}${status.error ? `: ${status.error}` : ''}\n`);
+  if (status)
+    process.stdout.write(`host address ${status.id}: ${status.state}${status.error ? `: ${status.error}` : ''}\n`);
   else process.stdout.write('host address: no request\n');
   return status?.state === 'failed' ? 1 : 0;
 }

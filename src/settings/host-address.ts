@@ -90,7 +90,8 @@ export function followAddress(
     server: { ...next.server, advertise },
     dhcp: {
       ...next.dhcp,
-      router: change.dhcp?.router !== undefined || next.dhcp.router === null ? next.dhcp.router : moved(next.dhcp.router),
+      router:
+        change.dhcp?.router !== undefined || next.dhcp.router === null ? next.dhcp.router : moved(next.dhcp.router),
       dns:
         change.dhcp?.dns !== undefined
           ? next.dhcp.dns

@@ -158,9 +158,19 @@ export async function applyHostAddress(options: HostAddressHelperOptions): Promi
       await options.nmcli(plan.revert).catch(() => undefined);
       return failed(id, request, `nmcli could not save it, the saved address is back: ${(err as Error).message}`);
     }
+    if (!request.restartKindling) return write({ ...base, state: 'confirmed', deadline: null });
     const done = await write({ ...base, state: 'confirmed', deadline: null });
-    if (request.restartKindling) await options.restartKindling();
-    return done;
+    // The address is saved either way; a failed restart only delays what kindling.yaml says.
+    return options.restartKindling().then(
+      () => done,
+      (err: unknown) =>
+        write({
+          ...base,
+          state: 'confirmed',
+          deadline: null,
+          error: `saved, but kindling.service did not restart (${(err as Error).message}); restart it by hand`,
+        }),
+    );
   }
   try {
     await options.nmcli(plan.revert);

@@ -120,7 +120,9 @@ export function hostAddressRoutes(app: FastifyInstance, deps: HttpDeps): void {
       throw new KindlingError(
         'HOST_ADDRESS_NOT_WAITING',
         `address change ${id.slice(0, 64)} is not waiting for a confirmation` +
-          (status?.id === id ? ` (it is ${status.state}${left > 0 && left < 3000 ? ', and about to go back' : ''})` : ''),
+          (status?.id === id
+            ? ` (it is ${status.state}${left > 0 && left < 3000 ? ', and about to go back' : ''})`
+            : ''),
         { id, state: status?.id === id ? status.state : null },
       );
     // kindling.yaml first: a confirmation that cannot be saved is no confirmation, and the helper goes back.
