@@ -73,7 +73,7 @@ describe('kindling host-address apply (root side)', () => {
     expect(statSync(file).mode & 0o777).toBe(0o644);
   });
 
-  it('goes back to the saved profile unconfirmed in time; a confirmation of another request does not count', async () => {
+  it('goes back unless confirmed in time; a confirmation of another request does not count', async () => {
     const t = setup();
     t.request({ restartKindling: false });
     t.onSleep.push(() => t.confirm('some-other-request'));
