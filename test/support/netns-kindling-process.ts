@@ -1,7 +1,7 @@
 // A whole Kindling (HTTP, DHCP, kindling.yaml) as a child process inside a test
 // namespace, where its DHCP side can bind to the namespace's interface and meet real
 // peers. Options as JSON in argv[2]. Prints `READY {httpUrl, adminToken, dataDir,
-// configFile, pid}`, then answers each stdin line `{id, method, url, body}` with
+// configFile, pid, httpsUrl}`, then answers each stdin line `{id, method, url, body}` with
 // `ANSWER {id, status, body}` by fetching its own loopback address with the admin
 // token. Stops when stdin closes.
 import { createInterface } from 'node:readline';
@@ -15,6 +15,7 @@ const k = await startTestKindling({
 });
 const ready = {
   httpUrl: k.httpUrl,
+  httpsUrl: k.httpsUrl,
   adminToken: k.adminToken,
   dataDir: k.dataDir,
   configFile: k.configFile,

@@ -10,6 +10,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 export interface NetnsKindling {
   httpUrl: string;
+  httpsUrl: string;
   adminToken: string;
   dataDir: string;
   configFile: string;
