@@ -362,13 +362,15 @@ fi
 if run "grep -q 'kindling.local' /etc/issue.d/kindling.issue" >/dev/null; then ok "/etc/issue.d/kindling.issue written for the console"; else not_ok "no /etc/issue.d/kindling.issue"; fi
 if grep -q 'kindling-firstboot: setup page: https://kindling.local/ or https://10.77.0.1/' "$work/serial.log"; then ok "the address was printed on the console"; else not_ok "the console does not show the setup page address"; fi
 if run "systemctl is-active avahi-daemon && journalctl -b -u avahi-daemon --no-pager | grep -q 'Host name is kindling.local'" >/dev/null; then ok "avahi-daemon announces kindling.local"; else not_ok "avahi-daemon does not announce kindling.local"; fi
-if verify=$(run "systemd-analyze verify kindling.service kindling-firstboot.service kindling-mirror-resume.service kindling-mirror-resume.timer 2>&1") && [ -z "$verify" ]; then
+if verify=$(run "systemd-analyze verify kindling.service kindling-firstboot.service kindling-mirror-resume.service kindling-mirror-resume.timer kindling-host-address.service kindling-host-address.path 2>&1") && [ -z "$verify" ]; then
   ok "systemd-analyze verify passes on the units in the guest"
 else
   not_ok "systemd-analyze verify in the guest:"; printf '%s\n' "$verify"
 fi
 exposure=$(run "systemd-analyze security kindling.service --no-pager 2>/dev/null | tail -n1" || true)
 log "systemd-analyze security: ${exposure:-n/a}"
+exposure=$(run "systemd-analyze security kindling-host-address.service --no-pager 2>/dev/null | tail -n1" || true)
+log "systemd-analyze security kindling-host-address.service: ${exposure:-n/a}"
 user=$(run "ps -o user= -p \$(systemctl show -p MainPID --value kindling)" | tr -d ' \n')
 expect "Kindling runs as the kindling user (found '$user')" [ "$user" = kindling ]
 
@@ -378,7 +380,13 @@ token=$(run "cat /var/lib/kindling/state/admin-token" | tr -d '\n')
 # HTTPS: the admin API from another host, pinned to the certificate Kindling made on its first start.
 run "cat /var/lib/kindling/state/tls/cert.pem" >"$work/cert.pem" || true
 fingerprint=$(run "cat /var/lib/kindling/state/tls/fingerprint" | tr -d '\n')
-machines() { in_ns curl -sf --max-time 10 --cacert "$work/cert.pem" -H "authorization: Bearer $token" "https://$guest/api/machines"; }
+api_at() { # ADDRESS METHOD PATH [JSON]: the admin API at ADDRESS, by the name the pinned certificate has
+  in_ns curl -sS --max-time 20 --cacert "$work/cert.pem" --resolve "kindling.local:443:$1" \
+    -H "authorization: Bearer $token" -X "$2" ${4:+-H 'content-type: application/json' --data-binary "$4"} \
+    "https://kindling.local/api$3"
+}
+api() { api_at "$guest" "$@"; }
+machines() { api GET /machines; }
 if machines | grep -q '52:54:00:aa:bb:cc'; then ok "a machine that asked for /ipxe is in the inventory (GET /api/machines over HTTPS, certificate pinned)"; else not_ok "the discovered machine is not in /api/machines over HTTPS"; fi
 plain=$(in_ns curl -s --max-time 10 -o /dev/null -w '%{http_code} %{redirect_url}' "http://$guest/" || true)
 expect "plain HTTP sends the setup page to HTTPS (got '$plain')" [ "$plain" = "308 https://$guest/" ]
@@ -399,9 +407,13 @@ cat >"$work/udhcpc-report" <<'SH'
 exit 0
 SH
 chmod +x "$work/udhcpc-report"
-in_ns env UDHCPC_REPORT="$work/lease" timeout 40 udhcpc -i br0 -f -q -n -t 5 -T 3 -s "$work/udhcpc-report" \
-  -V 'PXEClient:Arch:00000:UNDI:002001' -x 0x5d:0000 -x hostname:rack-node >/dev/null 2>&1 || true
-lease=$(cat "$work/lease" 2>/dev/null || true)
+pxe_lease() { # prints what a BIOS PXE client is offered
+  rm -f "$work/lease"
+  in_ns env UDHCPC_REPORT="$work/lease" timeout 40 udhcpc -i br0 -f -q -n -t 5 -T 3 -s "$work/udhcpc-report" \
+    -V 'PXEClient:Arch:00000:UNDI:002001' -x 0x5d:0000 -x hostname:rack-node >/dev/null 2>&1 || true
+  cat "$work/lease" 2>/dev/null || true
+}
+lease=$(pxe_lease)
 case $lease in
   "ip=10.77.0."*" siaddr=$guest boot_file=undionly.kpxe") ok "a PXE client got a lease from Kindling's full DHCP: $lease" ;;
   *) not_ok "the PXE client's DHCP answer: '$lease'" ;;
@@ -419,10 +431,6 @@ fi
 # the admin API gives it a profile, is sent its install boot.
 if [ "$arch" = arm64 ]; then
   node_mac=52:54:00:5e:ba:05
-  api() { # METHOD PATH [JSON]
-    in_ns curl -sS --max-time 20 --cacert "$work/cert.pem" -H "authorization: Bearer $token" -X "$1" \
-      ${3:+-H 'content-type: application/json' --data-binary "$3"} "https://$guest/api$2"
-  }
   machine_state() { api GET "/machines/$node_mac" | grep -o '"state":"[a-z-]*"' | head -n1 | cut -d'"' -f4; }
   in_ns qemu-system-x86_64 -name kindling-rack-node -machine pc -accel tcg -m 256 -smp 1 \
     -netdev tap,id=n0,ifname=tap1,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac=$node_mac,bootindex=1 \
@@ -446,6 +454,74 @@ if [ "$arch" = arm64 ]; then
     run "journalctl -b -u kindling --no-pager | grep -i '$node_mac' | tail -n 20" || true
   fi
   kill "$(cat "$work/node.pid" 2>/dev/null)" 2>/dev/null || true
+fi
+
+# --- 6d. the Pi's own address from the page --------------------------------------------
+# As an operator moves the appliance: the page asks for 10.77.0.3/24, the root-side
+# helper (kindling-host-address.path and .service) applies it to NetworkManager for this
+# boot, and the page, at kindling.local (now 10.77.0.3), confirms; it is saved and
+# Kindling restarts on it. A change nobody confirms goes back by itself. Last, the
+# appliance moves back to 10.77.0.1 for the sections after this one.
+host_state() { api_at "$1" GET /settings/host-address | grep -o '"state":"[a-z-]*"' | head -n1 | cut -d'"' -f4; }
+answers_at() { in_ns curl -s --max-time 3 -o /dev/null "http://$1/healthz"; }
+only_at() { answers_at "$1" && ! answers_at "$2"; } # NEW OLD
+move_to() { # FROM TO SECONDS: asks for TO/24 through the API at FROM; prints the request's id
+  api_at "$1" PUT /settings/host-address "{\"method\":\"static\",\"address\":\"$2/24\",\"confirmSeconds\":$3}" \
+    | grep -o '"pending":{"id":"[A-Za-z0-9_-]*"' | cut -d'"' -f6
+}
+saved_address() { guest=$1 run "nmcli -g ipv4.addresses connection show kindling-eth0" | tr -d '\n'; }
+main_pid() { guest=$1 run "systemctl show -p MainPID --value kindling" | tr -d '\n'; }
+restarted_at() { local pid; pid=$(main_pid "$1"); [ -n "$pid" ] && [ "$pid" != 0 ] && [ "$pid" != "$2" ] && answers_at "$1"; }
+confirm_at() { # ADDRESS ID PID_BEFORE: confirms there, waits for Kindling to restart on it
+  local answer
+  answer=$(api_at "$1" POST /settings/host-address/confirm "{\"id\":\"$2\"}" || true)
+  case $answer in *'"state":"confirmed"'*) ;; *) log "confirmation at $1: $answer"; return 1 ;; esac
+  wait_for 120 "Kindling restarted on $1" restarted_at "$1" "$3"
+}
+pid_home=$(main_pid "$guest")
+id=$(move_to "$guest" 10.77.0.3 120)
+if [ -n "$id" ] && wait_for 60 "the appliance at 10.77.0.3 only" only_at 10.77.0.3 "$guest"; then
+  ok "the page asked for 10.77.0.3/24 and the helper applied it; 10.77.0.1 no longer answers"
+  expect "until confirmed, NetworkManager's saved profile still says 10.77.0.1/24" \
+    [ "$(saved_address 10.77.0.3)" = 10.77.0.1/24 ]
+  if confirm_at 10.77.0.3 "$id" "$pid_home"; then
+    ok "confirmed from https://kindling.local/ at the new address; kindling.service restarted on it"
+  else
+    not_ok "the confirmation at 10.77.0.3 did not end in a restart"
+    guest=10.77.0.3 run "journalctl -b -u kindling-host-address --no-pager | tail -n 20" || true
+  fi
+  expect "saved into the profile kindling-eth0: 10.77.0.3/24" [ "$(saved_address 10.77.0.3)" = 10.77.0.3/24 ]
+  moved=$(guest=10.77.0.3 run "cat /etc/kindling/kindling.yaml" || true)
+  follows() { grep -q '^  advertise: 10.77.0.3' <<<"$moved" && grep -q '^  router: 10.77.0.3' <<<"$moved" \
+    && grep -q '^# /etc/kindling/kindling.yaml' <<<"$moved"; }
+  expect "kindling.yaml follows: server.advertise and dhcp.router name 10.77.0.3, comments kept" follows
+  lease=$(pxe_lease)
+  case $lease in
+    "ip=10.77.0."*" siaddr=10.77.0.3 boot_file=undionly.kpxe") ok "full DHCP now answers from 10.77.0.3: $lease" ;;
+    *) not_ok "the PXE client's DHCP answer after the move: '$lease'" ;;
+  esac
+  pid_moved=$(main_pid 10.77.0.3)
+  id=$(move_to 10.77.0.3 10.77.0.4 30)
+  if [ -n "$id" ] && wait_for 60 "the appliance at 10.77.0.4 only" only_at 10.77.0.4 10.77.0.3; then
+    if wait_for 90 "10.77.0.3 back by itself" only_at 10.77.0.3 10.77.0.4 && [ "$(host_state 10.77.0.3)" = reverted ]; then
+      ok "10.77.0.4, never confirmed, went back to the saved 10.77.0.3 after its 30 s (status reverted)"
+    else
+      not_ok "the unconfirmed 10.77.0.4 did not go back (status: $(host_state 10.77.0.4 || true))"
+    fi
+    expect "Kindling did not restart for a change that went back" [ "$(main_pid 10.77.0.3)" = "$pid_moved" ]
+  else
+    not_ok "the request for 10.77.0.4 was not applied (id '$id')"
+  fi
+  id=$(move_to 10.77.0.3 10.77.0.1 120)
+  if [ -n "$id" ] && wait_for 60 "the appliance back at 10.77.0.1" only_at 10.77.0.1 10.77.0.3 \
+    && confirm_at 10.77.0.1 "$id" "$pid_moved" && [ "$(saved_address 10.77.0.1)" = 10.77.0.1/24 ]; then
+    ok "moved back to 10.77.0.1 from the page and confirmed"
+  else
+    die "the appliance did not come back to 10.77.0.1; the sections after this one need it"
+  fi
+else
+  not_ok "the request for 10.77.0.3 was not applied (id '$id', state '$(host_state "$guest" || true)')"
+  run "journalctl -b -u kindling-host-address --no-pager | tail -n 20" || true
 fi
 
 # --- 7. the watchdog -------------------------------------------------------------------

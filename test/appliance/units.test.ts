@@ -24,6 +24,8 @@ const units = [
   'kindling-firstboot.service',
   'kindling-mirror-resume.service',
   'kindling-mirror-resume.timer',
+  'kindling-host-address.service',
+  'kindling-host-address.path',
 ];
 const hasAnalyze = spawnSync('systemd-analyze', ['--version'], { stdio: 'ignore' }).status === 0;
 
@@ -117,6 +119,34 @@ describe('appliance units', () => {
     }
     // V8's JIT needs writable+executable memory: this must never be switched on.
     expect(directives(unit, 'MemoryDenyWriteExecute')).toEqual([]);
+  });
+
+  it('the address helper runs as root with no capability and no network, on the file Kindling writes', async () => {
+    const unit = unitText('kindling-host-address.service');
+    for (const [key, value] of [
+      ['Type', 'oneshot'],
+      ['ExecStart', '/usr/bin/kindling host-address apply'],
+      ['CapabilityBoundingSet', ''],
+      ['NoNewPrivileges', 'yes'],
+      ['PrivateNetwork', 'yes'],
+      ['RestrictAddressFamilies', 'AF_UNIX'],
+      ['ProtectSystem', 'strict'],
+      ['RuntimeDirectory', 'kindling-host-address'],
+      ['RuntimeDirectoryPreserve', 'yes'],
+    ]) {
+      expect(directives(unit, key!), key).toEqual([value]);
+    }
+    expect(directives(unit, 'User')).toEqual([]);
+    expect(directives(unit, 'ReadWritePaths')).toEqual([]);
+    // The three places that name the request file agree: Kindling's dataDir on the appliance,
+    // the path unit, and the helper's default.
+    const { hostAddressDefaults } = await import('../../src/cli/host-address.js');
+    const dataDir = /^dataDir: (.*)$/m.exec(unitText('kindling.yaml'))?.[1];
+    const watched = directives(unitText('kindling-host-address.path'), 'PathChanged');
+    expect(watched).toEqual([`${dataDir}/host-address/request.json`]);
+    expect(`${hostAddressDefaults.dir}/request.json`).toBe(watched[0]);
+    expect(hostAddressDefaults.statusFile).toBe('/run/kindling-host-address/status.json');
+    expect(unitText('kindling.yaml')).toMatch(/hostAddress: \{ manage: true \}/);
   });
 
   it('the default kindling.yaml validates with `kindling check`', () => {
