@@ -35,7 +35,7 @@ export async function hostAddressCommand(sub: string | undefined): Promise<numbe
         return (await run(nmcliPath, args, { timeout: 60_000 })).stdout;
       } catch (err) {
         const e = err as { stderr?: string; message: string };
-        throw new Error((e.stderr ?? '').trim() || e.message);
+        throw new Error((e.stderr ?? '').trim() || e.message, { cause: err });
       }
     },
     restartKindling: async () => {

@@ -40,7 +40,7 @@ async function readUntrusted(file: string): Promise<string | null> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
-    if (code === 'ELOOP') throw new Error(`${file} is a symbolic link; expected a file Kindling wrote`);
+    if (code === 'ELOOP') throw new Error(`${file} is a symbolic link; expected a file Kindling wrote`, { cause: err });
     throw err;
   }
   try {

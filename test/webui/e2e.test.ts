@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flatcarInstallProfile, sharedKey, startTestKindling, type TestKindling } from '../support/kindling.js';
+import { hasChromium, launchChromium } from './chromium.js';
 import { ensureWebuiBuilt, repoRoot } from './build.js';
 
 // The setup page end to end: Debian's chromium (headless, through playwright-core)
@@ -11,7 +12,6 @@ import { ensureWebuiBuilt, repoRoot } from './build.js';
 // out and in, a machine appears when it asks for /ipxe, is assigned and walks
 // through its states live, and a bad SSH key is refused at the field.
 
-const chromiumPath = '/usr/bin/chromium';
 // KINDLING_SCREENSHOTS=1 refreshes docs/screenshots; otherwise they go to a temp
 // directory, so a test run leaves the tracked files alone.
 const shots = process.env['KINDLING_SCREENSHOTS']
@@ -26,24 +26,12 @@ let page: Page;
 
 const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
 
-describe.skipIf(!existsSync(chromiumPath))('setup page in chromium', () => {
+describe.skipIf(!hasChromium)('setup page in chromium', () => {
   beforeAll(async () => {
     await ensureWebuiBuilt();
     mkdirSync(shots, { recursive: true });
     k = await startTestKindling({ files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile } });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1200, height: 820 } });
     page.setDefaultTimeout(10_000);
   }, 120_000);

@@ -1,18 +1,18 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeUpstream, flatcarNames, makeSigner, sign } from '../mirror/support/fake-upstream.js';
 import { startTestKindling, type TestKindling } from '../support/kindling.js';
+import { hasChromium, launchChromium } from './chromium.js';
 import { ensureWebuiBuilt, repoRoot } from './build.js';
 
 // The Mirror page's import in Debian's chromium: the operator picks the files of a
 // release copied from a stick; a good copy is published, a forged one is refused with
 // the file and the reason, shown on the page.
 
-const chromiumPath = '/usr/bin/chromium';
 const shots = process.env['KINDLING_SCREENSHOTS']
   ? path.join(repoRoot, 'docs', 'screenshots')
   : mkdtempSync(path.join(tmpdir(), 'kindling-shots-'));
@@ -39,7 +39,7 @@ async function stick(version: string): Promise<string[]> {
   return paths;
 }
 
-describe.skipIf(!existsSync(chromiumPath))('Mirror page import', () => {
+describe.skipIf(!hasChromium)('Mirror page import', () => {
   beforeAll(async () => {
     await ensureWebuiBuilt();
     upstream = new FakeUpstream(await makeSigner('flatcar-page'));
@@ -53,19 +53,7 @@ describe.skipIf(!existsSync(chromiumPath))('Mirror page import', () => {
     };
     k = await startTestKindling({ config: { mirror: { schedule: null, sources: [source] } } });
     await k.settings.update({ setupComplete: true });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     page.setDefaultTimeout(15_000);
     // The first-boot password, set the way the wizard does; its session cookie logs the page in.

@@ -1,29 +1,27 @@
 // The network from the page, in Debian's chromium against a real Kindling serving full
 // DHCP on a veth interface. Both run inside the test's network namespace: Kindling as a
-// child process, chromium through a wrapper that enters the namespace (playwright
-// drives it over a pipe, so nothing crosses the namespace boundary but that pipe).
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// child process, chromium through test/webui/chromium.ts's wrapper.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canUseNetns, createNetnsPair, type NetnsPair } from '../support/netns.js';
 import { startNetnsKindling, type NetnsKindling } from '../support/netns-kindling.js';
+import { hasChromium, launchChromium } from './chromium.js';
 import { ensureWebuiBuilt, repoRoot } from './build.js';
 
-const chromiumPath = '/usr/bin/chromium';
 // KINDLING_SCREENSHOTS=1 refreshes docs/screenshots, as in e2e.test.ts.
 const shots = process.env['KINDLING_SCREENSHOTS']
   ? path.join(repoRoot, 'docs', 'screenshots')
   : mkdtempSync(path.join(tmpdir(), 'kindling-shots-'));
 const password = 'rack-admin-2024';
 
-describe.skipIf(!existsSync(chromiumPath) || !canUseNetns())('network settings in chromium', () => {
+describe.skipIf(!hasChromium || !canUseNetns())('network settings in chromium', () => {
   let pair: NetnsPair;
   let k: NetnsKindling;
   let browser: Browser;
   let page: Page;
-  let wrapperDir: string;
   const net = () => pair.server.ip.split('.').slice(0, 3).join('.');
   const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`) });
 
@@ -43,23 +41,7 @@ describe.skipIf(!existsSync(chromiumPath) || !canUseNetns())('network settings i
         },
       },
     });
-    wrapperDir = mkdtempSync(path.join(tmpdir(), 'kindling-chromium-'));
-    const wrapper = path.join(wrapperDir, 'chromium');
-    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${pair.server.ns} ${chromiumPath} "$@"\n`);
-    chmodSync(wrapper, 0o755);
-    browser = await chromium.launch({
-      executablePath: wrapper,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium({ ns: pair.server.ns });
     page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
     page.setDefaultTimeout(15_000);
   }, 120_000);
@@ -68,7 +50,6 @@ describe.skipIf(!existsSync(chromiumPath) || !canUseNetns())('network settings i
     await browser?.close();
     await k?.stop();
     pair?.destroy();
-    if (wrapperDir) rmSync(wrapperDir, { recursive: true, force: true });
     if (!process.env['KINDLING_SCREENSHOTS']) rmSync(shots, { recursive: true, force: true });
   });
 

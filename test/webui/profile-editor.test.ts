@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flatcarInstallProfile, sharedKey, startTestKindling, type TestKindling } from '../support/kindling.js';
+import { hasChromium, launchChromium } from './chromium.js';
 import { ensureWebuiBuilt } from './build.js';
 import { SessionClient } from './session-client.js';
 
@@ -10,7 +11,6 @@ import { SessionClient } from './session-client.js';
 // made in the form is in the YAML, an edit made in the YAML is in the form, both ways
 // and again, and what the form has no field for survives the trip.
 
-const chromiumPath = '/usr/bin/chromium';
 const password = 'rack-admin-2024';
 let k: TestKindling;
 let browser: Browser;
@@ -20,26 +20,14 @@ const yamlText = () => page.locator('#yaml').inputValue();
 const tab = (name: 'Form' | 'YAML') => page.getByRole('tab', { name, exact: true });
 const valid = () => expect.poll(() => page.getByTestId('validity').textContent()).toBe('Valid');
 
-describe.skipIf(!existsSync(chromiumPath))('profile editor tabs in chromium', () => {
+describe.skipIf(!hasChromium)('profile editor tabs in chromium', () => {
   beforeAll(async () => {
     await ensureWebuiBuilt();
     k = await startTestKindling({ files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile } });
     const c = new SessionClient(k);
     await c.setPassword(password);
     await c.json('PUT', '/api/settings', { setupComplete: true });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     page.setDefaultTimeout(10_000);
     await page.goto(k.httpUrl);
