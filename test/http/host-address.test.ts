@@ -3,55 +3,30 @@
 // root-side helper (`kindling host-address apply`) changing the address of the veth, the
 // page reaching Kindling at the new address from the other side of the link and
 // confirming there, and a change nobody confirms going back by itself. NetworkManager is
-// played by test/fixtures/nm-standin/nmcli (ip(8) on the veth); the appliance boot test
-// (image-build/test-rootfs.sh) runs the same helper against the real NetworkManager.
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// played by test/support/host-address-helper.ts's stand-in (ip(8) on the veth); the
+// appliance boot test (image-build/test-rootfs.sh) runs the helper against the real one.
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ErrorAnswer, HostAddressRequested, HostAddressView } from '../../src/api-client/types.js';
+import { hostAddressRig, type HostAddressRig } from '../support/host-address-helper.js';
 import { canUseNetns, createNetnsPair, type NetnsPair } from '../support/netns.js';
 import { startNetnsKindling, type NetnsKindling } from '../support/netns-kindling.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const enabled = canUseNetns();
 type Refusal = ErrorAnswer & { error: { details: { problems?: Array<{ key: string }> } } };
 
 describe.skipIf(!enabled)('the Pi own address from the page', () => {
   let pair: NetnsPair;
   let k: NetnsKindling;
-  let work: string;
+  let rig: HostAddressRig;
   const net = () => pair.server.ip.split('.').slice(0, 3).join('.');
   const httpsPort = () => new URL(k.httpsUrl).port;
   const addressesNow = () =>
     [...pair.exec(pair.server.ns, 'ip', ['-4', '-o', 'addr', 'show', 'dev', pair.server.dev]).matchAll(/inet (\S+)/g)]
       .map((m) => m[1])
       .join(' ');
-
-  /** The helper as kindling-host-address.service runs it, here with the stand-in nmcli. */
-  function runHelper(): Promise<{ code: number | null; out: string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli.ts'), 'host-address', 'apply'], {
-      env: {
-        ...process.env,
-        KINDLING_HOST_ADDRESS_DIR: path.join(k.dataDir, 'host-address'),
-        KINDLING_HOST_ADDRESS_STATUS: path.join(work, 'run', 'status.json'),
-        KINDLING_NMCLI: path.join(root, 'test/fixtures/nm-standin/nmcli'),
-        KINDLING_SYSTEMCTL: path.join(work, 'systemctl'),
-        STANDIN_NS: pair.server.ns,
-        STANDIN_DEV: pair.server.dev,
-        STANDIN_PROFILE: path.join(work, 'profile'),
-        STANDIN_LOG: path.join(work, 'nmcli.log'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
-  }
 
   async function waitForState(id: string, state: string, seconds: number): Promise<HostAddressView> {
     const until = Date.now() + seconds * 1000;
@@ -89,10 +64,7 @@ describe.skipIf(!enabled)('the Pi own address from the page', () => {
 
   beforeAll(async () => {
     pair = createNetnsPair();
-    work = mkdtempSync(path.join(tmpdir(), 'kindling-host-address-it-'));
-    writeFileSync(path.join(work, 'profile'), `manual ${pair.server.ip}/24\n`);
-    writeFileSync(path.join(work, 'systemctl'), `#!/bin/sh\necho "$@" >>"${work}/systemctl.log"\n`);
-    chmodSync(path.join(work, 'systemctl'), 0o755);
+    rig = hostAddressRig(pair);
     k = await startNetnsKindling(pair, {
       config: {
         http: { listen: '0.0.0.0', port: 0, httpsPort: 0 },
@@ -100,7 +72,7 @@ describe.skipIf(!enabled)('the Pi own address from the page', () => {
         server: {
           advertise: pair.server.ip,
           interface: pair.server.dev,
-          hostAddress: { manage: true, statusFile: path.join(work, 'run', 'status.json') },
+          hostAddress: rig.config,
         },
         dhcp: {
           mode: 'full',
@@ -115,7 +87,7 @@ describe.skipIf(!enabled)('the Pi own address from the page', () => {
   afterAll(async () => {
     await k?.stop();
     pair?.destroy();
-    if (work) rmSync(work, { recursive: true, force: true });
+    rig?.remove();
   });
 
   it('shows the address the interface has and that this Kindling manages it', async () => {
@@ -166,7 +138,7 @@ describe.skipIf(!enabled)('the Pi own address from the page', () => {
     });
     expect(second.body.error.code).toBe('HOST_ADDRESS_PENDING');
 
-    const helper = runHelper();
+    const helper = rig.run(k.dataDir);
     await waitForState(id, 'waiting-confirm', 20);
     expect(addressesNow()).toBe(`${net()}.7/24`);
     // The old address is gone: the page must be opened at the new one.
@@ -179,8 +151,8 @@ describe.skipIf(!enabled)('the Pi own address from the page', () => {
     });
 
     expect(await helper).toMatchObject({ code: 0 });
-    expect(readFileSync(path.join(work, 'profile'), 'utf8')).toBe(`manual ${net()}.7/24\n`);
-    expect(readFileSync(path.join(work, 'systemctl.log'), 'utf8')).toContain('try-restart kindling.service');
+    expect(readFileSync(rig.profileFile, 'utf8')).toBe(`manual ${net()}.7/24\n`);
+    expect(readFileSync(rig.systemctlLog, 'utf8')).toContain('try-restart kindling.service');
     const yaml = parse(readFileSync(k.configFile, 'utf8')) as Record<string, Record<string, unknown>>;
     expect(yaml.server?.advertise).toBe(`${net()}.7`);
     expect(yaml.dhcp).toMatchObject({ router: `${net()}.7`, dns: [`${net()}.7`] });
@@ -196,7 +168,7 @@ describe.skipIf(!enabled)('the Pi own address from the page', () => {
     });
     expect(put.status).toBe(202);
     const id = put.body.pending?.id as string;
-    const helper = runHelper();
+    const helper = rig.run(k.dataDir);
     await waitForState(id, 'waiting-confirm', 20);
     expect(addressesNow()).toBe(`${net()}.8/24`);
     const view = await waitForState(id, 'reverted', 45);
