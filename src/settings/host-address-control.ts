@@ -89,7 +89,8 @@ export class HostAddressControl {
     await writeFileAtomic(
       path.join(this.options.dir, 'request.json'),
       `${JSON.stringify(pending.request, null, 2)}\n`,
-      0o600,
+      // Group-readable: the helper is root without CAP_DAC_OVERRIDE, in the kindling group.
+      0o640,
     );
   }
 
@@ -98,7 +99,7 @@ export class HostAddressControl {
    * the address (confirmed) or the clock ran out first (reverted). Resolves to that status.
    */
   async confirm(id: string, timeoutMs = 15_000): Promise<HostAddressStatus> {
-    await writeFileAtomic(path.join(this.options.dir, 'confirm.json'), `${JSON.stringify({ id })}\n`, 0o600);
+    await writeFileAtomic(path.join(this.options.dir, 'confirm.json'), `${JSON.stringify({ id })}\n`, 0o640);
     const until = this.clock().getTime() + timeoutMs;
     for (;;) {
       const status = await this.status();

@@ -133,6 +133,8 @@ describe('appliance units', () => {
       ['ProtectSystem', 'strict'],
       ['RuntimeDirectory', 'kindling-host-address'],
       ['RuntimeDirectoryPreserve', 'yes'],
+      // Root without CAP_DAC_OVERRIDE reads Kindling's 0640 request as a member of its group.
+      ['SupplementaryGroups', 'kindling'],
     ]) {
       expect(directives(unit, key!), key).toEqual([value]);
     }

@@ -5,7 +5,7 @@
 // confirming there, and a change nobody confirms going back by itself. NetworkManager is
 // played by test/support/host-address-helper.ts's stand-in (ip(8) on the veth); the
 // appliance boot test (image-build/test-rootfs.sh) runs the helper against the real one.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -138,6 +138,8 @@ describe.skipIf(!enabled)('the Pi own address from the page', () => {
     });
     expect(second.body.error.code).toBe('HOST_ADDRESS_PENDING');
 
+    // The helper is root without CAP_DAC_OVERRIDE, in Kindling's group: group-readable, no more.
+    expect(statSync(path.join(k.dataDir, 'host-address', 'request.json')).mode & 0o777).toBe(0o640);
     const helper = rig.run(k.dataDir);
     await waitForState(id, 'waiting-confirm', 20);
     expect(addressesNow()).toBe(`${net()}.7/24`);
