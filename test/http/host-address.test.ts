@@ -100,7 +100,7 @@ describe.skipIf(!enabled)('the Pi own address from the page', () => {
     });
   });
 
-  it('refuses, by key, an address that is none, a new subnet the DHCP range is not in, and DHCP in full mode', async () => {
+  it('refuses by key: no address, a subnet the DHCP range is not in, DHCP in full mode', async () => {
     const put = async (body: unknown) => (await k.api<Refusal>('PUT', '/api/settings/host-address', body)).body.error;
     expect(await put({ method: 'static', address: `${net()}.0/24` })).toMatchObject({
       code: 'HOST_ADDRESS_INVALID',
