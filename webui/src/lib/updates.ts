@@ -1,4 +1,4 @@
-import type { UpdateMachine } from '../../../src/api-client/types';
+import type { UpdateMachine } from '../../../src/api-client/types.js';
 
 // The machines table's side of GET /api/updates (docs/updates.md, "What the machines table shows").
 
