@@ -192,7 +192,14 @@ export async function startKindling(options: StartOptions): Promise<RunningKindl
     opened.startSchedule();
     return { server: opened, status: () => opened.status() };
   });
-  const updates = mirror ? await UpdateService.open({ stateDir, mirror, logger }) : null;
+  const updates = mirror
+    ? await UpdateService.open({
+        stateDir,
+        mirror,
+        logger,
+        machineForKey: (key) => inventory.macForUpdateKey(key),
+      })
+    : null;
   const tlsDir = path.join(stateDir, 'tls');
   const [certificate, madeBecause] = await readOrCreateCertificate({
     dir: tlsDir,

@@ -48,6 +48,8 @@ export interface ConfigOptions extends PlanOptions {
   requestIp: string | null;
   /** The callback token to render for a phase: the machine's own, or a mask for previews. */
   token: (phase: ConfigPhase) => string;
+  /** The update key update.conf carries: the machine's own (Inventory.updateKey), or a mask for previews. */
+  updateKey: string;
 }
 
 export class BootService {
@@ -127,6 +129,7 @@ export class BootService {
       ip: machine.reservedIp ?? options.requestIp,
       serverUrl: options.serverUrl,
       token: options.token(phase),
+      updateKey: options.updateKey,
       vars: machine.vars,
     };
     const config = phase === 'install' ? renderInstallConfig(profile, ctx) : renderTargetConfig(profile, ctx);

@@ -22,6 +22,12 @@ export interface TokenFields {
   /** The target phase's token; absent in records written before tokens had phases. */
   targetToken?: string;
   spentTokens?: SpentToken[];
+  /**
+   * What the machine's update.conf names it by (SERVER=...?node=KEY), so an Omaha request
+   * finds its machine from behind NAT too. Not one-use: update_engine sends it every hour.
+   * Absent only in records written before update keys; Inventory.open gives them one.
+   */
+  updateKey?: string;
 }
 
 /** What a callback's token turned out to be. */
@@ -40,10 +46,14 @@ export function tokenFor(record: TokenFields, phase: ConfigPhase): string {
   return record.targetToken;
 }
 
-/** Both tokens replaced: after a reinstall request, nothing rendered before works. */
+/**
+ * Both tokens and the update key replaced: after a reinstall request, nothing rendered
+ * before works, and an update check from the old system names no machine.
+ */
 export function rotateTokens(record: TokenFields): void {
   record.token = newToken();
   record.targetToken = newToken();
+  record.updateKey = newToken();
   record.spentTokens = [];
 }
 

@@ -81,11 +81,15 @@ export class Inventory {
     const inventory = new Inventory(options, store, log);
     inventory.recent = (await log.readAll()).slice(-inventory.recentLimit);
     for (const record of [...store.records.values()]) if (record.forgetting) await inventory.forget(record.mac);
-    // Records from before tokens had phases get their target token now, durably, so a
-    // config served before a restart still carries the token the machine will use.
-    const unphased = [...store.records.values()].filter((r) => !r.targetToken);
-    for (const record of unphased) record.targetToken = newToken();
-    await Promise.all(unphased.map((r) => store.save(r)));
+    // Records from before tokens had phases get their target token now, and those from
+    // before update keys their key, durably: a config served before a restart still
+    // carries the token the machine will use and the key its update checks will send.
+    const older = [...store.records.values()].filter((r) => !r.targetToken || !r.updateKey);
+    for (const record of older) {
+      record.targetToken ??= newToken();
+      record.updateKey ??= newToken();
+    }
+    await Promise.all(older.map((r) => store.save(r)));
     await inventory.reconcile();
     return inventory;
   }
@@ -230,7 +234,7 @@ export class Inventory {
     });
   }
 
-  /** The next network boot installs again; the old token stops working. */
+  /** The next network boot installs again; the old tokens and update key stop working. */
   requestReinstall(mac: string): Promise<Machine> {
     return this.changes.run(async () => {
       const record = this.requireRecord(mac);
@@ -305,6 +309,24 @@ export class Inventory {
   /** The callback token a config rendered now for that phase carries. */
   callbackToken(mac: string, phase: ConfigPhase): string {
     return tokenFor(this.requireRecord(mac), phase);
+  }
+
+  /**
+   * The key a target config rendered now puts in update.conf (SERVER=...?node=KEY). It
+   * stays the same across renders and restarts; a reinstall request replaces it.
+   */
+  updateKey(mac: string): string {
+    const record = this.requireRecord(mac);
+    if (record.updateKey) return record.updateKey;
+    // Inventory.open gave every record a key; this only covers a record built some other way.
+    record.updateKey = newToken();
+    void this.store.save(record).catch(() => undefined);
+    return record.updateKey;
+  }
+
+  /** The machine an Omaha request's ?node= key names, or null for a key no machine holds (any more). */
+  macForUpdateKey(key: string): string | null {
+    return this.store.macForUpdateKey(key);
   }
 
   /**

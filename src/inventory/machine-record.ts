@@ -39,7 +39,7 @@ export interface MachineRecord extends TokenFields {
 
 /**
  * A machine as the rest of Kindling sees it: the record merged with its declaration.
- * Without the tokens: a renderer asks for one (callbackToken), nothing else sees them.
+ * Without the tokens and the update key: a renderer asks for them (callbackToken, updateKey), nothing else sees them.
  */
 export interface Machine extends Omit<MachineRecord, keyof TokenFields> {
   name: string | null;
@@ -72,7 +72,7 @@ export interface InventoryEvent {
   data?: Record<string, unknown>;
 }
 
-/** A machine not seen before: discovered, with fresh tokens. */
+/** A machine not seen before: discovered, with fresh tokens and update key. */
 export function newRecord(mac: string, seenAt: string | null, now: string): MachineRecord {
   return {
     mac,
@@ -82,6 +82,7 @@ export function newRecord(mac: string, seenAt: string | null, now: string): Mach
     lastSeen: seenAt,
     token: newToken(),
     targetToken: newToken(),
+    updateKey: newToken(),
     autoName: null,
     autoProfile: null,
     facts: { arch: null, platform: null, uuid: null, lastIp: null },
@@ -92,7 +93,7 @@ export function newRecord(mac: string, seenAt: string | null, now: string): Mach
 
 /** The record as others see it: machines.yaml wins over the unknown-machine rule; tokens left out. */
 export function machineView(record: MachineRecord, decl: MachineDeclaration | undefined): Machine {
-  const { token: _install, targetToken: _target, spentTokens: _spent, ...rest } = record;
+  const { token: _install, targetToken: _target, spentTokens: _spent, updateKey: _update, ...rest } = record;
   return {
     ...rest,
     name: decl?.name ?? record.autoName,

@@ -36,6 +36,12 @@ export class MachineStore {
   /** Keyed by MAC; a Map, so no MAC can name an Object.prototype key. */
   readonly records = new Map<string, MachineRecord>();
   nextNumber = 1;
+  /**
+   * Update key to MAC and back, kept with every saved line: an Omaha request's ?node= is
+   * found without a pass over 10,000 records, and a rotated or forgotten key drops out.
+   */
+  private readonly macOfKey = new Map<string, string>();
+  private readonly keyOfMac = new Map<string, string>();
   private journal!: Journal<MachineLine>;
 
   private constructor() {}
@@ -71,12 +77,23 @@ export class MachineStore {
   /** Records the machine as it is now (the line is serialised at once); resolves once durable. */
   save(record: MachineRecord): Promise<void> {
     this.records.set(record.mac, record);
+    this.indexKey(record.mac, record.updateKey);
     return this.journal.append({ t: 'machine', r: record });
   }
 
   remove(mac: string): Promise<void> {
     this.records.delete(mac);
+    this.indexKey(mac, undefined);
     return this.journal.append({ t: 'forget', mac });
+  }
+
+  /**
+   * The MAC whose record holds this update key now. The record itself is compared, so a
+   * key rotated in memory a moment before its line is saved already names nothing.
+   */
+  macForUpdateKey(key: string): string | null {
+    const mac = this.macOfKey.get(key);
+    return mac !== undefined && this.records.get(mac)?.updateKey === key ? mac : null;
   }
 
   saveCounter(): Promise<void> {
@@ -100,9 +117,25 @@ export class MachineStore {
   }
 
   private replay(line: MachineLine): void {
-    if (line.t === 'machine') this.records.set(line.r.mac, line.r);
-    else if (line.t === 'forget') this.records.delete(line.mac);
-    else this.nextNumber = line.nextNumber;
+    if (line.t === 'machine') {
+      this.records.set(line.r.mac, line.r);
+      this.indexKey(line.r.mac, line.r.updateKey);
+    } else if (line.t === 'forget') {
+      this.records.delete(line.mac);
+      this.indexKey(line.mac, undefined);
+    } else this.nextNumber = line.nextNumber;
+  }
+
+  private indexKey(mac: string, key: string | undefined): void {
+    const old = this.keyOfMac.get(mac);
+    if (old === key) return;
+    if (old !== undefined) this.macOfKey.delete(old);
+    if (key === undefined) {
+      this.keyOfMac.delete(mac);
+      return;
+    }
+    this.keyOfMac.set(mac, key);
+    this.macOfKey.set(key, mac);
   }
 }
 

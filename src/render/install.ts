@@ -43,8 +43,10 @@ export const updateConfPath = '/etc/flatcar/update.conf';
 /**
  * Flatcar's update_engine reads SERVER= and GROUP= from /etc/flatcar/update.conf
  * (flatcar/update_engine omaha_request_params.cc); pointing it at Kindling's
- * POST /v1/update/ keeps installed nodes updating from the mirror. A profile that
- * writes the file itself, or says `updates: {enabled: false}`, keeps its own.
+ * POST /v1/update/ keeps installed nodes updating from the mirror. update_engine posts
+ * to SERVER as written, so the machine's update key in its query string comes back with
+ * every check (docs/updates.md). A profile that writes the file itself, or says
+ * `updates: {enabled: false}`, keeps its own.
  */
 export function updateConfFiles(profile: RenderProfile, desc: NodeDescription, ctx: RenderContext): NodeFile[] {
   if (
@@ -54,9 +56,10 @@ export function updateConfFiles(profile: RenderProfile, desc: NodeDescription, c
   )
     return [];
   const group = profile.updates?.group ?? profile.channel ?? 'stable';
+  const key = ctx.updateKey === undefined ? '' : `?node=${encodeURIComponent(ctx.updateKey)}`;
   const contents =
     `# Written by Kindling: update_engine asks Kindling's mirror for ` +
-    `updates.\nSERVER=${ctx.serverUrl}/v1/update/\nGROUP=${group}\n`;
+    `updates.\nSERVER=${ctx.serverUrl}/v1/update/${key}\nGROUP=${group}\n`;
   return [{ path: updateConfPath, mode: '0644', contents, overwrite: true }];
 }
 

@@ -109,6 +109,11 @@ export interface RenderContext {
   serverUrl: string;
   /** The machine's callback token; only this machine's rendered configs contain it. */
   token: string;
+  /**
+   * The key update.conf's SERVER= names the machine by (SERVER=.../v1/update/?node=KEY),
+   * so its update checks find its row from behind NAT; absent: the plain URL.
+   */
+  updateKey?: string;
   /** Variables from machines.yaml, plus name, mac, ip and server. */
   vars: Record<string, string>;
 }

@@ -35,6 +35,8 @@ const record = (over: Partial<UpdateRecord>): UpdateRecord => ({
   offeredAt: now.toISOString(),
   errorCode: null,
   ip: '10.0.0.5',
+  mac: null,
+  sentKey: false,
   alias: '',
   lastSeen: new Date(now.getTime() - 60_000).toISOString(),
   ...over,
@@ -42,6 +44,7 @@ const record = (over: Partial<UpdateRecord>): UpdateRecord => ({
 const input = (over: Partial<DecideInput>): DecideInput => ({
   app: app(),
   ip: '10.0.0.5',
+  node: { sentKey: false, mac: null },
   group: 'stable',
   previous: undefined,
   policy: defaultGroupPolicy,
@@ -144,5 +147,16 @@ describe('update decision', () => {
   it('events from a machine that was never offered do not invent an update', () => {
     const d = decide(input({ app: app({ updateCheck: false, events: [ev(13, 1), ev(3, 2)] }) }));
     expect(d.record.state).toBe('up-to-date');
+  });
+});
+
+describe('the machine an update key names', () => {
+  it('is what each request says: a key from before a reinstall stops naming the machine at once', () => {
+    const named = decide(input({ node: { sentKey: true, mac: '52:54:00:aa:bb:cc' } })).record;
+    expect(named).toMatchObject({ mac: '52:54:00:aa:bb:cc', sentKey: true });
+    const rotated = decide(input({ previous: named, node: { sentKey: true, mac: null } })).record;
+    expect(rotated).toMatchObject({ mac: null, sentKey: true });
+    const keyless = decide(input({ previous: named, node: { sentKey: false, mac: null } })).record;
+    expect(keyless).toMatchObject({ mac: null, sentKey: false });
   });
 });

@@ -38,6 +38,13 @@ export interface UpdateRecord {
   offeredAt: string | null;
   errorCode: number | null;
   ip: string;
+  /**
+   * The machine its last request's ?node= update key named (update.conf SERVER=); null
+   * without a key, or with one no machine holds (forged, or rotated by a reinstall).
+   */
+  mac: string | null;
+  /** Whether its last request carried a well-formed key: then the address is never used to guess a machine. */
+  sentKey: boolean;
   alias: string;
   lastSeen: string;
 }
@@ -67,6 +74,8 @@ export function holdsSlot(record: UpdateRecord, now: Date): boolean {
 export interface DecideInput {
   app: OmahaAppRequest;
   ip: string;
+  /** What the request's update key said: the MAC it names (or null), or no key at all. */
+  node: { sentKey: boolean; mac: string | null };
   group: string;
   previous: UpdateRecord | undefined;
   policy: GroupPolicy;
@@ -125,6 +134,8 @@ export function decide(input: DecideInput): Decision {
         offeredAt: null,
         errorCode: null,
         ip: input.ip,
+        mac: null,
+        sentKey: false,
         alias: '',
         lastSeen: now.toISOString(),
       };
@@ -136,6 +147,9 @@ export function decide(input: DecideInput): Decision {
   record.group = input.group;
   record.version = app.version || record.version;
   record.ip = input.ip;
+  // Each request says anew: a key from before a reinstall stops naming the machine at once.
+  record.mac = input.node.mac;
+  record.sentKey = input.node.sentKey;
   record.alias = app.machineAlias;
   record.lastSeen = now.toISOString();
   for (const event of app.events) applyEvent(record, event, app);

@@ -83,6 +83,8 @@ export interface UpdateServiceOptions {
   mirror: Mirror;
   logger?: Logger;
   clock?: () => Date;
+  /** The MAC whose update key this is (Inventory.macForUpdateKey); without it no key names a machine. */
+  machineForKey?: (key: string) => string | null;
 }
 
 /**
@@ -116,6 +118,7 @@ export class UpdateService {
     private readonly policyDoc: JsonDocument<PolicyDocument>,
     private readonly records: JsonDocument<RecordsDocument>,
     clock: (() => Date) | undefined,
+    private readonly machineForKey: (key: string) => string | null,
   ) {
     this.clock = clock ?? (() => new Date());
   }
@@ -149,16 +152,25 @@ export class UpdateService {
         typeof record.lastSeen !== 'string' ||
         typeof record.group !== 'string' ||
         typeof record.state !== 'string'
-      )
+      ) {
         delete records.data.machines[id];
+        continue;
+      }
+      // Records from before update keys: no key seen, so the address join still applies.
+      record.mac = typeof record.mac === 'string' ? record.mac : null;
+      record.sentKey = record.sentKey === true;
     }
-    return new UpdateService(options.mirror, policy, records, options.clock);
+    return new UpdateService(options.mirror, policy, records, options.clock, options.machineForKey ?? (() => null));
   }
 
-  /** Answers one Omaha request body from `ip`; `serverUrl` is how the node reaches Kindling. */
-  handle(body: string, ip: string, serverUrl: string): string {
+  /**
+   * Answers one Omaha request body from `ip`; `serverUrl` is how the node reaches Kindling,
+   * `nodeKey` the update key from its SERVER= URL (?node=), already checked for shape.
+   */
+  handle(body: string, ip: string, serverUrl: string, nodeKey: string | null = null): string {
     const request = parseOmahaRequest(body);
     const now = this.clock();
+    const node = { sentKey: nodeKey !== null, mac: nodeKey === null ? null : this.machineForKey(nodeKey) };
     const apps: OmahaAppResponse[] = request.apps.map((app) => {
       const base = { appId: app.appId, ping: app.ping, events: app.events.length };
       if (app.appId.toLowerCase() !== flatcarAppId)
@@ -177,6 +189,7 @@ export class UpdateService {
       const decision = decide({
         app: { ...app, machineId },
         ip,
+        node,
         group,
         previous,
         policy,

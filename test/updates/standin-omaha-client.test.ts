@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeUpstream, makeSigner } from '../mirror/support/fake-upstream.js';
-import { startTestKindling, type TestKindling } from '../support/kindling.js';
+import { dataUrlText } from '../../src/render/fixtures.test-data.js';
+import { flatcarInstallProfile, startTestKindling, type TestKindling } from '../support/kindling.js';
 
 // The stand-in OS's Omaha client (test/fixtures/standin-os/rootfs/usr/lib/standin/omaha-client),
 // run on this host under busybox with busybox's own nc, wget, sha256sum, xxd and base64, against a
@@ -15,6 +16,8 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const script = path.join(repo, 'test/fixtures/standin-os/rootfs/usr/lib/standin/omaha-client');
 const busybox = '/bin/busybox';
 const unavailable = existsSync(busybox) ? null : `${busybox} is missing (Debian package busybox-static)`;
+
+const mac = '52:54:00:5a:5a:01';
 
 let upstream: FakeUpstream;
 let k: TestKindling;
@@ -46,7 +49,14 @@ beforeAll(async () => {
     baseUrl: `${upstream.url}/stable`,
     keys: upstream.signer.armoredPublic,
   };
-  k = await startTestKindling({ config: { mirror: { schedule: null, sources: [source] } } });
+  k = await startTestKindling({
+    config: { mirror: { schedule: null, sources: [source] } },
+    // Reserved an address the client does not use: only the update key can put it on its row.
+    files: {
+      'profiles/flatcar-install.yaml': flatcarInstallProfile,
+      'machines.yaml': `- { mac: "${mac}", name: standin, profile: flatcar-install, ip: 10.77.0.77 }\n`,
+    },
+  });
   await sync('9999.0.0');
   dir = mkdtempSync(path.join(tmpdir(), 'kindling-standin-omaha-'));
   // Only busybox's applets on PATH: what the stand-in OS has.
@@ -64,7 +74,12 @@ beforeAll(async () => {
     'echo',
   ]))
     symlinkSync(busybox, path.join(dir, 'bin', app));
-  writeFileSync(path.join(dir, 'update.conf'), `SERVER=${k.httpUrl}/v1/update/\nGROUP=stable\n`);
+  // The update.conf the machine's own target config writes: SERVER carries ?node=KEY.
+  const ignition = JSON.parse(await (await k.get(`/ignition?mac=${mac}&phase=target`)).text()) as {
+    storage: { files: Array<{ path: string; contents: { source: string } }> };
+  };
+  const conf = ignition.storage.files.find((f) => f.path === '/etc/flatcar/update.conf');
+  writeFileSync(path.join(dir, 'update.conf'), dataUrlText(conf?.contents.source ?? ''));
   const release =
     'FLATCAR_RELEASE_VERSION=9999.0.0\nFLATCAR_RELEASE_BOARD=amd64-usr\n' +
     'FLATCAR_RELEASE_APPID={e96281a6-d1af-4bde-9a0a-97b76e56dc57}\n';
@@ -99,20 +114,23 @@ describe.skipIf(unavailable)("the stand-in OS's Omaha client", () => {
     const machine = async () =>
       (
         (await (await k.api('GET', '/api/updates')).json()) as {
-          machines: Array<{ machineId: string; version: string; state: string }>;
+          machines: Array<{ machineId: string; version: string; state: string; mac: string | null }>;
         }
       ).machines.find((m) => m.machineId === '5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a');
     try {
       for (let i = 0; i < 100 && !out.includes('no update for 9999.0.0'); i++)
         await new Promise((r) => setTimeout(r, 100));
       expect(out).toContain('no update for 9999.0.0');
-      expect(await machine()).toMatchObject({ version: '9999.0.0', state: 'up-to-date' });
+      expect(readFileSync(path.join(dir, 'update.conf'), 'utf8')).toMatch(
+        /\nSERVER=http:\S+\/v1\/update\/\?node=\S+\n/,
+      );
+      expect(await machine()).toMatchObject({ version: '9999.0.0', state: 'up-to-date', mac });
 
       await upstream.addFlatcar('9999.1.0');
       await sync('9999.1.0');
       for (let i = 0; i < 150 && (await machine())?.state !== 'updated'; i++)
         await new Promise((r) => setTimeout(r, 200));
-      expect(await machine(), out).toMatchObject({ version: '9999.1.0', state: 'updated' });
+      expect(await machine(), out).toMatchObject({ version: '9999.1.0', state: 'updated', mac });
       const payload = upstream.files.get('/stable/amd64-usr/9999.1.0/flatcar_production_update.gz') as Buffer;
       expect(out).toContain(`omaha: offered 9999.1.0: ${k.httpUrl}/mirror/flatcar/stable/amd64-usr/9999.1.0/`);
       expect(out).toContain(`omaha: downloaded ${payload.length} bytes`);

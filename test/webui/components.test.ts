@@ -3,6 +3,7 @@ import type { Component } from 'svelte';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedKey } from '../support/kindling.js';
+import type { UpdateMachine } from '../../src/api-client/types.js';
 import { repoRoot } from './build.js';
 
 // Component tests: the page's Svelte components compiled by the page's own Vite
@@ -202,5 +203,50 @@ describe('profile form model', () => {
       render(UpdateGroups, { props: { groups: [], sources: [], onSave: () => undefined, onReset: () => undefined } })
         .body,
     ).toContain('No update groups yet');
+  });
+});
+
+describe('update reports on the machines page', () => {
+  const report = (over: Partial<UpdateMachine>): UpdateMachine => ({
+    machineId: 'a1',
+    group: 'stable',
+    version: '3815.2.0',
+    state: 'up-to-date',
+    reason: null,
+    offered: null,
+    offeredAt: null,
+    errorCode: null,
+    ip: '192.168.1.20',
+    mac: null,
+    sentKey: false,
+    alias: '',
+    lastSeen: '2026-12-07T10:00:00.000Z',
+    name: null,
+    matchedBy: null,
+    ...over,
+  });
+
+  it("a row shows its machine's newest report; reports that name no machine are listed below, with why", async () => {
+    const { splitUpdates } = await load<typeof import('../../webui/src/lib/updates.js')>('/src/lib/updates.ts');
+    const mac = '52:54:00:4e:a7:01';
+    const old = report({ machineId: 'before-reinstall', mac, matchedBy: 'key', version: '3374.0.0' });
+    const current = report({ machineId: 'after', mac, matchedBy: 'key', lastSeen: '2026-12-07T11:00:00.000Z' });
+    const natted = report({ machineId: 'c3c3', ip: '10.9.0.7', version: '3602.2.0', state: 'held', reason: 'paused' });
+    const forged = report({ machineId: 'd4d4', sentKey: true, lastSeen: '2026-12-07T11:58:00.000Z' });
+    const { byMac, unmatched } = splitUpdates([current, natted, old, forged]);
+    expect(byMac[mac]?.machineId).toBe('after');
+    expect(unmatched.map((u) => u.machineId)).toEqual(['c3c3', 'd4d4']);
+
+    const { default: UnmatchedUpdates } = await load('/src/views/UnmatchedUpdates.svelte');
+    const now = Date.parse('2026-12-07T12:00:00.000Z');
+    const { body } = render(UnmatchedUpdates, { props: { nodes: unmatched, now } });
+    expect(body).toContain('Nodes reporting updates that match no machine here');
+    expect(body).toMatch(/installed before .*update\.conf.* carried the\s+machine's key/);
+    expect(body).toMatch(/Reinstall the machine, or copy the SERVER= line/);
+    const row = body.slice(body.indexOf('data-machine-id="c3c3"'), body.indexOf('data-machine-id="d4d4"'));
+    for (const cell of ['10.9.0.7', '3602.2.0', 'held', 'none', '2h 0m ago']) expect(row).toContain(cell);
+    expect(row).toContain('title="paused"');
+    expect(body.slice(body.indexOf('data-machine-id="d4d4"'))).toContain('matches no machine');
+    expect(render(UnmatchedUpdates, { props: { nodes: [], now } }).body).not.toContain('<table');
   });
 });

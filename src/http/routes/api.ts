@@ -82,6 +82,7 @@ export function apiRoutes(app: FastifyInstance, deps: HttpDeps): void {
         serverUrl,
         requestIp: null,
         token: () => maskedToken,
+        updateKey: maskedToken,
       });
       reply.type(rendered.contentType);
       return rendered.body;

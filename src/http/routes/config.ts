@@ -9,7 +9,7 @@ import { macParam } from './boot.js';
 // the phase the machine's boot plan names (install while it installs, target
 // otherwise). An unknown or unassigned machine gets a 404 with the reason, never a
 // half-rendered file. Only the machine itself may read its config (config-access.ts):
-// the config holds its callback token.
+// the config holds its callback token and update key.
 
 type Format = 'ignition' | 'cloud-config';
 
@@ -48,6 +48,7 @@ export function configRoutes(app: FastifyInstance, deps: HttpDeps): void {
         serverUrl: serverUrlFor(request, config),
         requestIp: ip,
         token: (p) => inventory.callbackToken(mac, p),
+        updateKey: inventory.updateKey(mac),
       });
       const wanted = rendered.config.format === 'cloud-config' ? 'cloud-config' : 'ignition';
       if (wanted !== format) {

@@ -137,7 +137,7 @@ export function profileEditRoutes(app: FastifyInstance, deps: HttpDeps): void {
     return { deleted: name };
   });
 
-  // What a machine would get from an unsaved draft, token masked: the editor's preview.
+  // What a machine would get from an unsaved draft, token and update key masked: the editor's preview.
   app.post<{ Body: DraftBody & { mac?: unknown; as?: unknown; name?: unknown } }>(
     '/profiles/preview',
     async (request, reply) => {
@@ -171,6 +171,7 @@ export function profileEditRoutes(app: FastifyInstance, deps: HttpDeps): void {
         phase,
         requestIp: machine.facts.lastIp,
         token: () => maskedToken,
+        updateKey: maskedToken,
       });
       reply.type(rendered.contentType);
       return rendered.body;
