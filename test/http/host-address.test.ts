@@ -65,24 +65,7 @@ describe.skipIf(!enabled)('the Pi own address from the page', () => {
   beforeAll(async () => {
     pair = createNetnsPair();
     rig = hostAddressRig(pair);
-    k = await startNetnsKindling(pair, {
-      config: {
-        http: { listen: '0.0.0.0', port: 0, httpsPort: 0 },
-        // As kindling-firstboot leaves a rack with no DHCP server: full mode, advertise pinned.
-        server: {
-          advertise: pair.server.ip,
-          interface: pair.server.dev,
-          hostAddress: rig.config,
-        },
-        dhcp: {
-          mode: 'full',
-          interface: pair.server.dev,
-          range: { start: `${net()}.100`, end: `${net()}.150` },
-          router: pair.server.ip,
-          dns: [pair.server.ip],
-        },
-      },
-    });
+    k = await startNetnsKindling(pair, { config: rig.kindlingConfig });
   }, 60_000);
   afterAll(async () => {
     await k?.stop();

@@ -12,8 +12,12 @@ import type { NetnsPair } from './netns.js';
 const root = path.resolve(import.meta.dirname, '../..');
 
 export interface HostAddressRig {
-  /** server.hostAddress for Kindling's configuration. */
-  config: { manage: true; statusFile: string };
+  /**
+   * Kindling's configuration as kindling-firstboot leaves a rack with no DHCP server:
+   * full DHCP on the pair's server side, server.advertise pinned to its address, and the
+   * page allowed to set that address through this helper.
+   */
+  kindlingConfig: Record<string, unknown>;
   /** The stand-in NetworkManager's saved profile: "manual 10.200.1.1/24". */
   profileFile: string;
   systemctlLog: string;
@@ -30,8 +34,19 @@ export function hostAddressRig(pair: NetnsPair): HostAddressRig {
   writeFileSync(profileFile, `manual ${pair.server.ip}/24\n`);
   writeFileSync(path.join(work, 'systemctl'), `#!/bin/sh\necho "$@" >>"${systemctlLog}"\n`);
   chmodSync(path.join(work, 'systemctl'), 0o755);
+  const net = pair.server.ip.split('.').slice(0, 3).join('.');
   return {
-    config: { manage: true, statusFile },
+    kindlingConfig: {
+      http: { listen: '0.0.0.0', port: 0, httpsPort: 0 },
+      server: { advertise: pair.server.ip, interface: pair.server.dev, hostAddress: { manage: true, statusFile } },
+      dhcp: {
+        mode: 'full',
+        interface: pair.server.dev,
+        range: { start: `${net}.100`, end: `${net}.150` },
+        router: pair.server.ip,
+        dns: [pair.server.ip],
+      },
+    },
     profileFile,
     systemctlLog,
     run: (dataDir) => {

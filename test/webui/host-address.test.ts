@@ -34,19 +34,7 @@ describe.skipIf(!hasChromium || !canUseNetns())("this machine's address in chrom
     mkdirSync(shots, { recursive: true });
     pair = createNetnsPair();
     rig = hostAddressRig(pair);
-    k = await startNetnsKindling(pair, {
-      config: {
-        http: { listen: '0.0.0.0', port: 0, httpsPort: 0 },
-        server: { advertise: pair.server.ip, interface: pair.server.dev, hostAddress: rig.config },
-        dhcp: {
-          mode: 'full',
-          interface: pair.server.dev,
-          range: { start: `${net()}.100`, end: `${net()}.150` },
-          router: pair.server.ip,
-          dns: [pair.server.ip],
-        },
-      },
-    });
+    k = await startNetnsKindling(pair, { config: rig.kindlingConfig });
     browser = await launchChromium({ ns: pair.server.ns });
     // The certificate is self-signed, as on the appliance; the operator accepted it once.
     context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1200, height: 1100 } });
