@@ -5,6 +5,7 @@ import { updateEngineCheck } from '../../src/updates/fixtures.test-data.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, KindlingClient } from '../../src/api-client/index.js';
 import { FakeUpstream, makeSigner } from '../mirror/support/fake-upstream.js';
+import { flatcarSource } from '../mirror/support/mirror-harness.js';
 import { startTestKindling, type TestKindling } from '../support/kindling.js';
 import { OmahaClient } from './omaha-client.js';
 
@@ -49,14 +50,7 @@ beforeAll(async () => {
   upstream = new FakeUpstream(await makeSigner('flatcar-omaha'));
   await upstream.start();
   await upstream.addFlatcar('3815.2.0');
-  const source = {
-    name: 'flatcar-stable',
-    os: 'flatcar',
-    channel: 'stable',
-    arch: 'amd64',
-    baseUrl: `${upstream.url}/stable`,
-    keys: upstream.signer.armoredPublic,
-  };
+  const source = flatcarSource(upstream);
   k = await startTestKindling({ config: { mirror: { schedule: null, sources: [source] } } });
   server = `${k.httpUrl}/v1/update/`;
   expect(await sync()).toMatchObject({ ok: true, version: '3815.2.0' });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeUpstream, makeSigner } from '../mirror/support/fake-upstream.js';
+import { flatcarSource } from '../mirror/support/mirror-harness.js';
 import { dataUrlText } from '../../src/render/fixtures.test-data.js';
 import { flatcarInstallProfile, startTestKindling, type TestKindling } from '../support/kindling.js';
 
@@ -41,14 +42,7 @@ beforeAll(async () => {
   upstream = new FakeUpstream(await makeSigner('standin-omaha'));
   await upstream.start();
   await upstream.addFlatcar('9999.0.0');
-  const source = {
-    name: 'flatcar-stable',
-    os: 'flatcar',
-    channel: 'stable',
-    arch: 'amd64',
-    baseUrl: `${upstream.url}/stable`,
-    keys: upstream.signer.armoredPublic,
-  };
+  const source = flatcarSource(upstream);
   k = await startTestKindling({
     config: { mirror: { schedule: null, sources: [source] } },
     // Reserved an address the client does not use: only the update key can put it on its row.

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataUrlText } from '../../src/render/fixtures.test-data.js';
 import { FakeUpstream, makeSigner } from '../mirror/support/fake-upstream.js';
+import { flatcarSource } from '../mirror/support/mirror-harness.js';
 import { flatcarInstallProfile, startTestKindling, type TestKindling } from '../support/kindling.js';
 import { OmahaClient } from './omaha-client.js';
 
@@ -73,14 +74,7 @@ beforeAll(async () => {
   upstream = new FakeUpstream(await makeSigner('flatcar-update-key'));
   await upstream.start();
   await upstream.addFlatcar('3815.2.0');
-  const source = {
-    name: 'flatcar-stable',
-    os: 'flatcar',
-    channel: 'stable',
-    arch: 'amd64',
-    baseUrl: `${upstream.url}/stable`,
-    keys: upstream.signer.armoredPublic,
-  };
+  const source = flatcarSource(upstream);
   k = await startTestKindling({
     config: { mirror: { schedule: null, sources: [source] } },
     files: { 'profiles/flatcar-install.yaml': flatcarInstallProfile, 'machines.yaml': machinesYaml },
