@@ -59,13 +59,15 @@ export class HostAddressControl {
     }
   }
 
-  /** The change in flight, cleared once the helper reports it finished. */
-  async pending(): Promise<PendingHostAddress | null> {
-    const p = this.pendingChange;
-    if (!p) return null;
+  /**
+   * The helper's status and the change in flight, from one read of the status file; the
+   * change is cleared once the helper reports it finished.
+   */
+  async state(): Promise<{ status: HostAddressStatus | null; pending: PendingHostAddress | null }> {
     const status = await this.status();
-    if (status?.id === p.request.id && !unfinished.has(status.state)) this.pendingChange = null;
-    return this.pendingChange;
+    const p = this.pendingChange;
+    if (p && status?.id === p.request.id && !unfinished.has(status.state)) this.pendingChange = null;
+    return { status, pending: this.pendingChange };
   }
 
   newId(): string {
@@ -73,9 +75,8 @@ export class HostAddressControl {
   }
 
   async submit(pending: Omit<PendingHostAddress, 'since'>): Promise<void> {
-    const inFlight = await this.pending();
+    const { status, pending: inFlight } = await this.state();
     if (inFlight) {
-      const status = await this.status();
       const silent = status?.id !== inFlight.request.id;
       if (!(silent && this.clock().getTime() - inFlight.since.getTime() > helperSilentMs))
         throw new KindlingError(

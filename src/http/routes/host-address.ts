@@ -29,12 +29,12 @@ export function hostAddressRoutes(app: FastifyInstance, deps: HttpDeps): void {
   const rackInterface = () => rackInterfaceOf(networkSettingsOf(deps.config), deps.config.server.interface);
 
   const view = async (): Promise<HostAddressView> => {
-    const pending = await control.pending();
+    const { status, pending } = await control.state();
     return {
       managed: control.managed,
       interface: rackInterface(),
       addresses: addressesOf(deps.network.interfaces(), rackInterface()),
-      status: await control.status(),
+      status,
       pending: pending && {
         id: pending.request.id,
         method: pending.request.method,
@@ -113,8 +113,7 @@ export function hostAddressRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.post('/settings/host-address/confirm', async (request) => {
     const { id } = parseBody(hostAddressConfirmSchema, request.body, 'settings/host-address/confirm');
-    const pending = await control.pending();
-    const status = await control.status();
+    const { status, pending } = await control.state();
     const left = status?.deadline ? Date.parse(status.deadline) - Date.now() : 0;
     if (!pending || pending.request.id !== id || status?.id !== id || status.state !== 'waiting-confirm' || left < 3000)
       throw new KindlingError(
